@@ -1,0 +1,1 @@
+"""Segments, campaigns, messages and tracking events (built by the campaigns capability)."""

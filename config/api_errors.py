@@ -1,0 +1,28 @@
+"""The API's one exception handler: domain validation errors become 400s with field errors.
+
+Kept apart from `config.api` because DRF imports permission classes while `rest_framework.views` is
+still loading, and this module needs that module.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    """Answer domain validation errors as 400 with field errors, like serializer errors."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail = dict(exc.message_dict)
+        else:
+            detail = {"non_field_errors": exc.messages}
+        existing = getattr(exc, "existing", None)
+        if existing is not None:
+            # A duplicate points at the record that already holds the address.
+            detail["existing_contact"] = {
+                "id": existing.pk,
+                "url": reverse("api:contact-detail", args=[existing.pk]),
+            }
+        exc = exceptions.ValidationError(detail=detail)
+    return drf_exception_handler(exc, context)

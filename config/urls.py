@@ -1,0 +1,26 @@
+"""URLs. The public paths and /healthz are a stable interface (see DESIGN.md)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from config import views
+from crm.api import CompanyViewSet, ContactViewSet
+
+router = DefaultRouter()
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("companies", CompanyViewSet, basename="company")
+
+admin.site.site_header = "Privacy-first CRM"
+admin.site.site_title = "CRM"
+admin.site.index_title = "Contacts, privacy and campaigns"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((router.urls, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,219 @@
+"""REST API for contacts and companies: explicit serializers, thin views, services do the work."""
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+
+from crm.companies import save_company
+from crm.contacts import create_contact, record_contact_view, update_contact
+from crm.models import Company, Contact, ContactSource, Source
+from crm.normalisation import normalise_country
+from crm.provenance import get_source, record_provenance
+from crm.search import search_contacts
+
+CHANNEL = "api"
+
+
+class ProvenanceOutput(serializers.ModelSerializer):
+    kind = serializers.CharField(source="source.kind")
+    name = serializers.CharField(source="source.name")
+
+    class Meta:
+        model = ContactSource
+        fields = ("kind", "name", "reference", "collected_at", "informed_at")
+
+
+class ContactOutput(serializers.ModelSerializer):
+    country = serializers.CharField()
+
+    class Meta:
+        model = Contact
+        fields = (
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "company",
+            "country",
+            "language",
+            "birth_date",
+            "relationship",
+            "last_activity_at",
+            "is_restricted",
+            "email_status",
+            "created_at",
+            "updated_at",
+        )
+
+
+class ContactDetailOutput(ContactOutput):
+    provenance = ProvenanceOutput(many=True, read_only=True)
+
+    class Meta(ContactOutput.Meta):
+        fields = (*ContactOutput.Meta.fields, "provenance")
+
+
+class SourceInput(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[c for c in Source.Kind.choices if c[0] != Source.Kind.CLIENT_LIST],
+        help_text="Client-supplied lists come in through the import, which records the client.",
+    )
+    name = serializers.CharField(max_length=200)
+    url = serializers.URLField(required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    collected_at = serializers.DateTimeField(required=False)
+    informed_at = serializers.DateField(required=False, allow_null=True)
+
+
+class ContactInput(serializers.Serializer):
+    """Contact fields; e-mail, phone and country are normalised by the service, not here."""
+
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    job_title = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True
+    )
+    country = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=Contact._meta.get_field("language").choices, required=False, allow_blank=True
+    )
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    relationship = serializers.ChoiceField(choices=Contact.Relationship.choices, required=False)
+    email_status = serializers.ChoiceField(choices=Contact.EmailStatus.choices, required=False)
+
+
+class ContactCreateInput(ContactInput):
+    source = SourceInput(help_text="Where this person's data came from (required).")
+
+
+class ContactFilter(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True)
+    country = serializers.CharField(required=False, allow_blank=True)
+    relationship = serializers.ChoiceField(choices=Contact.Relationship.choices, required=False)
+
+    def validate_country(self, value: str) -> str:
+        return normalise_country(value)
+
+
+class ContactViewSet(viewsets.GenericViewSet):
+    """Contacts. Deleting a person is erasure and goes through a data-subject request instead."""
+
+    queryset = Contact.objects.select_related("company")
+    serializer_class = ContactOutput
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action != "list":
+            return queryset.prefetch_related("provenance__source")
+        params = ContactFilter(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.validated_data
+        if filters.get("search"):
+            queryset = search_contacts(queryset, filters["search"])
+        if filters.get("country"):
+            queryset = queryset.filter(country=filters["country"])
+        if filters.get("relationship"):
+            queryset = queryset.filter(relationship=filters["relationship"])
+        return queryset
+
+    @extend_schema(parameters=[ContactFilter], responses=ContactOutput(many=True))
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ContactOutput(page, many=True).data)
+
+    @extend_schema(responses=ContactDetailOutput)
+    def retrieve(self, request, pk=None):
+        contact = get_object_or_404(self.get_queryset(), pk=pk)
+        record_contact_view(contact=contact, actor=request.user, channel=CHANNEL)
+        return Response(ContactDetailOutput(contact).data)
+
+    @extend_schema(request=ContactCreateInput, responses={201: ContactDetailOutput})
+    def create(self, request):
+        payload = ContactCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        origin = values.pop("source")
+        with transaction.atomic():
+            contact = create_contact(actor=request.user, channel=CHANNEL, **values)
+            record_provenance(
+                contact=contact,
+                source=get_source(kind=origin["kind"], name=origin["name"], url=origin["url"]),
+                actor=request.user,
+                channel=CHANNEL,
+                collected_at=origin.get("collected_at"),
+                reference=origin["reference"],
+                informed_at=origin.get("informed_at"),
+            )
+        contact = self.get_queryset().get(pk=contact.pk)
+        return Response(ContactDetailOutput(contact).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContactInput, responses=ContactDetailOutput)
+    def partial_update(self, request, pk=None):
+        contact = get_object_or_404(Contact, pk=pk)
+        payload = ContactInput(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        update_contact(
+            contact=contact, actor=request.user, channel=CHANNEL, **payload.validated_data
+        )
+        return Response(ContactDetailOutput(self.get_queryset().get(pk=pk)).data)
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    country = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+    class Meta:
+        model = Company
+        fields = (
+            "id",
+            "name",
+            "website",
+            "domain",
+            "industry",
+            "phone",
+            "address",
+            "country",
+            "registration_number",
+            "vat_number",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("created_at", "updated_at")
+
+
+class CompanyViewSet(viewsets.GenericViewSet):
+    """Companies contacts work for."""
+
+    queryset = Company.objects.all()
+    serializer_class = CompanySerializer
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(CompanySerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(CompanySerializer(get_object_or_404(Company, pk=pk)).data)
+
+    def create(self, request):
+        payload = CompanySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        company = save_company(company=Company(**payload.validated_data))
+        return Response(CompanySerializer(company).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        company = get_object_or_404(Company, pk=pk)
+        payload = CompanySerializer(company, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        for name, value in payload.validated_data.items():
+            setattr(company, name, value)
+        return Response(CompanySerializer(save_company(company=company)).data)
+
+    def destroy(self, request, pk=None):
+        get_object_or_404(Company, pk=pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,115 @@
+"""Create and change contacts: normalise, refuse duplicates, save and audit in one transaction.
+
+The admin, the API and (later) imports and public forms all write contacts through these functions,
+so a contact is never saved un-normalised, twice under two spellings of one address, or without its
+audit row.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from crm.models import Contact
+from crm.normalisation import normalise_country, normalise_email, normalise_phone
+from privacy.audit import record_audit
+from privacy.models import AuditEvent
+
+Actor = AbstractBaseUser | AnonymousUser | None
+CONTACT_FIELDS = frozenset(
+    f.name for f in Contact._meta.concrete_fields if f.editable and not f.primary_key
+)
+
+
+class DuplicateContactError(ValidationError):
+    """The e-mail address, once normalised, already belongs to another contact."""
+
+    def __init__(self, existing: Contact) -> None:
+        self.existing = existing
+        message = f"A contact with this e-mail address already exists: contact #{existing.pk}."
+        super().__init__({"email": [ValidationError(message, code="duplicate")]})
+
+
+def find_duplicate(*, email: str | None, exclude_pk: int | None = None) -> Contact | None:
+    """Return the other contact that already has this normalised e-mail address, if any."""
+    if not email:
+        return None
+    return Contact.objects.filter(email=email).exclude(pk=exclude_pk).first()
+
+
+def normalise_contact(contact: Contact) -> None:
+    """Normalise e-mail, phone and country in place; raise every field error at once."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        contact.country = normalise_country(str(contact.country or ""))
+    except ValidationError as exc:
+        errors["country"] = exc.error_list
+    if contact.email:
+        try:
+            contact.email = normalise_email(contact.email)
+        except ValidationError as exc:
+            errors["email"] = exc.error_list
+    else:
+        contact.email = None
+    if contact.phone:
+        region = str(contact.country or "") or settings.DEFAULT_PHONE_REGION
+        try:
+            contact.phone = normalise_phone(contact.phone, region=region)
+        except ValidationError as exc:
+            errors["phone"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+def create_contact(*, actor: Actor, channel: str, **values: Any) -> Contact:
+    """Create a contact from field values; raise ValidationError with field errors if invalid."""
+    _check_field_names(values)
+    return save_contact(
+        contact=Contact(**values), actor=actor, channel=channel, changed_fields=values
+    )
+
+
+def update_contact(*, contact: Contact, actor: Actor, channel: str, **changes: Any) -> Contact:
+    """Apply changes to a contact; raise ValidationError and leave the row untouched if invalid."""
+    _check_field_names(changes)
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    return save_contact(contact=contact, actor=actor, channel=channel, changed_fields=changes)
+
+
+def save_contact(
+    *, contact: Contact, actor: Actor, channel: str, changed_fields: Iterable[str]
+) -> Contact:
+    """Normalise, check for a duplicate, save, and audit the named changed fields, atomically."""
+    action = AuditEvent.Action.CHANGED if contact.pk else AuditEvent.Action.CREATED
+    normalise_contact(contact)
+    duplicate = find_duplicate(email=contact.email, exclude_pk=contact.pk)
+    if duplicate is not None:
+        raise DuplicateContactError(duplicate)
+    try:
+        with transaction.atomic():
+            contact.save()
+            record_audit(
+                actor=actor, action=action, obj=contact, channel=channel, fields=changed_fields
+            )
+    except IntegrityError as exc:
+        # Another request saved the same address between our check and our insert.
+        duplicate = find_duplicate(email=contact.email, exclude_pk=contact.pk)
+        if duplicate is None:
+            raise
+        raise DuplicateContactError(duplicate) from exc
+    return contact
+
+
+def _check_field_names(values: Iterable[str]) -> None:
+    unknown = set(values) - CONTACT_FIELDS
+    if unknown:
+        raise ValueError(f"Unknown contact fields: {sorted(unknown)}")
+
+
+def record_contact_view(*, contact: Contact, actor: Actor, channel: str) -> None:
+    """Log that a staff member opened this person's record (DESIGN rule 7)."""
+    record_audit(actor=actor, action=AuditEvent.Action.VIEWED, obj=contact, channel=channel)

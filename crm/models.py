@@ -1,0 +1,247 @@
+"""Companies, contacts, their provenance and interactions, and the clients we work for."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+
+class Client(models.Model):
+    """An organisation on whose behalf campaigns are sent and lists are supplied."""
+
+    name = models.CharField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(models.Model):
+    """An organisation contacts work for."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    website = models.URLField(blank=True)
+    domain = models.CharField(
+        max_length=253, blank=True, db_index=True, help_text="Bare domain, like example.org."
+    )
+    industry = models.CharField(max_length=100, blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    address = models.TextField(blank=True)
+    country = CountryField(blank=True, db_index=True)
+    registration_number = models.CharField(max_length=64, blank=True)
+    vat_number = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person: the data subject every personal-data row leads back to."""
+
+    class Relationship(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        PROSPECT = "prospect", "Prospect"
+        CLIENT_EMPLOYEE = "client_employee", "Client employee"
+        PARTNER_EMPLOYEE = "partner_employee", "Partner employee"
+        SUBSCRIBER = "subscriber", "Subscriber"
+
+    class EmailStatus(models.TextChoices):
+        VALID = "valid", "Valid"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # Normalised (crm.normalisation.normalise_email); NULL when unknown, so uniqueness holds only
+    # between known addresses.
+    email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    job_title = models.CharField(max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    country = CountryField(blank=True)
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
+    birth_date = models.DateField(null=True, blank=True)
+    relationship = models.CharField(
+        max_length=20, choices=Relationship.choices, default=Relationship.PROSPECT
+    )
+    last_activity_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Last action of the person themselves; never a staff edit or an import.",
+    )
+    is_restricted = models.BooleanField(
+        "processing restricted",
+        default=False,
+        help_text="Art. 18: stored only; no campaigns, no profiling, no edits but corrections.",
+    )
+    email_status = models.CharField(
+        max_length=12, choices=EmailStatus.choices, default=EmailStatus.VALID
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The admin list filters by country and shows newest first.
+            models.Index(fields=["country", "id"], name="crm_contact_country_id"),
+            models.Index(fields=["relationship", "id"], name="crm_contact_relationship_id"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or f"Contact #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:crm_contact_change", args=[self.pk])
+
+
+class Source(models.Model):
+    """Where contacts come from: a form, a directory, a client's list, an event."""
+
+    class Kind(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        BUSINESS_DIRECTORY = "business_directory", "Public source: business directory"
+        PUBLIC_WEBSITE = "public_website", "Public source: public website"
+        SOCIAL_MEDIA = "social_media", "Public source: social media"
+        CLIENT_LIST = "client_list", "Client-supplied list"
+        BUSINESS_PARTNER = "business_partner", "Business partner"
+        THIRD_PARTY = "third_party", "Third-party service"
+        STAFF_ENTRY = "staff_entry", "Staff entry"
+        EVENT = "event", "Event"
+
+    # GDPR art. 14: data not obtained from the person must be followed by informing them.
+    INDIRECT_KINDS = frozenset(
+        {
+            Kind.BUSINESS_DIRECTORY,
+            Kind.PUBLIC_WEBSITE,
+            Kind.SOCIAL_MEDIA,
+            Kind.CLIENT_LIST,
+            Kind.BUSINESS_PARTNER,
+            Kind.THIRD_PARTY,
+        }
+    )
+
+    kind = models.CharField(max_length=24, choices=Kind.choices, db_index=True)
+    name = models.CharField(max_length=200, help_text="Like 'Newsletter form' or 'Kompass NL'.")
+    url = models.URLField(blank=True, help_text="The directory or website, for public sources.")
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sources",
+        help_text="The client that supplied the list, for client-supplied lists.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "name", "client"],
+                condition=models.Q(client__isnull=False),
+                name="crm_source_unique_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "name"],
+                condition=models.Q(client__isnull=True),
+                name="crm_source_unique_own",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="client_list") | models.Q(client__isnull=False),
+                name="crm_source_client_list_has_client",
+                violation_error_message="A client-supplied list must name its client.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @property
+    def is_indirect(self) -> bool:
+        """Say whether data from this source was not collected from the person themselves."""
+        return self.kind in self.INDIRECT_KINDS
+
+
+class ContactSource(models.Model):
+    """One piece of provenance: this contact came from that source, on that date, by whom."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="provenance")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contact_sources")
+    collected_at = models.DateTimeField()
+    reference = models.CharField(
+        max_length=500, blank=True, help_text="URL of the page, list file or import batch."
+    )
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    informed_at = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Art. 14: when the person was told we hold their data (indirect sources).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        verbose_name = "provenance"
+        verbose_name_plural = "provenance"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "source", "reference"], name="crm_contactsource_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.collected_at:%Y-%m-%d})"
+
+
+class Interaction(models.Model):
+    """A note, call, meeting, e-mail or contact-form message about one contact."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "E-mail"
+        CONTACT_FORM = "contact_form", "Contact-form message"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-occurred_at"], name="crm_interaction_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"

@@ -1,0 +1,56 @@
+"""Declare the CRM's models in the personal-data registry."""
+
+from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
+from privacy.registry import Delete, registry
+
+registry.declare(
+    Contact,
+    category="contact_identity",
+    description="Name, e-mail, phone, job, company, country, language and status of a person.",
+    subject="",
+    fields=(
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "country",
+        "language",
+        "birth_date",
+    ),
+    export_fields=(
+        "company",
+        "relationship",
+        "last_activity_at",
+        "is_restricted",
+        "email_status",
+        "created_at",
+        "updated_at",
+    ),
+    erasure=Delete(),
+)
+registry.declare(
+    ContactSource,
+    category="provenance",
+    description="Where, when and by whom a person's data was collected, and when they were told.",
+    subject="contact",
+    fields=("reference",),
+    export_fields=("source", "collected_at", "informed_at"),
+    erasure=Delete(),
+)
+registry.declare(
+    Interaction,
+    category="interactions",
+    description="Notes of calls, meetings, e-mails and contact-form messages with a person.",
+    subject="contact",
+    fields=("subject", "body"),
+    export_fields=("kind", "occurred_at"),
+    erasure=Delete(),
+)
+registry.exempt(
+    Company,
+    reason="Organisations' own details (switchboard phone, office address); a person's details "
+    "belong on their Contact, never on the company.",
+)
+registry.exempt(Client, reason="Organisations we work for; no person's data.")
+registry.exempt(Source, reason="Names of forms, directories, lists and events; no person's data.")

@@ -1,0 +1,223 @@
+"""The personal-data registry: every model that holds personal data, and what happens to it.
+
+GDPR art. 5(1)(c, e), 15, 17, 20 and 30 all need the same knowledge: which rows belong to a person,
+which fields are personal, how they are exported, and whether erasure deletes them, anonymises them
+or keeps them under a legal obligation. It is declared here once per model, from each app's
+`personal_data.py`, and exports, erasure, retention and the record of processing read it; no other
+code lists personal models by hand. A model that looks personal (a relation to `Contact`, or a field
+named like an e-mail, phone, name, address, IP or birth date) must be declared or exempted with a
+reason: `undeclared_models()` lists the ones that are not, and a test fails on any.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import QuerySet
+from django.utils.module_loading import autodiscover_modules
+
+# Field names that hold personal data wherever they appear.
+PERSONAL_FIELD_NAME = re.compile(
+    r"(^|_)(e_?mail|email_address|phone|mobile|first_name|last_name|full_name|surname|"
+    r"address|street|postcode|postal_code|ip|ip_address|birth_date|birthday|date_of_birth)($|_)"
+)
+PERSONAL_FIELD_TYPES = (models.EmailField, models.GenericIPAddressField)
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Erasure deletes the rows."""
+
+    label = "delete"
+
+    def apply(self, queryset: QuerySet) -> int:
+        """Delete the rows in one statement; return how many went.
+
+        No cascade and no rows loaded into memory: every dependent model holding personal data has
+        its own declaration and is applied first, and a dependent that was missed makes the
+        foreign-key check fail the whole transaction instead of leaving orphans.
+        """
+        return queryset._raw_delete(queryset.db)
+
+
+@dataclass(frozen=True)
+class Anonymise:
+    """Erasure blanks the named fields and keeps the row (for counts that must stay true)."""
+
+    fields: tuple[str, ...]
+    label = "anonymise"
+
+    def apply(self, queryset: QuerySet) -> int:
+        """Blank the fields (NULL where allowed, else empty); return how many rows changed."""
+        opts = queryset.model._meta
+        blanks = {name: None if opts.get_field(name).null else "" for name in self.fields}
+        return queryset.update(**blanks)
+
+
+@dataclass(frozen=True)
+class Retain:
+    """Erasure keeps the rows under a legal obligation until the date in `until_field`."""
+
+    until_field: str
+    ground: str
+    label = "retain"
+
+    def apply(self, queryset: QuerySet) -> int:
+        """Keep the rows: a later retention rule removes them when the hold ends."""
+        return 0
+
+
+ErasureAction = Delete | Anonymise | Retain
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How one model holds personal data: whose it is, which fields, what erasure does."""
+
+    model: type[models.Model]
+    category: str
+    description: str
+    fields: tuple[str, ...]
+    erasure: ErasureAction
+    subject: str | None = None
+    email_field: str | None = None
+    rows: Callable[[Iterable[int]], QuerySet] | None = None
+    export_fields: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Return the model's `app_label.model_name`."""
+        return self.model._meta.label_lower
+
+    def rows_for(self, *, contact_ids: Iterable[int], emails: Iterable[str] = ()) -> QuerySet:
+        """Return this model's rows that belong to the given contacts or e-mail addresses."""
+        contact_ids = list(contact_ids)
+        manager = self.model._base_manager
+        if self.rows is not None:
+            return self.rows(contact_ids)
+        if self.subject is not None:
+            lookup = f"{self.subject}__in" if self.subject else "pk__in"
+            return manager.filter(**{lookup: contact_ids})
+        return manager.filter(**{f"{self.email_field}__in": list(emails)})
+
+    def export(self, obj: models.Model) -> dict[str, Any]:
+        """Return the row as JSON-ready data: its id, personal fields and context fields."""
+        names = ("id", *self.fields, *(f for f in self.export_fields if f not in self.fields))
+        return {name: _json_value(obj, name) for name in names}
+
+
+@dataclass
+class Registry:
+    """The declarations and exemptions of every installed model."""
+
+    declarations: dict[type[models.Model], Declaration] = field(default_factory=dict)
+    exemptions: dict[type[models.Model], str] = field(default_factory=dict)
+
+    def declare(
+        self,
+        model: type[models.Model],
+        *,
+        category: str,
+        description: str,
+        fields: Iterable[str],
+        erasure: ErasureAction,
+        subject: str | None = None,
+        email_field: str | None = None,
+        rows: Callable[[Iterable[int]], QuerySet] | None = None,
+        export_fields: Iterable[str] = (),
+    ) -> Declaration:
+        """Declare that `model` holds personal data, and how it links to a person."""
+        if sum(x is not None for x in (subject, email_field, rows)) != 1:
+            raise ValueError(f"{model._meta.label}: give one of subject, email_field, rows.")
+        known = {f.name for f in model._meta.get_fields()}
+        unknown = {*fields, *export_fields} - known
+        if isinstance(erasure, Anonymise):
+            unknown |= set(erasure.fields) - known
+        if unknown:
+            raise ValueError(f"{model._meta.label}: unknown fields {sorted(unknown)}.")
+        if model in self.declarations or model in self.exemptions:
+            raise ValueError(f"{model._meta.label} is already in the registry.")
+        declaration = Declaration(
+            model=model,
+            category=category,
+            description=description,
+            fields=tuple(fields),
+            erasure=erasure,
+            subject=subject,
+            email_field=email_field,
+            rows=rows,
+            export_fields=tuple(export_fields),
+        )
+        self.declarations[model] = declaration
+        return declaration
+
+    def exempt(self, model: type[models.Model], *, reason: str) -> None:
+        """Record that `model` holds no personal data of data subjects, and why."""
+        if not reason.strip():
+            raise ValueError(f"{model._meta.label}: an exemption needs a reason.")
+        if model in self.declarations or model in self.exemptions:
+            raise ValueError(f"{model._meta.label} is already in the registry.")
+        self.exemptions[model] = reason
+
+    def __iter__(self):
+        return iter(self.declarations.values())
+
+    def get(self, model: type[models.Model]) -> Declaration | None:
+        """Return the model's declaration, or None."""
+        return self.declarations.get(model)
+
+    def categories(self) -> list[str]:
+        """Return the declared data categories, sorted."""
+        return sorted({d.category for d in self.declarations.values()})
+
+    def undeclared_models(
+        self, models_to_check: Iterable[type[models.Model]] | None = None
+    ) -> dict[str, list[str]]:
+        """Map each personal-looking model neither declared nor exempt to why it looks so."""
+        found = {}
+        for model in models_to_check if models_to_check is not None else apps.get_models():
+            if model in self.declarations or model in self.exemptions:
+                continue
+            reasons = personal_signals(model)
+            if reasons:
+                found[model._meta.label] = reasons
+        return found
+
+
+def personal_signals(model: type[models.Model]) -> list[str]:
+    """List what makes a model look personal: a relation to Contact or a personal-looking field."""
+    contact = apps.get_model("crm", "Contact")
+    reasons = []
+    for f in model._meta.get_fields():
+        if f.auto_created and not f.concrete:
+            continue
+        if f.is_relation and f.related_model is contact:
+            reasons.append(f"{f.name}: relation to Contact")
+        elif isinstance(f, PERSONAL_FIELD_TYPES) or PERSONAL_FIELD_NAME.search(f.name):
+            reasons.append(f"{f.name}: looks personal")
+    return reasons
+
+
+def _json_value(obj: models.Model, name: str) -> Any:
+    field_obj = obj._meta.get_field(name)
+    if field_obj.is_relation and field_obj.many_to_one:
+        related = getattr(obj, name)
+        return str(related) if related is not None else None
+    value = getattr(obj, name)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+registry = Registry()
+
+
+def autodiscover() -> None:
+    """Import every installed app's `personal_data` module, which declares its models."""
+    autodiscover_modules("personal_data")
