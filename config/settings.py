@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from config.environment import env_bool, env_int, env_list, env_str, secret
 
@@ -148,7 +148,7 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # E-mail -----------------------------------------------------------------------------------------
@@ -219,6 +219,9 @@ if REDIS_URL:
         "visibility_timeout": 6 * 60 * 60,
     }
 else:
+    for folder in ("queue", "processed"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -239,8 +242,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # One queue per kind of work, so production runs each on its own workers and scales them apart.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in ("default", "imports", "sending", "tracking", "maintenance")
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("default", "imports", "sending", "tracking", "maintenance")
 ]
+CELERY_TASK_DEFAULT_EXCHANGE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ROUTES = {
     "crm.tasks.*": {"queue": "default"},
     "privacy.tasks.*": {"queue": "maintenance"},
