@@ -12,17 +12,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def exception_handler(exc, context):
     """Answer domain validation errors as 400 with field errors, like serializer errors."""
+    existing = getattr(exc, "existing", None)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = dict(exc.message_dict)
         else:
             detail = {"non_field_errors": exc.messages}
-        existing = getattr(exc, "existing", None)
-        if existing is not None:
-            # A duplicate points at the record that already holds the address.
-            detail["existing_contact"] = {
-                "id": existing.pk,
-                "url": reverse("api:contact-detail", args=[existing.pk]),
-            }
         exc = exceptions.ValidationError(detail=detail)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and existing is not None:
+        # A duplicate points at the record that already holds the address.
+        response.data["existing_contact"] = {
+            "id": existing.pk,
+            "url": reverse("api:contact-detail", args=[existing.pk]),
+        }
+    return response

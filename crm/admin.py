@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,10 @@ from crm.provenance import ensure_provenance
 from crm.search import search_contacts
 from privacy.audit import record_audit
 from privacy.models import AuditEvent
+
+
+# A website typed without a scheme is read as https (Django 6's default, chosen now).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class EstimatedCountPaginator(Paginator):
@@ -249,9 +254,21 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
 
 
 class CompanyAdminForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Company
-        fields = ("domain", "website", "phone", "country")
+        fields = (
+            "name",
+            "website",
+            "domain",
+            "industry",
+            "phone",
+            "address",
+            "country",
+            "registration_number",
+            "vat_number",
+        )
 
     def clean(self):
         data = super().clean()
@@ -270,6 +287,7 @@ class CompanyAdminForm(forms.ModelForm):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     form = CompanyAdminForm
     list_display = ("name", "domain", "industry", "country")
     list_filter = ("country",)
@@ -283,12 +301,14 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ("name", "website", "created_at")
     search_fields = ("name",)
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ("name", "kind", "client", "url")
     list_filter = ("kind",)
     search_fields = ("name",)

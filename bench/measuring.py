@@ -1,0 +1,117 @@
+"""Time admin requests, look at the queries they run, and append figures to bench/results.jsonl."""
+
+import json
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results.jsonl"
+WARMUPS = 2
+RUNS = 20
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured number, as one line of the results file."""
+
+    metric: str
+    value: float
+    unit: str
+    floor: float | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock times of repeated requests to one URL, in milliseconds."""
+
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        """Return the median request time."""
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        """Return the 95th percentile by nearest rank (the 19th of 20 sorted samples)."""
+        ordered = sorted(self.samples)
+        return ordered[math.ceil(0.95 * len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class CapturedQuery:
+    """One SQL statement a request ran, with its time in milliseconds."""
+
+    sql: str
+    ms: float
+
+
+def time_requests(client: Client, url: str, *, warmups: int = WARMUPS, runs: int = RUNS) -> Timing:
+    """GET the URL `warmups` times untimed, then `runs` times timed; fail on any non-200 answer."""
+    for _ in range(warmups):
+        _get(client, url)
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        _get(client, url)
+        samples.append((time.perf_counter() - start) * 1000)
+    return Timing(samples)
+
+
+def capture_queries(client: Client, url: str) -> tuple[str, list[CapturedQuery]]:
+    """GET the URL once and return the page and the queries it ran."""
+    with CaptureQueriesContext(connection) as context:
+        page = _get(client, url)
+    queries = [CapturedQuery(q["sql"], float(q["time"]) * 1000) for q in context.captured_queries]
+    return page, queries
+
+
+def is_full_table_count(sql: str, table: str) -> bool:
+    """Say whether the statement counts every row of the table (a COUNT with no WHERE)."""
+    upper = sql.upper()
+    return "COUNT(" in upper and f'FROM "{table.upper()}"' in upper and " WHERE " not in upper
+
+
+def explain(sql: str) -> tuple[float | None, list[str]]:
+    """Run the query under EXPLAIN ANALYZE (PostgreSQL) or EXPLAIN QUERY PLAN (SQLite).
+
+    Return the execution time the database reports (None on SQLite) and the plan's lines.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            lines = [row[0] for row in cursor.fetchall()]
+            executed = [line for line in lines if line.startswith("Execution Time:")]
+            ms = float(executed[0].split()[2]) if executed else None
+            return ms, lines
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return None, [row[3] for row in cursor.fetchall()]
+
+
+def append_results(*, bench: str, scale: int, db: str, figures: list[Figure]) -> None:
+    """Append one JSON line per figure to bench/results.jsonl."""
+    with RESULTS_PATH.open("a", encoding="utf-8") as handle:
+        for figure in figures:
+            line = {
+                "bench": bench,
+                "scale": scale,
+                "db": db,
+                "metric": figure.metric,
+                "value": round(figure.value, 2),
+                "unit": figure.unit,
+                "floor": figure.floor,
+            }
+            handle.write(json.dumps(line) + "\n")
+
+
+def _get(client: Client, url: str) -> str:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, not 200.")
+    return response.content.decode()

@@ -1,0 +1,283 @@
+"""Seed the bench database: N contacts with companies, sources, provenance and interactions.
+
+The rows are made up and the same on every run (a fixed random seed): names from short lists,
+e-mail addresses like `anna.jansen42@example.org` at reserved domains, countries spread over ten EU
+member states. PostgreSQL receives them by COPY and is then vacuumed and analysed, so that the
+planner's statistics and the visibility map look like those of a table autovacuum has seen; other
+databases receive them by bulk_create in batches.
+"""
+
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Model
+
+from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
+
+SEED = 20261122
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+BATCH_SIZE = 5_000
+CONTACTS_PER_COMPANY = 20
+
+# Weighted towards the Netherlands, where the CRM's users sell most.
+COUNTRY_WEIGHTS = {
+    "NL": 22,
+    "DE": 16,
+    "BE": 12,
+    "FR": 12,
+    "ES": 8,
+    "IT": 8,
+    "PL": 6,
+    "RO": 6,
+    "IE": 5,
+    "PT": 5,
+}
+LANGUAGES = {"NL": "nl", "BE": "nl", "RO": "ro"}
+FIRST_NAMES = [
+    *("Anna", "Daan", "Sanne", "Joris", "Femke", "Bram", "Lotte", "Wout", "Elise", "Arne"),
+    *("Lena", "Jonas", "Mia", "Felix", "Camille", "Hugo", "Chloe", "Louis", "Ioana", "Andrei"),
+    *("Elena", "Mihai", "Aoife", "Cian", "Niamh", "Lucia", "Pablo", "Marta", "Diego", "Ines"),
+    *("Tiago", "Beatriz", "Rui", "Giulia", "Marco", "Sofia", "Luca", "Zofia", "Jakub", "Maja"),
+]
+LAST_NAMES = [
+    *("de Vries", "Jansen", "Bakker", "Visser", "Smit", "Mulder", "Janssens", "Peeters"),
+    *("Maes", "Claes", "Wouters", "Schneider", "Fischer", "Weber", "Becker", "Martin"),
+    *("Bernard", "Dubois", "Moreau", "Popescu", "Ionescu", "Dumitru", "Stan", "Murphy"),
+    *("Kelly", "Byrne", "Walsh", "Garcia", "Lopez", "Sanchez", "Silva", "Santos"),
+    *("Ferreira", "Costa", "Rossi", "Russo", "Ferrari", "Nowak", "Kowalski", "Wisniewski"),
+]
+EMAIL_DOMAINS = ("example.org", "example.net")
+JOB_TITLES = ("Marketing manager", "Head of sales", "Office manager", "CEO", "Buyer", "")
+COMPANY_WORDS = (
+    ("Brightlane", "Tulip", "Maas", "Rhein", "Spree", "Loire", "Carpathia", "Liffey", "Arno"),
+    ("Logistics", "Data Works", "Advisory", "Systems", "Health", "Retail", "Soft", "Foods"),
+)
+INDUSTRIES = ("Logistics", "Software", "Financial services", "Retail", "Healthcare", "Energy")
+INTERACTION_SUBJECTS = {
+    Interaction.Kind.NOTE: "Note after the webinar",
+    Interaction.Kind.CALL: "Call about the renewal",
+    Interaction.Kind.MEETING: "Meeting at the trade fair",
+    Interaction.Kind.EMAIL: "Reply to the brochure",
+    Interaction.Kind.CONTACT_FORM: "Question sent through the contact form",
+}
+
+COMPANY_COLUMNS = (
+    "id",
+    "name",
+    "website",
+    "domain",
+    "industry",
+    "phone",
+    "address",
+    "country",
+    "registration_number",
+    "vat_number",
+    "created_at",
+    "updated_at",
+)
+CONTACT_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "job_title",
+    "company_id",
+    "country",
+    "language",
+    "birth_date",
+    "relationship",
+    "last_activity_at",
+    "is_restricted",
+    "email_status",
+    "created_at",
+    "updated_at",
+)
+PROVENANCE_COLUMNS = (
+    "id",
+    "contact_id",
+    "source_id",
+    "collected_at",
+    "reference",
+    "collected_by_id",
+    "informed_at",
+    "created_at",
+)
+INTERACTION_COLUMNS = (
+    "id",
+    "contact_id",
+    "kind",
+    "occurred_at",
+    "subject",
+    "body",
+    "staff_id",
+    "created_at",
+)
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """The rows to load into one model's table, in the order of `columns`."""
+
+    model: type[Model]
+    columns: tuple[str, ...]
+    rows: Iterable[Row]
+
+
+def seed(*, scale: int) -> None:
+    """Fill the empty bench database with `scale` contacts and their rows, in one transaction."""
+    rng = random.Random(SEED)
+    companies = max(1, scale // CONTACTS_PER_COMPANY)
+    with transaction.atomic():
+        sources = _create_sources()
+        tables = (
+            TableRows(Company, COMPANY_COLUMNS, _companies(rng, companies)),
+            TableRows(Contact, CONTACT_COLUMNS, _contacts(rng, scale, companies)),
+            TableRows(ContactSource, PROVENANCE_COLUMNS, _provenance(rng, scale, sources)),
+            TableRows(Interaction, INTERACTION_COLUMNS, _interactions(rng, scale)),
+        )
+        for table in tables:
+            if connection.vendor == "postgresql":
+                _copy(table)
+            else:
+                _bulk_create(table)
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(
+                no_style(), [table.model for table in tables]
+            ):
+                cursor.execute(statement)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f'VACUUM ANALYZE "{table.model._meta.db_table}"')
+            cursor.execute("ANALYZE")
+
+
+def _copy(table: TableRows) -> None:
+    """Load the rows with COPY, psycopg 3 adapting each value."""
+    columns = ", ".join(f'"{column}"' for column in table.columns)
+    statement = f'COPY "{table.model._meta.db_table}" ({columns}) FROM STDIN'
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in table.rows:
+            copy.write_row(row)
+
+
+def _bulk_create(table: TableRows) -> None:
+    """Load the rows with bulk_create, one batch of model instances at a time."""
+    rows = iter(table.rows)
+    while batch := list(islice(rows, BATCH_SIZE)):
+        objects = [table.model(**dict(zip(table.columns, row, strict=True))) for row in batch]
+        table.model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+
+
+def _create_sources() -> list[Source]:
+    """Create a handful of sources of several kinds, two of them lists supplied by clients."""
+    north = Client.objects.create(name="Bench client North")
+    south = Client.objects.create(name="Bench client South")
+    kinds = Source.Kind
+    specs = [
+        (kinds.WEB_FORM, "Newsletter form", "", None),
+        (kinds.BUSINESS_DIRECTORY, "Kompass NL", "https://directory.example.org/", None),
+        (kinds.PUBLIC_WEBSITE, "Company websites", "", None),
+        (kinds.CLIENT_LIST, "Customer list 2026", "", north),
+        (kinds.CLIENT_LIST, "Event visitors", "", south),
+        (kinds.EVENT, "Trade fair Utrecht", "", None),
+        (kinds.STAFF_ENTRY, "Entered by staff", "", None),
+    ]
+    return [
+        Source.objects.create(kind=kind, name=name, url=url, client=client)
+        for kind, name, url, client in specs
+    ]
+
+
+def _ago(rng: random.Random, days: int) -> datetime:
+    return NOW - timedelta(seconds=rng.randrange(days * 86_400))
+
+
+def _companies(rng: random.Random, count: int) -> Iterator[Row]:
+    countries = list(COUNTRY_WEIGHTS)
+    weights = list(COUNTRY_WEIGHTS.values())
+    first_words, second_words = COMPANY_WORDS
+    for pk in range(1, count + 1):
+        created = _ago(rng, 1_500)
+        name = f"{rng.choice(first_words)} {rng.choice(second_words)} {pk}"
+        domain = f"company{pk}.example.org"
+        yield (
+            pk,
+            name,
+            f"https://{domain}/",
+            domain,
+            rng.choice(INDUSTRIES),
+            "",
+            "",
+            rng.choices(countries, weights)[0],
+            "",
+            "",
+            created,
+            created,
+        )
+
+
+def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
+    countries = list(COUNTRY_WEIGHTS)
+    weights = list(COUNTRY_WEIGHTS.values())
+    relationships = Contact.Relationship.values
+    for pk in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        local = f"{first}.{last.replace(' ', '')}{pk}".lower()
+        country = rng.choices(countries, weights)[0]
+        created = _ago(rng, 1_500)
+        active = _ago(rng, 1_000) if rng.random() < 0.7 else None
+        yield (
+            pk,
+            first,
+            last,
+            f"{local}@{EMAIL_DOMAINS[pk % 2]}",
+            # The UK's range reserved for drama: never a real number.
+            f"+44207946{pk % 10_000:04d}" if rng.random() < 0.3 else "",
+            rng.choice(JOB_TITLES),
+            rng.randint(1, companies) if rng.random() < 0.9 else None,
+            country,
+            LANGUAGES.get(country, "en"),
+            date(1960, 1, 1) + timedelta(days=rng.randrange(15_000)) if pk % 10 == 0 else None,
+            rng.choice(relationships),
+            active,
+            pk % 500 == 0,
+            Contact.EmailStatus.BOUNCED.value if pk % 50 == 0 else Contact.EmailStatus.VALID.value,
+            created,
+            created,
+        )
+
+
+def _provenance(rng: random.Random, count: int, sources: list[Source]) -> Iterator[Row]:
+    for pk in range(1, count + 1):
+        source = rng.choice(sources)
+        collected = _ago(rng, 1_500)
+        informed = (collected + timedelta(days=rng.randint(1, 25))).date()
+        yield (
+            pk,
+            pk,
+            source.pk,
+            collected,
+            f"bench/{source.pk}/{pk // 1_000}",
+            None,
+            informed if source.is_indirect else None,
+            collected,
+        )
+
+
+def _interactions(rng: random.Random, count: int) -> Iterator[Row]:
+    kinds = list(INTERACTION_SUBJECTS)
+    for pk in range(1, count + 1):
+        kind = rng.choice(kinds)
+        occurred = _ago(rng, 1_000)
+        subject = INTERACTION_SUBJECTS[kind]
+        yield (pk, pk, kind.value, occurred, subject, "Made-up note.", None, occurred)

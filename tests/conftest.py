@@ -1,0 +1,8 @@
+import pytest
+from rest_framework.authtoken.models import Token
+
+
+@pytest.fixture
+def staff_token(admin_user) -> str:
+    """An API token of a superuser (staff with every model permission)."""
+    return Token.objects.create(user=admin_user).key
