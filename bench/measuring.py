@@ -4,8 +4,10 @@ import json
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import connection
 from django.test import Client
@@ -65,11 +67,25 @@ def time_requests(client: Client, url: str, *, warmups: int = WARMUPS, runs: int
 
 
 def capture_queries(client: Client, url: str) -> tuple[str, list[CapturedQuery]]:
-    """GET the URL once and return the page and the queries it ran."""
-    with CaptureQueriesContext(connection) as context:
+    """GET the URL once and return the page and the queries it ran, timed to the microsecond."""
+    durations: list[float] = []
+
+    # Django records query times rounded to the millisecond; this wrapper times them finely.
+    def timed(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            durations.append((time.perf_counter() - start) * 1000)
+
+    with CaptureQueriesContext(connection) as context, connection.execute_wrapper(timed):
         page = _get(client, url)
-    queries = [CapturedQuery(q["sql"], float(q["time"]) * 1000) for q in context.captured_queries]
-    return page, queries
+    captured = context.captured_queries
+    if len(captured) != len(durations):
+        raise RuntimeError("Captured queries and their timings do not match up.")
+    return page, [CapturedQuery(q["sql"], ms) for q, ms in zip(captured, durations, strict=True)]
 
 
 def is_full_table_count(sql: str, table: str) -> bool:

@@ -30,7 +30,6 @@ from crm.search import search_contacts
 from privacy.audit import record_audit
 from privacy.models import AuditEvent
 
-
 # A website typed without a scheme is read as https (Django 6's default, chosen now).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
