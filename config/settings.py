@@ -277,3 +277,8 @@ LOGGING = {
 
 # Above this many rows an unfiltered admin list shows the planner's estimate, not an exact count.
 ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
+
+# Store the IP address of the request with each consent event (off: only the user agent is kept).
+CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
+# How long a subscription confirmation link stays valid, in seconds.
+SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)

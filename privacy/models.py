@@ -1,8 +1,9 @@
-"""The audit trail; purposes, the consent ledger, suppression and requests join it later."""
+"""The audit trail, purposes and legal bases, notice versions, the consent ledger, suppression."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 
 
 class AuditEvent(models.Model):
@@ -28,7 +29,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
-    channel = models.CharField(max_length=16, help_text="admin, api, task, command or public.")
+    channel = models.CharField(
+        max_length=20, help_text="admin, api, task, command, or the public page or link used."
+    )
     reason = models.CharField(max_length=500, blank=True)
     # Field names and flags only; values of personal fields never go here.
     details = models.JSONField(default=dict, blank=True)
@@ -39,3 +42,224 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type.model} #{self.object_id}"
+
+
+class Purpose(models.Model):
+    """Why personal data is processed, and the legal basis that allows it (GDPR art. 6)."""
+
+    class LegalBasis(models.TextChoices):
+        CONSENT = "consent", "Consent (art. 6(1)(a))"
+        CONTRACT = "contract", "Contract (art. 6(1)(b))"
+        LEGAL_OBLIGATION = "legal_obligation", "Legal obligation (art. 6(1)(c))"
+        VITAL_INTEREST = "vital_interest", "Vital interest (art. 6(1)(d))"
+        PUBLIC_TASK = "public_task", "Public task (art. 6(1)(e))"
+        LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest (art. 6(1)(f))"
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField()
+    legal_basis = models.CharField(max_length=24, choices=LegalBasis.choices)
+    consent_text = models.TextField(
+        blank=True,
+        help_text="The exact sentence shown next to the consent box; stored with every event.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def needs_consent(self) -> bool:
+        """Say whether processing for this purpose is lawful only with the person's consent."""
+        return self.legal_basis == self.LegalBasis.CONSENT
+
+
+class NoticeVersion(models.Model):
+    """One version of the privacy statement, kept readable after it is replaced."""
+
+    version = models.CharField(max_length=20, unique=True, help_text="Like 2026.2.")
+    title = models.CharField(max_length=200, default="Privacy statement")
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    summary_of_changes = models.TextField(
+        blank=True, help_text="What changed since the previous version, in a few sentences."
+    )
+    effective_at = models.DateTimeField()
+    is_material_change = models.BooleanField(
+        default=False,
+        help_text="A material change is mailed to every contact we may e-mail for service "
+        "messages when the version is published.",
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("privacy-notice-version", args=[self.version])
+
+
+class ConsentEvent(models.Model):
+    """An append-only entry of the consent ledger, with its proof (GDPR art. 7(1))."""
+
+    class Action(models.TextChoices):
+        GRANT = "grant", "Granted"
+        REFUSE = "refuse", "Refused"
+        WITHDRAW = "withdraw", "Withdrawn"
+
+    class Channel(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        DOUBLE_OPT_IN = "double_opt_in", "Double opt-in confirmation"
+        IMPORT = "import", "Import with the client's attestation"
+        STAFF_PHONE = "staff_phone", "Staff, on the phone"
+        STAFF_PAPER = "staff_paper", "Staff, on paper"
+        PREFERENCE_CENTRE = "preference_centre", "Preference centre"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+        API = "api", "API"
+
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="consent_events"
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    wording = models.TextField(help_text="The exact text the person saw or was told.")
+    notice_version = models.ForeignKey(
+        NoticeVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    occurred_at = models.DateTimeField(db_index=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    ip_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="Kept only when CONSENT_RECORD_IP is on."
+    )
+    evidence = models.TextField(
+        blank=True, help_text="For staff entries: who said what, when, and where it is filed."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Makes a repeated submission (double click, reused link, retried API call) one event.
+    # NULL, not "", so the many events without a key never collide under the unique constraint.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key", "purpose"], name="privacy_consentevent_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["contact", "purpose", "occurred_at"], name="privacy_consent_ledger"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.purpose} ({self.occurred_at:%Y-%m-%d})"
+
+
+class ConsentState(models.Model):
+    """The current consent of one contact for one purpose, derived from the ledger."""
+
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="consent_states"
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=ConsentEvent.Action.choices)
+    last_event = models.ForeignKey(ConsentEvent, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+
+    class Meta:
+        ordering = ["purpose__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "purpose"], name="privacy_consentstate_unique"
+            ),
+        ]
+        # Audience queries: "every contact who granted purpose P".
+        indexes = [
+            models.Index(fields=["purpose", "status", "contact"], name="privacy_consent_audience")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {self.get_status_display()}"
+
+
+class Suppression(models.Model):
+    """A keyed hash of an address that must not be contacted again (DESIGN rule 4)."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        OBJECTION = "objection", "Objected (art. 21)"
+        ERASURE = "erasure", "Erased (art. 17)"
+        COMPLAINT = "complaint", "Marked as spam"
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+
+    # HMAC-SHA256 of the normalised address with PRIVACY_HASH_KEY: no address is kept.
+    email_hash = models.CharField(max_length=64)
+    client = models.ForeignKey(
+        "crm.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="suppressions",
+        help_text="Empty for a global suppression (every sender).",
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email_hash"],
+                condition=models.Q(client__isnull=True, lifted_at__isnull=True),
+                name="privacy_suppression_global_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email_hash", "client"],
+                condition=models.Q(client__isnull=False, lifted_at__isnull=True),
+                name="privacy_suppression_client_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["email_hash"], name="privacy_suppression_hash")]
+
+    def __str__(self) -> str:
+        scope = self.client or "all senders"
+        return f"{self.get_reason_display()} ({scope})"
+
+
+class NoticeDelivery(models.Model):
+    """That a material-change notice was mailed to a contact: makes the mailing happen once."""
+
+    notice = models.ForeignKey(NoticeVersion, on_delete=models.CASCADE, related_name="deliveries")
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="notice_deliveries"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "contact"], name="privacy_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice} to contact #{self.contact_id}"

@@ -5,8 +5,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
-from privacy.models import AuditEvent
-from privacy.registry import Delete, registry
+from privacy.models import (
+    AuditEvent,
+    ConsentEvent,
+    ConsentState,
+    NoticeDelivery,
+    NoticeVersion,
+    Purpose,
+    Suppression,
+)
+from privacy.registry import Delete, Retain, registry
 
 
 def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
@@ -37,3 +45,54 @@ registry.exempt(
     AuditEvent,
     reason="Ids, actions and field names only, never values; kept for accountability (art. 5(2)).",
 )
+
+
+def _suppression_rows(contact_ids: list[int]) -> QuerySet:
+    """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
+    from crm.models import Contact
+    from privacy.suppression import email_hash
+
+    emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
+        "email", flat=True
+    )
+    return Suppression.objects.filter(email_hash__in=[email_hash(e) for e in emails])
+
+
+registry.declare(
+    ConsentEvent,
+    category="consent",
+    description="The consent ledger: each grant, refusal and withdrawal with its proof.",
+    subject="contact",
+    fields=("wording", "user_agent", "ip_address", "evidence"),
+    export_fields=("purpose", "action", "notice_version", "channel", "occurred_at"),
+    erasure=Delete(),
+)
+registry.declare(
+    ConsentState,
+    category="consent",
+    description="The current consent per purpose, derived from the ledger.",
+    subject="contact",
+    fields=(),
+    export_fields=("purpose", "status", "since"),
+    erasure=Delete(),
+)
+registry.declare(
+    NoticeDelivery,
+    category="service_messages",
+    description="That a notice of a material change to the privacy statement was mailed.",
+    subject="contact",
+    fields=(),
+    export_fields=("notice", "sent_at"),
+    erasure=Delete(),
+)
+registry.declare(
+    Suppression,
+    category="suppression",
+    description="A keyed hash of an opted-out address, so it is never contacted again.",
+    rows=_suppression_rows,
+    fields=("email_hash",),
+    export_fields=("client", "reason", "created_at", "lifted_at"),
+    erasure=Retain(ground="Art. 17(3) and 21(3): kept so the person is never contacted again."),
+)
+registry.exempt(Purpose, reason="Purposes and legal bases; no person's data.")
+registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no person's data.")

@@ -60,10 +60,10 @@ class Anonymise:
 
 @dataclass(frozen=True)
 class Retain:
-    """Erasure keeps the rows under a legal obligation until the date in `until_field`."""
+    """Erasure keeps the rows on a legal ground, until the date in `until_field` if there is one."""
 
-    until_field: str
     ground: str
+    until_field: str | None = None
     label = "retain"
 
     def apply(self, queryset: QuerySet) -> int:
