@@ -32,6 +32,9 @@ class RequestMetadata:
     ip_address: str | None = None
 
 
+NO_METADATA = RequestMetadata()
+
+
 def record_consent(
     *,
     contact: Contact,
@@ -40,7 +43,7 @@ def record_consent(
     wording: str,
     channel: str,
     notice_version: NoticeVersion | None = None,
-    metadata: RequestMetadata = RequestMetadata(),
+    metadata: RequestMetadata = NO_METADATA,
     evidence: str = "",
     recorded_by: Actor = None,
     occurred_at: datetime | None = None,
@@ -148,7 +151,7 @@ def withdraw_all(
     contact: Contact,
     channel: str,
     wording: str,
-    metadata: RequestMetadata = RequestMetadata(),
+    metadata: RequestMetadata = NO_METADATA,
     idempotency_key: str | None = None,
 ) -> list[ConsentEvent]:
     """Withdraw every consent the contact has granted; return the events recorded."""

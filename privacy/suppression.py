@@ -51,6 +51,15 @@ def suppressed_hashes(hashes: Iterable[str], *, client: Client | None = None) ->
     return set(_active(hashes, client).values_list("email_hash", flat=True))
 
 
+def suppressed_clients(*, email: str) -> set[int]:
+    """Return the ids of the clients for which the address is suppressed."""
+    return set(
+        Suppression.objects.filter(
+            email_hash=email_hash(email), client__isnull=False, lifted_at__isnull=True
+        ).values_list("client_id", flat=True)
+    )
+
+
 def suppress(*, email: str, reason: str, client: Client | None = None) -> Suppression:
     """Suppress the address globally or for one client; return the existing row if already so."""
     digest = email_hash(email)

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from privacy.checks import privacy_report
+from privacy.notices import send_material_change_batch
 
 logger = logging.getLogger(__name__)
 
@@ -21,3 +22,14 @@ def run_privacy_check() -> dict:
         report["indirect_contacts_not_informed"],
     )
     return report
+
+
+@shared_task(
+    acks_late=True
+)  # deliveries are recorded before sending: re-running mails no one twice
+def mail_material_change(notice_id: int) -> int:
+    """Mail one batch about a material change, then queue the next until everyone is told."""
+    sent = send_material_change_batch(notice_id=notice_id)
+    if sent:
+        mail_material_change.delay(notice_id)
+    return sent
