@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet
+from privacy import views as privacy_views
 
 router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
@@ -19,6 +20,22 @@ admin.site.index_title = "Contacts, privacy and campaigns"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", privacy_views.privacy_statement, name="privacy"),
+    path(
+        "privacy/versions/<str:version>/",
+        privacy_views.notice_version,
+        name="privacy-notice-version",
+    ),
+    path("subscribe/", privacy_views.subscribe, name="subscribe"),
+    path("subscribe/sent/", privacy_views.subscribe_sent, name="subscribe-sent"),
+    path(
+        "subscribe/confirm/<str:token>/",
+        privacy_views.subscribe_confirm,
+        name="subscribe-confirm",
+    ),
+    path("preferences/<str:token>/", privacy_views.preferences, name="preferences"),
+    path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
+    path("contact/", privacy_views.contact_message, name="contact"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

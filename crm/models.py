@@ -237,6 +237,9 @@ class Interaction(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="For contact-form messages: when staff answered it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,80 @@
+"""Messages sent through the public contact form, kept as interactions with web-form provenance.
+
+Writing to us is not consent to marketing: no consent is recorded and no purpose is granted. The
+message is kept until staff mark it answered; the retention rule for answered contact-form
+messages removes it after that.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.activity import record_activity
+from crm.contacts import create_contact
+from crm.models import Contact, Interaction, Source
+from crm.provenance import get_source, record_provenance
+from privacy.audit import record_audit
+from privacy.models import AuditEvent
+
+CONTACT_FORM_SOURCE = "Contact form"
+CHANNEL = "web_form"
+# The same message from the same address within this window is a double submission.
+REPEAT_WINDOW = timedelta(hours=1)
+
+
+def receive_contact_message(*, name: str, email: str, message: str) -> Interaction:
+    """Store a contact-form message for staff; a repeated identical post stores it once."""
+    with transaction.atomic():
+        contact = Contact.objects.filter(email=email).first()
+        if contact is None:
+            first, _, last = name.strip().partition(" ")
+            contact = create_contact(
+                actor=None,
+                channel=CHANNEL,
+                email=email,
+                first_name=first[:100],
+                last_name=last[:100],
+            )
+        record_provenance(
+            contact=contact,
+            source=get_source(kind=Source.Kind.WEB_FORM, name=CONTACT_FORM_SOURCE),
+            actor=None,
+            channel=CHANNEL,
+            reference="/contact/",
+        )
+        repeated = Interaction.objects.filter(
+            contact=contact,
+            kind=Interaction.Kind.CONTACT_FORM,
+            body=message,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()
+        if repeated is not None:
+            return repeated
+        interaction = Interaction.objects.create(
+            contact=contact,
+            kind=Interaction.Kind.CONTACT_FORM,
+            occurred_at=timezone.now(),
+            subject="Contact-form message",
+            body=message,
+        )
+        record_audit(actor=None, action=AuditEvent.Action.CREATED, obj=interaction, channel=CHANNEL)
+        record_activity(contact=contact)
+    return interaction
+
+
+def mark_answered(*, interaction: Interaction, actor) -> bool:
+    """Mark a contact-form message answered; return False if it already was."""
+    if interaction.answered_at is not None:
+        return False
+    with transaction.atomic():
+        interaction.answered_at = timezone.now()
+        interaction.save(update_fields=["answered_at"])
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=interaction,
+            channel="admin",
+            fields=["answered_at"],
+        )
+    return True

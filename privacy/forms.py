@@ -1,0 +1,67 @@
+"""Public forms: subscribe, preferences and the contact form. Validation only; no rules here."""
+
+import secrets
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crm.normalisation import normalise_email
+from privacy.models import Purpose
+
+
+class EmailField(forms.CharField):
+    """An e-mail address, normalised the way contacts store it."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return normalise_email(value)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("Enter a valid e-mail address, like name@example.org.")
+            ) from exc
+
+
+class PurposeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Purpose) -> str:
+        return obj.consent_text
+
+
+class SubscribeForm(forms.Form):
+    email = EmailField(label=_("E-mail address"), max_length=254)
+    name = forms.CharField(label=_("Name (optional)"), max_length=200, required=False)
+    purposes = PurposeChoiceField(
+        label=_("What would you like to receive?"),
+        queryset=Purpose.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one box to subscribe.")},
+        to_field_name="code",
+    )
+
+    def __init__(self, *args, purposes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].queryset = purposes
+
+
+class PreferencesForm(forms.Form):
+    purposes = PurposeChoiceField(
+        label=_("I agree to:"),
+        queryset=Purpose.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        to_field_name="code",
+    )
+    # One value per rendered form, so the same form posted twice records its events once.
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, purposes, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("nonce", secrets.token_hex(16))
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].queryset = purposes
+
+
+class ContactMessageForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = EmailField(label=_("E-mail address"), max_length=254)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea, max_length=5000)

@@ -1,0 +1,203 @@
+"""Public pages of the privacy app: statement, subscribe, preferences, unsubscribe, contact form.
+
+Views parse the request and call the functions that do the work. Links that change something
+(confirmation, preferences, unsubscribe) work without login, cookies or JavaScript; their forms
+are exempt from CSRF because the signed token in the URL is what authorises them.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from crm.contact_form import receive_contact_message
+from crm.models import Client, Contact
+from privacy.consent import RequestMetadata, consent_states, current_notice
+from privacy.forms import ContactMessageForm, PreferencesForm, SubscribeForm
+from privacy.links import (
+    ExpiredLink,
+    InvalidLink,
+    read_preferences_token,
+    read_unsubscribe_token,
+)
+from privacy.models import ConsentEvent, NoticeVersion, Purpose
+from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
+from privacy.subscriptions import (
+    WordingChanged,
+    confirm_subscription,
+    offered_purposes,
+    request_subscription,
+)
+from privacy.suppression import suppressed_clients
+
+
+def _metadata(request: HttpRequest) -> RequestMetadata:
+    return RequestMetadata(
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+
+
+def _link_problem(request: HttpRequest, *, expired: bool, status: int = 400) -> HttpResponse:
+    return render(request, "public/link_problem.html", {"expired": expired}, status=status)
+
+
+def _offered_queryset():
+    return Purpose.objects.filter(pk__in=[p.pk for p in offered_purposes()])
+
+
+@require_http_methods(["GET"])
+def privacy_statement(request: HttpRequest) -> HttpResponse:
+    """Render the statement in force, the purposes with their legal bases, and older versions."""
+    notice = current_notice()
+    context = {
+        "notice": notice,
+        "purposes": Purpose.objects.filter(is_active=True).order_by("name"),
+        "versions": NoticeVersion.objects.filter(published_at__isnull=False).exclude(
+            pk=notice.pk if notice else None
+        ),
+    }
+    return render(request, "public/privacy.html", context)
+
+
+@require_http_methods(["GET"])
+def notice_version(request: HttpRequest, version: str) -> HttpResponse:
+    """Render one published version of the statement."""
+    notice = get_object_or_404(NoticeVersion, version=version, published_at__isnull=False)
+    return render(request, "public/notice_version.html", {"notice": notice})
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    """Show the subscription form; on a valid post, mail the confirmation link."""
+    purposes = _offered_queryset()
+    form = SubscribeForm(request.POST or None, purposes=purposes)
+    if request.method == "POST" and form.is_valid():
+        request_subscription(
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            purpose_codes=[p.code for p in form.cleaned_data["purposes"]],
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        return redirect("subscribe-sent")
+    return render(request, "public/subscribe.html", {"form": form, "notice": current_notice()})
+
+
+@require_http_methods(["GET"])
+def subscribe_sent(request: HttpRequest) -> HttpResponse:
+    """Say the same thing to everyone: check your inbox."""
+    return render(request, "public/subscribe_sent.html")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Ask for the confirming click (GET), then grant the consents (POST)."""
+    if request.method == "GET":
+        return render(request, "public/subscribe_confirm.html", {"token": token})
+    try:
+        outcome = confirm_subscription(token=token, metadata=_metadata(request))
+    except ExpiredLink:
+        return _link_problem(request, expired=True)
+    except InvalidLink:
+        return _link_problem(request, expired=False)
+    except WordingChanged:
+        return render(request, "public/subscribe_changed.html", status=409)
+    return render(request, "public/subscribe_done.html", {"outcome": outcome})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    """Show and change per-purpose consents, per-sender and global unsubscribes."""
+    try:
+        contact = Contact.objects.filter(pk=read_preferences_token(token)).first()
+    except InvalidLink:
+        return _link_problem(request, expired=False)
+    if contact is None:
+        return _link_problem(request, expired=False, status=404)
+    purposes = _offered_queryset()
+    saved = False
+    if request.method == "POST" and "unsubscribe_all" in request.POST:
+        unsubscribe(
+            contact=contact,
+            client=None,
+            channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
+            metadata=_metadata(request),
+        )
+        return render(request, "public/unsubscribed.html", {"client": None})
+    if request.method == "POST" and request.POST.get("unsubscribe_client"):
+        client = get_object_or_404(Client, pk=request.POST["unsubscribe_client"])
+        unsubscribe(
+            contact=contact,
+            client=client,
+            channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
+            metadata=_metadata(request),
+        )
+        return render(request, "public/unsubscribed.html", {"client": client})
+    form = PreferencesForm(request.POST or None, purposes=purposes)
+    if request.method == "POST" and form.is_valid():
+        update_preferences(
+            contact=contact,
+            granted=[p.code for p in form.cleaned_data["purposes"]],
+            metadata=_metadata(request),
+            idempotency_key=hashlib.sha256(
+                f"{contact.pk}:{form.cleaned_data['nonce']}".encode()
+            ).hexdigest(),
+        )
+        saved = True
+        form = PreferencesForm(purposes=purposes)
+    states = consent_states(contact)
+    form.initial["purposes"] = [
+        p.code for p in purposes if states.get(p.code) == ConsentEvent.Action.GRANT
+    ]
+    blocked = suppressed_clients(email=contact.email) if contact.email else set()
+    context = {
+        "form": form,
+        "saved": saved,
+        "suppressed": is_globally_suppressed(contact),
+        "clients": Client.objects.exclude(pk__in=blocked).order_by("name"),
+        "blocked_clients": Client.objects.filter(pk__in=blocked).order_by("name"),
+    }
+    return render(request, "public/preferences.html", context)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: say what will happen, with one button. POST: unsubscribe (RFC 8058 one-click too)."""
+    try:
+        target = read_unsubscribe_token(token)
+    except InvalidLink:
+        return _link_problem(request, expired=False)
+    contact = Contact.objects.filter(pk=target.contact_id).first()
+    client = Client.objects.filter(pk=target.client_id).first() if target.client_id else None
+    if contact is None or (target.client_id and client is None):
+        # Erased since the e-mail was sent: nothing left to unsubscribe, and nothing to reveal.
+        return render(request, "public/unsubscribed.html", {"client": client})
+    if request.method == "GET":
+        return render(request, "public/unsubscribe.html", {"client": client})
+    unsubscribe(
+        contact=contact,
+        client=client,
+        channel=ConsentEvent.Channel.UNSUBSCRIBE_LINK,
+        metadata=_metadata(request),
+        idempotency_key=hashlib.sha256(token.encode()).hexdigest(),
+    )
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        return HttpResponse(status=200)
+    return render(request, "public/unsubscribed.html", {"client": client})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_message(request: HttpRequest) -> HttpResponse:
+    """Take a message for staff; it never implies any marketing consent."""
+    form = ContactMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        receive_contact_message(**form.cleaned_data)
+        return render(request, "public/contact_sent.html")
+    return render(request, "public/contact.html", {"form": form})
