@@ -7,7 +7,22 @@ from rest_framework.routers import DefaultRouter
 
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet
+from privacy import api as privacy_api
 from privacy import views as privacy_views
+
+privacy_api_urls = [
+    path("consents/", privacy_api.ConsentCreateView.as_view(), name="consent-list"),
+    path(
+        "contacts/<int:pk>/consents/",
+        privacy_api.ContactConsentsView.as_view(),
+        name="contact-consents",
+    ),
+    path(
+        "suppressions/check/",
+        privacy_api.SuppressionCheckView.as_view(),
+        name="suppression-check",
+    ),
+]
 
 router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
@@ -37,7 +52,7 @@ urlpatterns = [
     path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
     path("contact/", privacy_views.contact_message, name="contact"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((router.urls, "api"))),
+    path("api/v1/", include((router.urls + privacy_api_urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

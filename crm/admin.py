@@ -7,17 +7,21 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django_countries import countries
 
 from crm.companies import normalise_company, save_company
+from crm.contact_form import mark_answered
 from crm.contacts import (
+    check_not_suppressed,
     find_duplicate,
     normalise_contact,
     record_contact_view,
@@ -28,7 +32,8 @@ from crm.models import Client, Company, Contact, ContactSource, Interaction, Sou
 from crm.provenance import ensure_provenance
 from crm.search import search_contacts
 from privacy.audit import record_audit
-from privacy.models import AuditEvent
+from privacy.consent import record_consent
+from privacy.models import AuditEvent, ConsentEvent, ConsentState, Purpose
 
 # A website typed without a scheme is read as https (Django 6's default, chosen now).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -112,6 +117,30 @@ class LastActivityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ConsentFilter(admin.SimpleListFilter):
+    """Contacts by their current consent for one purpose: the audience question."""
+
+    title = "consent"
+    parameter_name = "consent"
+
+    def lookups(self, request, model_admin):
+        purposes = Purpose.objects.filter(legal_basis=Purpose.LegalBasis.CONSENT, is_active=True)
+        return [
+            (f"{purpose.code}:{status}", f"{purpose.name}: {label.lower()}")
+            for purpose in purposes
+            for status, label in ConsentEvent.Action.choices
+        ]
+
+    def queryset(self, request, queryset):
+        code, _, status = (self.value() or "").partition(":")
+        if not code:
+            return queryset
+        states = ConsentState.objects.filter(
+            contact=OuterRef("pk"), purpose__code=code, status=status
+        )
+        return queryset.filter(Exists(states))
+
+
 class ContactAdminForm(forms.ModelForm):
     """Normalise e-mail, phone and country and point at the existing contact on a duplicate."""
 
@@ -135,6 +164,12 @@ class ContactAdminForm(forms.ModelForm):
                 self.add_error(name, errors)
             return data
         data.update(email=probe.email, phone=probe.phone, country=probe.country)
+        if probe.email and probe.email != self.instance.email:
+            try:
+                check_not_suppressed(probe.email)
+            except ValidationError as exc:
+                self.add_error("email", exc.error_dict["email"])
+                return data
         duplicate = find_duplicate(email=probe.email, exclude_pk=self.instance.pk)
         if duplicate is not None:
             link = format_html(
@@ -147,9 +182,32 @@ class ContactAdminForm(forms.ModelForm):
         return data
 
 
+class StaffConsentForm(forms.Form):
+    """A consent given to staff, with what was said and where the record is filed."""
+
+    purpose = forms.ModelChoiceField(queryset=Purpose.objects.filter(is_active=True))
+    action = forms.ChoiceField(choices=ConsentEvent.Action.choices)
+    channel = forms.ChoiceField(
+        choices=[
+            (ConsentEvent.Channel.STAFF_PHONE, ConsentEvent.Channel.STAFF_PHONE.label),
+            (ConsentEvent.Channel.STAFF_PAPER, ConsentEvent.Channel.STAFF_PAPER.label),
+        ]
+    )
+    wording = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The exact sentence read to the person or printed on the form.",
+    )
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who gave it, when, and where the call note or signed paper is filed.",
+    )
+
+
 class ContactSourceInline(admin.TabularInline):
     model = ContactSource
     extra = 0
+    # Provenance is the record of where data came from: erasure removes it, staff do not.
+    can_delete = False
     fields = ("source", "collected_at", "reference", "collected_by", "informed_at")
     raw_id_fields = ("collected_by",)
 
@@ -161,10 +219,65 @@ class InteractionInline(admin.StackedInline):
     raw_id_fields = ("staff",)
 
 
+class ConsentStateInline(admin.TabularInline):
+    model = ConsentState
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "current consent per purpose (derived from the ledger)"
+    fields = ("purpose", "status", "since")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ConsentEventInline(admin.StackedInline):
+    """The proof of every consent decision: wording, notice version, channel, time."""
+
+    model = ConsentEvent
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "consent ledger (proof)"
+    fields = (
+        ("occurred_at", "purpose", "action", "channel"),
+        "wording",
+        ("notice_version", "recorded_by"),
+        "evidence",
+        "user_agent",
+    )
+    readonly_fields = (
+        "occurred_at",
+        "purpose",
+        "action",
+        "channel",
+        "wording",
+        "notice_version",
+        "recorded_by",
+        "evidence",
+        "user_agent",
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class AuditedInlinesMixin:
     """Write an audit event for every inline row staff add, change or delete."""
 
     def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            obj = inline_form.instance
+            # Rows staff add themselves are collected or held by them unless they say otherwise.
+            if obj.pk is None and isinstance(obj, ContactSource) and obj.collected_by is None:
+                obj.collected_by = request.user
+            if obj.pk is None and isinstance(obj, Interaction) and obj.staff is None:
+                obj.staff = request.user
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
             record_audit(
@@ -193,6 +306,7 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
         CountryInUseFilter,
         "relationship",
         SourceKindFilter,
+        ConsentFilter,
         LastActivityFilter,
         "email_status",
         "is_restricted",
@@ -204,7 +318,8 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
     list_per_page = 50
     autocomplete_fields = ("company",)
     readonly_fields = ("last_activity_at", "created_at", "updated_at")
-    inlines = (ContactSourceInline, InteractionInline)
+    inlines = (ContactSourceInline, InteractionInline, ConsentStateInline, ConsentEventInline)
+    change_form_template = "admin/crm/contact/change_form.html"
     fieldsets = (
         (
             None,
@@ -225,6 +340,12 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
         ),
     )
 
+    def get_inlines(self, request, obj):
+        # A new contact has no consent yet; consent is recorded from its page once it exists.
+        if obj is None:
+            return (ContactSourceInline, InteractionInline)
+        return self.inlines
+
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
@@ -237,7 +358,8 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        ensure_provenance(contact=form.instance, actor=request.user, channel="admin")
+        if not change:
+            ensure_provenance(contact=form.instance, actor=request.user, channel="admin")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
@@ -245,6 +367,37 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             if contact is not None and self.has_view_permission(request, contact):
                 record_contact_view(contact=contact, actor=request.user, channel="admin")
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        record = self.admin_site.admin_view(self.record_consent_view)
+        return [
+            path("<int:contact_id>/record-consent/", record, name="crm_contact_record_consent"),
+            *super().get_urls(),
+        ]
+
+    def record_consent_view(self, request, contact_id):
+        """Let staff record a consent given on the phone or on paper, with its evidence."""
+        contact = self.get_object(request, str(contact_id))
+        if contact is None or not request.user.has_perm("privacy.add_consentevent"):
+            raise PermissionDenied
+        form = StaffConsentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                record_consent(contact=contact, recorded_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for name, errors in exc.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                self.message_user(request, "The consent decision is recorded in the ledger.")
+                return redirect("admin:crm_contact_change", contact.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Record a consent decision for {contact}",
+            "form": form,
+            "contact": contact,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/crm/contact/record_consent.html", context)
 
     def has_delete_permission(self, request, obj=None):
         # Removing a person is erasure: it goes through a data-subject request, which writes the
@@ -296,6 +449,61 @@ class CompanyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_company(company=obj)
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = "answered"
+    parameter_name = "answered"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Waiting for an answer"), ("yes", "Answered")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    """Interactions across contacts; contact-form messages wait here until answered."""
+
+    list_display = ("occurred_at", "kind", "contact", "subject", "answered_at")
+    list_filter = ("kind", AnsweredFilter)
+    list_select_related = ("contact",)
+    raw_id_fields = ("contact", "staff")
+    readonly_fields = ("answered_at",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = ("mark_answered",)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            action = AuditEvent.Action.CHANGED if change else AuditEvent.Action.CREATED
+            record_audit(
+                actor=request.user,
+                action=action,
+                obj=obj,
+                channel="admin",
+                fields=form.changed_data,
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            record_audit(
+                actor=request.user, action=AuditEvent.Action.DELETED, obj=obj, channel="admin"
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @admin.action(description="Mark the selected messages as answered")
+    def mark_answered(self, request, queryset):
+        done = sum(mark_answered(interaction=i, actor=request.user) for i in queryset)
+        self.message_user(request, f"{done} message(s) marked as answered.")
 
 
 @admin.register(Client)

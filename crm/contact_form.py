@@ -35,6 +35,8 @@ def receive_contact_message(*, name: str, email: str, message: str) -> Interacti
                 email=email,
                 first_name=first[:100],
                 last_name=last[:100],
+                # Writing to us is the person's own act: an opt-out does not stop us answering.
+                allow_suppressed=True,
             )
         record_provenance(
             contact=contact,

@@ -17,6 +17,7 @@ from crm.models import Contact
 from crm.normalisation import normalise_country, normalise_email, normalise_phone
 from privacy.audit import record_audit
 from privacy.models import AuditEvent
+from privacy.suppression import may_contact
 
 Actor = AbstractBaseUser | AnonymousUser | None
 CONTACT_FIELDS = frozenset(
@@ -64,11 +65,21 @@ def normalise_contact(contact: Contact) -> None:
         raise ValidationError(errors)
 
 
-def create_contact(*, actor: Actor, channel: str, **values: Any) -> Contact:
-    """Create a contact from field values; raise ValidationError with field errors if invalid."""
+def create_contact(
+    *, actor: Actor, channel: str, allow_suppressed: bool = False, **values: Any
+) -> Contact:
+    """Create a contact from field values; raise ValidationError with field errors if invalid.
+
+    A globally suppressed address is refused unless `allow_suppressed`: only the person's own
+    actions (a double opt-in, a message they send us) may bring it back.
+    """
     _check_field_names(values)
     return save_contact(
-        contact=Contact(**values), actor=actor, channel=channel, changed_fields=values
+        contact=Contact(**values),
+        actor=actor,
+        channel=channel,
+        changed_fields=values,
+        allow_suppressed=allow_suppressed,
     )
 
 
@@ -81,14 +92,23 @@ def update_contact(*, contact: Contact, actor: Actor, channel: str, **changes: A
 
 
 def save_contact(
-    *, contact: Contact, actor: Actor, channel: str, changed_fields: Iterable[str]
+    *,
+    contact: Contact,
+    actor: Actor,
+    channel: str,
+    changed_fields: Iterable[str],
+    allow_suppressed: bool = False,
 ) -> Contact:
-    """Normalise, check for a duplicate, save, and audit the named changed fields, atomically."""
+    """Normalise, check for a duplicate or an opted-out address, save and audit, atomically."""
+    changed_fields = list(changed_fields)
     action = AuditEvent.Action.CHANGED if contact.pk else AuditEvent.Action.CREATED
     normalise_contact(contact)
     duplicate = find_duplicate(email=contact.email, exclude_pk=contact.pk)
     if duplicate is not None:
         raise DuplicateContactError(duplicate)
+    new_address = contact.email and (contact.pk is None or "email" in changed_fields)
+    if new_address and not allow_suppressed:
+        check_not_suppressed(contact.email)
     try:
         with transaction.atomic():
             contact.save()
@@ -102,6 +122,20 @@ def save_contact(
             raise
         raise DuplicateContactError(duplicate) from exc
     return contact
+
+
+def check_not_suppressed(email: str) -> None:
+    """Refuse an address that opted out of all contact (DESIGN rule 4)."""
+    if not may_contact(email=email):
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    "This address opted out of all contact and cannot be added again. "
+                    "The person can subscribe again themselves.",
+                    code="suppressed",
+                )
+            }
+        )
 
 
 def _check_field_names(values: Iterable[str]) -> None:

@@ -116,11 +116,11 @@ def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmati
     ):
         raise WordingChanged
     with transaction.atomic():
-        contact = _subscriber(pending)
         lifted = lift_global_suppression(
             email=pending.email,
             why=f"Re-subscribed by double opt-in on {timezone.now():%Y-%m-%d}",
         )
+        contact = _subscriber(pending)
         if lifted:
             record_audit(
                 actor=None,
@@ -158,6 +158,7 @@ def _subscriber(pending: SubscriptionRequest) -> Contact:
         last_name=last[:100],
         language=pending.language,
         relationship=Contact.Relationship.SUBSCRIBER,
+        allow_suppressed=True,
     )
     record_provenance(
         contact=contact,

@@ -1,0 +1,166 @@
+"""REST API for consent and suppression: record a decision, read the state, check an address.
+
+Integrators push consents collected on their own sites with the wording shown and the notice
+version, exactly as the public forms record them; the ledger and its derived state are written by
+`privacy.consent.record_consent` only.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import StaffModelPermissions
+from crm.models import Client, Contact
+from crm.normalisation import normalise_email
+from privacy.consent import RequestMetadata, record_consent
+from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, Suppression
+from privacy.suppression import may_contact
+
+
+class ConsentInput(serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, help_text="The contact's id, or give email."
+    )
+    email = serializers.CharField(required=False, help_text="The contact's e-mail address.")
+    purpose = serializers.SlugRelatedField(
+        slug_field="code", queryset=Purpose.objects.all(), help_text="A purpose code."
+    )
+    action = serializers.ChoiceField(choices=ConsentEvent.Action.choices)
+    wording = serializers.CharField(help_text="The exact text the person saw.")
+    notice_version = serializers.SlugRelatedField(
+        slug_field="version",
+        queryset=NoticeVersion.objects.filter(published_at__isnull=False),
+        required=False,
+        allow_null=True,
+        help_text="The privacy-statement version shown; default: the one in force.",
+    )
+    occurred_at = serializers.DateTimeField(required=False)
+    user_agent = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
+    idempotency_key = serializers.CharField(
+        required=False, max_length=64, help_text="Send the same key again and nothing is added."
+    )
+
+    def validate(self, data):
+        if "contact" in data:
+            return data
+        if not data.get("email"):
+            raise serializers.ValidationError({"contact": "Give the contact's id or e-mail."})
+        try:
+            address = normalise_email(data["email"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"email": "Enter a valid e-mail address."}) from exc
+        contact = Contact.objects.filter(email=address).first()
+        if contact is None:
+            raise serializers.ValidationError({"email": "No contact has this e-mail address."})
+        data["contact"] = contact
+        return data
+
+
+class ConsentEventOutput(serializers.ModelSerializer):
+    purpose = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    notice_version = serializers.SlugRelatedField(slug_field="version", read_only=True)
+
+    class Meta:
+        model = ConsentEvent
+        fields = (
+            "id",
+            "contact",
+            "purpose",
+            "action",
+            "wording",
+            "notice_version",
+            "channel",
+            "occurred_at",
+        )
+
+
+class ConsentStateOutput(serializers.ModelSerializer):
+    purpose = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    proof = ConsentEventOutput(source="last_event", read_only=True)
+
+    class Meta:
+        model = ConsentState
+        fields = ("purpose", "status", "since", "proof")
+
+
+class SuppressionCheckInput(serializers.Serializer):
+    email = serializers.CharField()
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The sender; empty for us.",
+    )
+
+
+class SuppressionCheckOutput(serializers.Serializer):
+    may_contact = serializers.BooleanField()
+
+
+class ConsentCreateView(APIView):
+    """Record a consent decision with its proof; a repeated idempotency key adds nothing."""
+
+    queryset = ConsentEvent.objects.none()
+
+    @extend_schema(
+        request=ConsentInput, responses={201: ConsentEventOutput, 200: ConsentEventOutput}
+    )
+    def post(self, request):
+        payload = ConsentInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        event, created = record_consent(
+            contact=data["contact"],
+            purpose=data["purpose"],
+            action=data["action"],
+            wording=data["wording"],
+            channel=ConsentEvent.Channel.API,
+            notice_version=data.get("notice_version"),
+            metadata=RequestMetadata(user_agent=data["user_agent"]),
+            recorded_by=request.user,
+            occurred_at=data.get("occurred_at"),
+            idempotency_key=data.get("idempotency_key"),
+        )
+        return Response(
+            ConsentEventOutput(event).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ContactConsentsView(APIView):
+    """A contact's current consent per purpose, each with the event that proves it."""
+
+    queryset = ConsentState.objects.none()
+
+    @extend_schema(responses=ConsentStateOutput(many=True))
+    def get(self, request, pk: int):
+        contact = get_object_or_404(Contact, pk=pk)
+        states = ConsentState.objects.filter(contact=contact).select_related(
+            "purpose", "last_event__purpose", "last_event__notice_version"
+        )
+        return Response(ConsentStateOutput(states, many=True).data)
+
+
+class ReadWithPostPermissions(StaffModelPermissions):
+    """A POST that only reads (to keep an address out of URLs) needs the view permission."""
+
+    perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.view_%(model_name)s"]}
+
+
+class SuppressionCheckView(APIView):
+    """Whether an address may be contacted by a sender."""
+
+    queryset = Suppression.objects.none()
+    permission_classes = [ReadWithPostPermissions]
+
+    @extend_schema(request=SuppressionCheckInput, responses=SuppressionCheckOutput)
+    def post(self, request):
+        payload = SuppressionCheckInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        allowed = may_contact(
+            email=payload.validated_data["email"], client=payload.validated_data.get("client")
+        )
+        return Response({"may_contact": allowed})
