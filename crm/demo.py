@@ -17,7 +17,8 @@ from crm.contacts import create_contact
 from crm.models import Client, Company, Contact, Interaction, Source
 from crm.provenance import get_source, record_provenance
 from privacy.audit import record_audit
-from privacy.models import AuditEvent
+from privacy.consent import record_consent
+from privacy.models import AuditEvent, ConsentEvent, Purpose
 
 CHANNEL = "command"
 
@@ -108,6 +109,27 @@ def _sources(client: Client) -> list[tuple[Source, int | None]]:
     ]
 
 
+def _seed_consents() -> None:
+    """Give demo subscribers and some customers consent decisions with proof, once."""
+    purposes = {p.code: p for p in Purpose.objects.filter(code__in=["newsletter", "analytics"])}
+    if len(purposes) < 2:
+        return
+    demo_people = Contact.objects.filter(
+        email__endswith=".example.org",
+        relationship__in=[Contact.Relationship.SUBSCRIBER, Contact.Relationship.CUSTOMER],
+    ).order_by("pk")
+    for index, contact in enumerate(demo_people):
+        for code in ("newsletter", "analytics")[: 1 + index % 2]:
+            record_consent(
+                contact=contact,
+                purpose=purposes[code],
+                action=ConsentEvent.Action.GRANT,
+                wording=purposes[code].consent_text,
+                channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+                idempotency_key=f"demo:{contact.pk}",
+            )
+
+
 @transaction.atomic
 def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary:
     """Create the demo companies, contacts, provenance and interactions that are not there yet."""
@@ -185,6 +207,7 @@ def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary
                 record_audit(
                     actor=None, action=AuditEvent.Action.CREATED, obj=interaction, channel=CHANNEL
                 )
+    _seed_consents()
     return DemoSummary(
         companies=Company.objects.count(),
         contacts=Contact.objects.count(),
