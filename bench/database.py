@@ -36,31 +36,31 @@ def database_label() -> str:
     return "postgresql" if connection.vendor == "postgresql" else "sqlite"
 
 
-def ensure_database() -> None:
-    """Create the bench database if it does not exist yet, and bring it up to date."""
+def ensure_database() -> bool:
+    """Create the bench database if it does not exist yet and migrate it; say if it was created."""
     if connection.vendor == "postgresql":
         with _server_connection() as server:
-            exists = server.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB_NAME]
-            ).fetchone()
-            if exists is None:
+            found = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB_NAME])
+            created = found.fetchone() is None
+            if created:
                 server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB_NAME)))
     else:
+        created = not SQLITE_PATH.exists()
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0, interactive=False)
+    return created
 
 
 def recreate_database() -> None:
     """Drop the bench database and create it empty and migrated."""
+    _require_bench_name(settings.DATABASES["default"]["NAME"])
     connections.close_all()
     if connection.vendor == "postgresql":
-        _require_bench_name(settings.DATABASES["default"]["NAME"])
         with _server_connection() as server:
             name = sql.Identifier(BENCH_DB_NAME)
             server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             server.execute(sql.SQL("CREATE DATABASE {}").format(name))
     else:
-        _require_bench_name(settings.DATABASES["default"]["NAME"])
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
     ensure_database()

@@ -1,5 +1,4 @@
-"""Run the benchmarks: `make bench`; `BENCH_SCALE=N` sets the number of contacts, `BENCH=name`
-runs one benchmark.
+"""Run the benchmarks (`make bench`): `BENCH_SCALE=N` sets the contacts, `BENCH=name` picks one.
 
 The bench uses its own database, never the developer's: `crm_bench` on the PostgreSQL server of
 `DATABASE_URL` when it is set, else SQLite in var/bench/. It is seeded once per scale and reused
@@ -33,7 +32,7 @@ def main() -> int:
     django.setup()
 
     from bench.database import database_label
-    from bench.measuring import Figure, append_results
+    from bench.measuring import RESULTS_PATH, Figure, append_results
 
     db = database_label()
     seconds = _prepare_database(scale=scale)
@@ -45,7 +44,7 @@ def main() -> int:
         module = importlib.import_module(BENCHMARKS[name])
         figures = module.run(scale=scale)
         append_results(bench=name, scale=scale, db=db, figures=figures)
-    print(f"\nFigures appended to {Path('bench/results.jsonl')}.")
+    print(f"\nFigures appended to {RESULTS_PATH.relative_to(ROOT)}.")
     return 0
 
 
@@ -68,14 +67,14 @@ def _prepare_database(*, scale: int) -> float | None:
     from bench.seeding import seed
     from crm.models import Contact
 
-    ensure_database()
-    existing = Contact.objects.count()
-    if existing == scale:
+    created = ensure_database()
+    if not created and Contact.objects.count() == scale:
         print(f"Reusing the {database_label()} bench database: it holds {scale:,} contacts.")
         return None
     print(f"Seeding the {database_label()} bench database with {scale:,} contacts…", flush=True)
     start = time.perf_counter()
-    recreate_database()
+    if not created:
+        recreate_database()
     seed(scale=scale)
     seconds = time.perf_counter() - start
     print(f"Seeded in {seconds:.1f} s.")
