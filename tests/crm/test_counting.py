@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.counting import estimated_table_rows, fast_count
+from crm.counting import distinct_values, estimated_table_rows, fast_count
 from crm.models import Contact
 from tests.crm.factories import ContactFactory
 
@@ -44,3 +44,9 @@ def test_without_planner_statistics_the_count_is_exact():
     ContactFactory.create_batch(6)
     assert estimated_table_rows(Contact) is None
     assert fast_count(Contact.objects.all(), exact_below=1) == 6
+
+
+def test_distinct_values_lists_each_country_once_in_order():
+    for country in ("RO", "NL", "NL", "BE", ""):
+        ContactFactory(country=country)
+    assert distinct_values(Contact, "country") == ["BE", "NL", "RO"]
