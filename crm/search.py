@@ -2,7 +2,8 @@
 
 Search is by prefix, so every term can use an index: the unique e-mail index (with its
 `varchar_pattern_ops` twin on PostgreSQL) and the upper-case name indexes of migration 0002. A
-term with an `@` matches e-mail addresses only. Every word must match one of the fields.
+term with an `@` matches e-mail addresses only. Every word must match one of the fields, or the
+whole phrase must start a last name or a company name ("de vries", "tulip data").
 
 The companies a word matches are looked up first and, when they are few, put into the query as
 literal ids: PostgreSQL cannot combine `company_id IN (subquery)` inside an OR with the other
@@ -20,20 +21,32 @@ COMPANY_IDS_LIMIT = 200
 
 
 def search_contacts(queryset: QuerySet[Contact], term: str) -> QuerySet[Contact]:
-    """Return the contacts whose e-mail, first or last name, or company starts with each word."""
-    for word in term.lower().split():
-        if "@" in word:
-            queryset = queryset.filter(email__startswith=word)
-            continue
-        # Runs its own small query now, to find the companies the word matches.
-        companies = _companies_starting_with(word)
-        queryset = queryset.filter(
-            Q(email__startswith=word)
-            | Q(last_name__istartswith=word)
-            | Q(first_name__istartswith=word)
-            | Q(company__in=companies)
-        )
-    return queryset
+    """Return the contacts matching every word of the term, or a name starting with all of it."""
+    words = term.lower().split()
+    if not words:
+        return queryset
+    each_word = Q()
+    for word in words:
+        each_word &= _word_matches(word)
+    if len(words) == 1 or any("@" in word for word in words):
+        return queryset.filter(each_word)
+    # "de vries" or "tulip data": a last name or company name that starts with the whole phrase.
+    phrase = " ".join(words)
+    whole = Q(last_name__istartswith=phrase) | Q(company__in=_companies_starting_with(phrase))
+    return queryset.filter(each_word | whole)
+
+
+def _word_matches(word: str) -> Q:
+    """Match one word against the e-mail, or the names and company name too when not an address."""
+    if "@" in word:
+        return Q(email__startswith=word)
+    # Runs its own small query now, to find the companies the word matches.
+    return (
+        Q(email__startswith=word)
+        | Q(last_name__istartswith=word)
+        | Q(first_name__istartswith=word)
+        | Q(company__in=_companies_starting_with(word))
+    )
 
 
 def _companies_starting_with(word: str) -> list[int] | QuerySet[Company]:

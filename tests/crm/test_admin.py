@@ -161,3 +161,13 @@ def test_company_form_normalises_domain_from_website(admin_client):
     assert response.status_code == 302
     company = CompanyFactory._meta.model.objects.get(name="Spree Health")
     assert company.domain == "spree-health.example.org"
+
+
+def test_search_finds_multi_word_last_names_and_company_names(admin_client):
+    ContactFactory(first_name="Anna", last_name="de Vries", company__name="Brightlane")
+    ContactFactory(first_name="Daan", last_name="Smit", company__name="Tulip Data Works")
+    ContactFactory(first_name="Bram", last_name="Visser", company__name="Tulip Bulbs")
+    assert "Anna de Vries" in admin_client.get(LIST_URL, {"q": "de vries"}).text
+    page = admin_client.get(LIST_URL, {"q": "tulip data"}).text
+    assert "Daan Smit" in page
+    assert "Bram Visser" not in page
