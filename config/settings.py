@@ -144,6 +144,8 @@ DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "NL")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves from here; `collectstatic` fills it (make run and deployments run it).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
