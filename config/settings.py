@@ -293,3 +293,21 @@ ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
 CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
 # How long a subscription confirmation link stays valid, in seconds.
 SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)
+
+# Data-subject requests --------------------------------------------------------------------------
+
+# Exports and scanned letters: outside the web root, never served except through signed links.
+PRIVATE_FILES_DIR = Path(env_str("PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
+# Verification links of public requests are single-use and expire after this many seconds.
+REQUEST_VERIFY_MAX_AGE = env_int("REQUEST_VERIFY_MAX_AGE", 60 * 60)
+# Unverified requests are closed as expired after this many hours.
+REQUEST_UNVERIFIED_EXPIRE_HOURS = env_int("REQUEST_UNVERIFIED_EXPIRE_HOURS", 48)
+# Download links of access and portability exports expire after this many days.
+EXPORT_LINK_MAX_AGE_DAYS = env_int("EXPORT_LINK_MAX_AGE_DAYS", 7)
+# The same request from the same address within this many days is flagged as possibly excessive.
+REQUEST_REPEAT_WINDOW_DAYS = env_int("REQUEST_REPEAT_WINDOW_DAYS", 90)
+# Erase as soon as an erasure request is verified, without waiting for the officer's approval.
+ERASURE_AUTO_APPROVE = env_bool("ERASURE_AUTO_APPROVE", default=False)
+# Public request form: at most this many submissions per hour per client address and per e-mail.
+REQUEST_RATE_PER_IP = env_int("REQUEST_RATE_PER_IP", 10)
+REQUEST_RATE_PER_EMAIL = env_int("REQUEST_RATE_PER_EMAIL", 3)

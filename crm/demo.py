@@ -19,6 +19,7 @@ from crm.provenance import get_source, record_provenance
 from privacy.audit import record_audit
 from privacy.consent import record_consent
 from privacy.models import AuditEvent, ConsentEvent, Purpose
+from privacy.suppression import may_contact
 
 CHANNEL = "command"
 
@@ -163,7 +164,8 @@ def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary
             activity_days = rng.choice([3, 40, 200, 500, 800, 1000, None])
             source, informed_after = sources[rng.randrange(len(sources))]
             collected_at = now - timedelta(days=rng.randrange(30, 1100))
-            if Contact.objects.filter(email=email).exists():
+            # An address that was erased or opted out is never re-added, not even by demo data.
+            if Contact.objects.filter(email=email).exists() or not may_contact(email=email):
                 continue
             contact = create_contact(
                 actor=None,

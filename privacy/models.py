@@ -1,9 +1,18 @@
-"""The audit trail, purposes and legal bases, notice versions, the consent ledger, suppression."""
+"""Audit trail, purposes, notice versions, consent ledger, suppression, data-subject requests."""
+
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+
+def private_storage() -> FileSystemStorage:
+    """Return the storage for exports and letters: outside the web root, never served directly."""
+    return FileSystemStorage(location=settings.PRIVATE_FILES_DIR, base_url=None)
 
 
 class AuditEvent(models.Model):
@@ -263,3 +272,144 @@ class NoticeDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice} to contact #{self.contact_id}"
+
+
+class SubjectRequest(models.Model):
+    """A data-subject request (GDPR art. 15-22) and its legal clock (art. 12(3))."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access (a copy of my data)"
+        RECTIFICATION = "rectification", "Rectification (correct my data)"
+        ERASURE = "erasure", "Erasure (delete my data)"
+        PORTABILITY = "portability", "Portability (my data in a reusable format)"
+        RESTRICTION = "restriction", "Restriction (stop using my data for now)"
+        OBJECTION = "objection", "Objection (stop processing on legitimate interest)"
+        WITHDRAW_CONSENT = "withdraw_consent", "Withdraw every consent"
+        EXCLUSION = "exclusion", "Exclusion from the CRM"
+
+    class Channel(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        EMAIL = "email", "E-mail"
+        POST = "post", "Letter"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Waiting for e-mail verification"
+        EXPIRED = "expired", "Never verified (expired)"
+        OPEN = "open", "Open: waiting for the privacy officer"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Normalised address of the requester; blanked when their data is erased (the hash stays).
+    email = models.EmailField(max_length=254, blank=True)
+    email_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    contact = models.ForeignKey(
+        "crm.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subject_requests",
+    )
+    details = models.TextField(blank=True, help_text="What the requester wrote.")
+    purposes = models.ManyToManyField(
+        Purpose, blank=True, related_name="+", help_text="For an objection: the purposes named."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, db_index=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    identity_check = models.TextField(
+        blank=True, help_text="For e-mail and letters: how the requester's identity was checked."
+    )
+    letter = models.FileField(
+        upload_to="requests/letters/",
+        storage=private_storage,
+        blank=True,
+        help_text="The scanned letter, stored privately.",
+    )
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    extended_due_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    possibly_excessive = models.BooleanField(
+        default=False,
+        help_text="The same person asked the same within the configured period (art. 12(5)); "
+        "the decision to refuse stays with the officer.",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(blank=True, help_text="What was done, as told to the requester.")
+    # Single use: cleared when the verification link is used.
+    verification_nonce = models.CharField(max_length=32, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["due_at", "received_at"]
+        indexes = [models.Index(fields=["status", "due_at"], name="privacy_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def deadline(self) -> datetime | None:
+        """Return the date the answer is due, extended or not."""
+        return self.extended_due_at or self.due_at
+
+
+class SubjectExport(models.Model):
+    """A zipped access or portability export, stored privately, downloadable until it expires."""
+
+    request = models.ForeignKey(
+        SubjectRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
+    )
+    contact = models.ForeignKey(
+        "crm.Contact", null=True, on_delete=models.SET_NULL, related_name="exports"
+    )
+    file = models.FileField(upload_to="exports/", storage=private_storage)
+    rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    downloads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk}"
+
+
+class ErasureCertificate(models.Model):
+    """Proof of an erasure: counts per table and the scan for leftovers, never the data itself."""
+
+    request = models.ForeignKey(
+        SubjectRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="certificates",
+    )
+    email_hash = models.CharField(max_length=64, db_index=True)
+    contact_ref = models.PositiveBigIntegerField(help_text="The id the erased contact had.")
+    erased_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removed = models.JSONField(default=dict, help_text="Rows deleted or anonymised, per table.")
+    retained = models.JSONField(default=dict, help_text="Rows kept on a legal ground, per table.")
+    scan = models.JSONField(default=dict, help_text="Rows still holding an identifier, per table.")
+    rows_found = models.PositiveIntegerField(help_text="Leftovers found by the scan; 0 expected.")
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure certificate #{self.pk}"

@@ -3,18 +3,21 @@
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from privacy.models import (
     AuditEvent,
     ConsentEvent,
     ConsentState,
+    ErasureCertificate,
     NoticeDelivery,
     NoticeVersion,
     Purpose,
+    SubjectExport,
+    SubjectRequest,
     Suppression,
 )
-from privacy.registry import Delete, Retain, registry
+from privacy.registry import Anonymise, Delete, Retain, registry
 
 
 def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
@@ -96,3 +99,57 @@ registry.declare(
 )
 registry.exempt(Purpose, reason="Purposes and legal bases; no person's data.")
 registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no person's data.")
+
+
+def _requests_rows(contact_ids: list[int]) -> QuerySet:
+    """Return the requests made by the contacts, linked or matched by their address's hash."""
+    from crm.models import Contact
+    from privacy.suppression import email_hash
+
+    emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
+        "email", flat=True
+    )
+    return SubjectRequest.objects.filter(
+        Q(contact_id__in=contact_ids) | Q(email_hash__in=[email_hash(e) for e in emails])
+    )
+
+
+def _certificate_rows(contact_ids: list[int]) -> QuerySet:
+    """Return earlier erasure certificates of the contacts' addresses."""
+    from crm.models import Contact
+    from privacy.suppression import email_hash
+
+    emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
+        "email", flat=True
+    )
+    return ErasureCertificate.objects.filter(email_hash__in=[email_hash(e) for e in emails])
+
+
+registry.declare(
+    SubjectRequest,
+    category="subject_requests",
+    description="Data-subject requests and how they were answered.",
+    rows=_requests_rows,
+    fields=("email", "details", "identity_check", "letter"),
+    export_fields=("kind", "channel", "status", "received_at", "due_at", "completed_at", "result"),
+    # Kept for accountability (art. 5(2)) without the address; the retention rule removes it later.
+    erasure=Anonymise(fields=("email", "details", "identity_check", "letter", "contact")),
+)
+registry.declare(
+    SubjectExport,
+    category="subject_requests",
+    description="Copies of a person's data made for an access or portability request.",
+    subject="contact",
+    fields=("file",),
+    export_fields=("created_at", "expires_at", "downloads"),
+    erasure=Delete(),
+)
+registry.declare(
+    ErasureCertificate,
+    category="subject_requests",
+    description="Proof that a person's data was erased: counts only, and the address's hash.",
+    rows=_certificate_rows,
+    fields=("email_hash",),
+    export_fields=("erased_at", "rows_found"),
+    erasure=Retain(ground="Art. 5(2): proof that an erasure was carried out."),
+)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import autodiscover_modules
 
@@ -28,9 +28,22 @@ PERSONAL_FIELD_NAME = re.compile(
 PERSONAL_FIELD_TYPES = (models.EmailField, models.GenericIPAddressField)
 
 
+def _forget_files(queryset: QuerySet, names: Iterable[str]) -> None:
+    """Delete the stored files of the rows' file fields once the transaction commits."""
+    file_fields = [
+        f
+        for f in queryset.model._meta.concrete_fields
+        if isinstance(f, models.FileField) and (not names or f.name in names)
+    ]
+    for file_field in file_fields:
+        stored = [n for n in queryset.values_list(file_field.name, flat=True) if n]
+        storage = file_field.storage
+        transaction.on_commit(lambda s=storage, files=stored: [s.delete(n) for n in files])
+
+
 @dataclass(frozen=True)
 class Delete:
-    """Erasure deletes the rows."""
+    """Erasure deletes the rows, and the files they point to."""
 
     label = "delete"
 
@@ -41,6 +54,7 @@ class Delete:
         its own declaration and is applied first, and a dependent that was missed makes the
         foreign-key check fail the whole transaction instead of leaving orphans.
         """
+        _forget_files(queryset, ())
         return queryset._raw_delete(queryset.db)
 
 
@@ -53,6 +67,7 @@ class Anonymise:
 
     def apply(self, queryset: QuerySet) -> int:
         """Blank the fields (NULL where allowed, else empty); return how many rows changed."""
+        _forget_files(queryset, self.fields)
         opts = queryset.model._meta
         blanks = {name: None if opts.get_field(name).null else "" for name in self.fields}
         return queryset.update(**blanks)
