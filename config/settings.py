@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConsentActionEnum": "privacy.models.ConsentEvent.Action",
         "EmailStatusEnum": "crm.models.Contact.EmailStatus",
+        "SubjectRequestKindEnum": "privacy.models.SubjectRequest.Kind",
+        "SourceKindEnum": "crm.models.Source.Kind",
     },
 }
 
@@ -260,6 +262,9 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ROUTES = {
+    # Requesters wait for these two; the rest of the privacy app's work is maintenance.
+    "privacy.tasks.send_request_verification": {"queue": "default"},
+    "privacy.tasks.act_on_request": {"queue": "default"},
     "crm.tasks.*": {"queue": "default"},
     "privacy.tasks.*": {"queue": "maintenance"},
 }
@@ -268,6 +273,14 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-check-daily": {
         "task": "privacy.tasks.run_privacy_check",
         "schedule": crontab(hour=5, minute=0),
+    },
+    "privacy-request-digest-daily": {
+        "task": "privacy.tasks.mail_request_digest",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "privacy-expire-unverified-requests-hourly": {
+        "task": "privacy.tasks.expire_unverified",
+        "schedule": crontab(minute=15),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet
 from privacy import api as privacy_api
+from privacy import request_views
 from privacy import views as privacy_views
 
 privacy_api_urls = [
@@ -16,6 +17,12 @@ privacy_api_urls = [
         "contacts/<int:pk>/consents/",
         privacy_api.ContactConsentsView.as_view(),
         name="contact-consents",
+    ),
+    path("requests/", privacy_api.SubjectRequestCreateView.as_view(), name="request-list"),
+    path(
+        "requests/<int:pk>/",
+        privacy_api.SubjectRequestDetailView.as_view(),
+        name="request-detail",
     ),
     path(
         "suppressions/check/",
@@ -40,6 +47,23 @@ urlpatterns = [
         "privacy/versions/<str:version>/",
         privacy_views.notice_version,
         name="privacy-notice-version",
+    ),
+    path("privacy/requests/new/", request_views.new_request, name="privacy-request-new"),
+    path("privacy/requests/sent/", request_views.request_sent, name="privacy-request-sent"),
+    path(
+        "privacy/requests/verify/<str:token>/",
+        request_views.verify,
+        name="privacy-request-verify",
+    ),
+    path(
+        "privacy/requests/status/<str:token>/",
+        request_views.status,
+        name="privacy-request-status",
+    ),
+    path(
+        "privacy/requests/download/<str:token>/",
+        request_views.download,
+        name="privacy-export-download",
     ),
     path("subscribe/", privacy_views.subscribe, name="subscribe"),
     path("subscribe/sent/", privacy_views.subscribe_sent, name="subscribe-sent"),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +17,15 @@ from config.api import StaffModelPermissions
 from crm.models import Client, Contact
 from crm.normalisation import normalise_email
 from privacy.consent import RequestMetadata, record_consent
-from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, Suppression
+from privacy.models import (
+    ConsentEvent,
+    ConsentState,
+    NoticeVersion,
+    Purpose,
+    SubjectRequest,
+    Suppression,
+)
+from privacy.subject_requests import RateLimited, submit_request
 from privacy.suppression import may_contact
 
 
@@ -164,3 +173,84 @@ class SuppressionCheckView(APIView):
             email=payload.validated_data["email"], client=payload.validated_data.get("client")
         )
         return Response({"may_contact": allowed})
+
+
+class SubjectRequestInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SubjectRequest.Kind.choices)
+    email = serializers.CharField(
+        help_text="The requester's address; the link to verify goes there."
+    )
+    details = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    purposes = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Purpose.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        default=list,
+        help_text="For an objection: the purposes objected to.",
+    )
+    client_address = serializers.IPAddressField(
+        required=False, help_text="The requester's IP on your site, for rate limiting only."
+    )
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalise_email(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError("Enter a valid e-mail address.") from exc
+
+
+class SubjectRequestOutput(serializers.ModelSerializer):
+    deadline = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = SubjectRequest
+        fields = (
+            "id",
+            "kind",
+            "channel",
+            "status",
+            "received_at",
+            "verified_at",
+            "due_at",
+            "extended_due_at",
+            "deadline",
+            "completed_at",
+            "possibly_excessive",
+        )
+
+
+class SubjectRequestCreateView(APIView):
+    """Take a request from another site; the requester verifies it by e-mail like on our form."""
+
+    queryset = SubjectRequest.objects.none()
+
+    @extend_schema(request=SubjectRequestInput, responses={202: SubjectRequestOutput})
+    def post(self, request):
+        payload = SubjectRequestInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            created = submit_request(
+                kind=data["kind"],
+                email=data["email"],
+                details=data["details"],
+                purposes=data["purposes"],
+                channel=SubjectRequest.Channel.API,
+                client_address=data.get("client_address") or request.META.get("REMOTE_ADDR", ""),
+            )
+        except RateLimited as exc:
+            raise Throttled(
+                detail="Too many requests for this address; try again in an hour."
+            ) from exc
+        return Response(SubjectRequestOutput(created).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SubjectRequestDetailView(APIView):
+    """Where a request stands (staff only; no personal data in the answer)."""
+
+    queryset = SubjectRequest.objects.none()
+
+    @extend_schema(responses=SubjectRequestOutput)
+    def get(self, request, pk: int):
+        return Response(SubjectRequestOutput(get_object_or_404(SubjectRequest, pk=pk)).data)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.normalisation import normalise_email
-from privacy.models import Purpose
+from privacy.models import Purpose, SubjectRequest
 
 
 class EmailField(forms.CharField):
@@ -65,3 +65,31 @@ class ContactMessageForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = EmailField(label=_("E-mail address"), max_length=254)
     message = forms.CharField(label=_("Message"), widget=forms.Textarea, max_length=5000)
+
+
+class SubjectRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What would you like us to do?"),
+        choices=SubjectRequest.Kind.choices,
+        widget=forms.RadioSelect,
+    )
+    email = EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("We send a link to this address to check that it is yours."),
+    )
+    purposes = forms.ModelMultipleChoiceField(
+        label=_("For an objection: which processing do you object to?"),
+        queryset=Purpose.objects.filter(is_active=True).exclude(
+            legal_basis=Purpose.LegalBasis.LEGAL_OBLIGATION
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    details = forms.CharField(
+        label=_("Anything we should know (optional)"),
+        help_text=_("For a correction: what is wrong and what it should say."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+    )

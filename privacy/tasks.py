@@ -3,9 +3,17 @@
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from privacy.checks import privacy_report
 from privacy.notices import send_material_change_batch
+from privacy.subject_requests import act_on_request as act_on_request_now
+from privacy.subject_requests import (
+    expire_unverified_requests,
+    send_digest,
+    send_verification_mail,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +41,36 @@ def mail_material_change(notice_id: int) -> int:
     if sent:
         mail_material_change.delay(notice_id)
     return sent
+
+
+@shared_task(acks_late=True)  # mails a still-unverified request only: a repeat sends one more link
+def send_request_verification(request_id: int) -> None:
+    """Mail the verification link of a public request (from the worker, not the web request)."""
+    send_verification_mail(request_id=request_id)
+
+
+@shared_task(acks_late=True)  # act_on_request does nothing once the request is closed
+def act_on_request(request_id: int) -> str:
+    """Carry out a verified request's automatic part; return its status."""
+    return act_on_request_now(request_id=request_id).status
+
+
+@shared_task(acks_late=True)
+def expire_unverified() -> int:
+    """Close requests that were never verified."""
+    return expire_unverified_requests()
+
+
+@shared_task(acks_late=True)
+def mail_request_digest() -> int:
+    """Mail the privacy officers the open requests, overdue and nearly due first."""
+    officers = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, email__gt="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="change_subjectrequest")
+            | Q(groups__permissions__codename="change_subjectrequest")
+        )
+    )
+    return send_digest(recipients=sorted(set(officers.values_list("email", flat=True))))

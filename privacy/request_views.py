@@ -1,0 +1,86 @@
+"""Public pages of data-subject requests: the form, verification, status and the export download.
+
+The form answers the same page, status and (since mail goes out from the worker) timing whether or
+not the address is known. Links are signed; verification links are single-use and expire.
+"""
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from privacy.exports import ExportUnavailable, open_export
+from privacy.forms import SubjectRequestForm
+from privacy.links import ExpiredLink, InvalidLink
+from privacy.models import SubjectRequest
+from privacy.subject_requests import (
+    RateLimited,
+    request_from_status_token,
+    submit_request,
+    verify_request,
+)
+
+
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest) -> HttpResponse:
+    """Take a request of any kind; mail a verification link from the worker."""
+    form = SubjectRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submit_request(
+                kind=form.cleaned_data["kind"],
+                email=form.cleaned_data["email"],
+                details=form.cleaned_data["details"],
+                purposes=form.cleaned_data["purposes"],
+                channel=SubjectRequest.Channel.WEB_FORM,
+                client_address=request.META.get("REMOTE_ADDR", ""),
+            )
+        except RateLimited:
+            return render(request, "public/too_many.html", status=429)
+        return redirect("privacy-request-sent")
+    return render(request, "public/request_new.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def request_sent(request: HttpRequest) -> HttpResponse:
+    """Say the same thing to everyone: check your inbox."""
+    return render(request, "public/request_sent.html")
+
+
+@never_cache
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Ask for the confirming click (GET: mail scanners follow links), then verify (POST)."""
+    if request.method == "GET":
+        return render(request, "public/request_verify.html")
+    try:
+        subject_request = verify_request(token=token)
+    except ExpiredLink:
+        return render(request, "public/link_problem.html", {"expired": True}, status=400)
+    except InvalidLink:
+        return render(request, "public/link_problem.html", {"expired": False}, status=400)
+    return render(request, "public/request_verified.html", {"subject_request": subject_request})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the requester where their request stands."""
+    try:
+        subject_request = request_from_status_token(token)
+    except InvalidLink:
+        return render(request, "public/link_problem.html", {"expired": False}, status=400)
+    return render(request, "public/request_status.html", {"subject_request": subject_request})
+
+
+@never_cache
+@require_http_methods(["GET"])
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    """Hand out an export through its signed link until it expires; each download is logged."""
+    try:
+        export = open_export(token=token)
+    except ExportUnavailable:
+        return render(request, "public/link_problem.html", {"expired": True}, status=410)
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename="my-personal-data.zip")
