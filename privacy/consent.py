@@ -9,6 +9,7 @@ can always be rebuilt from the ledger. A repeated submission carries the same id
 records one event.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,6 +147,15 @@ def has_consent(*, contact: Contact, purpose: Purpose) -> bool:
     ).exists()
 
 
+def change_key(idempotency_key: str, last_event_id: int | None) -> str:
+    """Return the key of a change requested once (`idempotency_key`) from the state it saw.
+
+    Two copies of one request arriving together see the same state and record one event; the
+    same link or page used again after the state moved on is a new decision and is recorded.
+    """
+    return hashlib.sha256(f"{idempotency_key}:{last_event_id}".encode()).hexdigest()
+
+
 def withdraw_all(
     *,
     contact: Contact,
@@ -154,12 +164,18 @@ def withdraw_all(
     metadata: RequestMetadata = NO_METADATA,
     idempotency_key: str | None = None,
 ) -> list[ConsentEvent]:
-    """Withdraw every consent the contact has granted; return the events recorded."""
+    """Withdraw every consent the contact has granted; return the events recorded.
+
+    The idempotency key is applied per withdrawn grant (see `change_key`): a repeated request
+    withdraws each grant once, while the same key (a permanent unsubscribe link) still withdraws
+    a grant given later.
+    """
     granted = ConsentState.objects.filter(
         contact=contact, status=ConsentEvent.Action.GRANT
     ).select_related("purpose")
     events = []
     for state in granted:
+        key = change_key(idempotency_key, state.last_event_id) if idempotency_key else None
         event, created = record_consent(
             contact=contact,
             purpose=state.purpose,
@@ -167,7 +183,7 @@ def withdraw_all(
             wording=wording,
             channel=channel,
             metadata=metadata,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
         if created:
             events.append(event)
@@ -196,6 +212,8 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
             return written
         pairs = (
             ConsentEvent.objects.filter(contact_id__in=contact_ids)
+            # No ordering: Meta.ordering would add its columns to DISTINCT, one row per event.
+            .order_by()
             .values("contact_id", "purpose_id")
             .distinct()
             .annotate(last_id=Subquery(latest.values("id")[:1]))

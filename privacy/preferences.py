@@ -16,11 +16,11 @@ from privacy.audit import record_audit
 from privacy.consent import (
     NO_METADATA,
     RequestMetadata,
-    consent_states,
+    change_key,
     record_consent,
     withdraw_all,
 )
-from privacy.models import AuditEvent, ConsentEvent, Suppression
+from privacy.models import AuditEvent, ConsentEvent, ConsentState, Suppression
 from privacy.subscriptions import offered_purposes
 from privacy.suppression import may_contact, suppress
 
@@ -70,11 +70,15 @@ def update_preferences(
 ) -> list[ConsentEvent]:
     """Switch each offered consent purpose on or off as ticked; return the events recorded."""
     wanted = set(granted)
-    current = consent_states(contact)
+    states = ConsentState.objects.filter(contact=contact).values_list(
+        "purpose__code", "status", "last_event_id"
+    )
+    current = {code: (status, last_event_id) for code, status, last_event_id in states}
     suppressed = is_globally_suppressed(contact)
     events = []
     for purpose in offered_purposes():
-        is_on = current.get(purpose.code) == ConsentEvent.Action.GRANT
+        status, last_event_id = current.get(purpose.code, (None, None))
+        is_on = status == ConsentEvent.Action.GRANT
         turn_on = purpose.code in wanted and not suppressed
         if turn_on == is_on:
             continue
@@ -87,7 +91,9 @@ def update_preferences(
             else f"Switched off in the preference centre: {purpose.name}.",
             channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
             metadata=metadata,
-            idempotency_key=idempotency_key,
+            # Keyed on the state it changes, so the same page sent again with other choices
+            # (back button, box changed) is recorded too.
+            idempotency_key=change_key(idempotency_key, last_event_id),
         )
         if created:
             events.append(event)

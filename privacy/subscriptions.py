@@ -106,7 +106,10 @@ def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmati
     """
     pending = read_subscription_token(token)
     key = hashlib.sha256(token.encode()).hexdigest()
-    purposes = tuple(Purpose.objects.filter(code__in=pending.purposes).order_by("name"))
+    # A purpose retired since the form was shown is a changed offer, like changed wording.
+    purposes = tuple(
+        Purpose.objects.filter(code__in=pending.purposes, is_active=True).order_by("name")
+    )
     notice = NoticeVersion.objects.filter(version=pending.notice_version).first()
     already = ConsentEvent.objects.filter(idempotency_key=key).select_related("contact").first()
     if already is not None:

@@ -8,7 +8,7 @@ are exempt from CSRF because the signed token in the URL is what authorises them
 import hashlib
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -22,6 +22,7 @@ from privacy.links import (
     ExpiredLink,
     InvalidLink,
     read_preferences_token,
+    read_subscription_token,
     read_unsubscribe_token,
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
@@ -97,9 +98,11 @@ def subscribe_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET), then grant the consents (POST)."""
-    if request.method == "GET":
-        return render(request, "public/subscribe_confirm.html", {"token": token})
     try:
+        if request.method == "GET":
+            # Check the link before offering the button, so a bad one is told at once.
+            read_subscription_token(token)
+            return render(request, "public/subscribe_confirm.html", {"token": token})
         outcome = confirm_subscription(token=token, metadata=_metadata(request))
     except ExpiredLink:
         return _link_problem(request, expired=True)
@@ -131,7 +134,10 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         )
         return render(request, "public/unsubscribed.html", {"client": None})
     if request.method == "POST" and request.POST.get("unsubscribe_client"):
-        client = get_object_or_404(Client, pk=request.POST["unsubscribe_client"])
+        try:
+            client = Client.objects.get(pk=int(request.POST["unsubscribe_client"]))
+        except (ValueError, Client.DoesNotExist) as exc:
+            raise Http404("No such sender.") from exc
         unsubscribe(
             contact=contact,
             client=client,
