@@ -10,7 +10,7 @@ import hashlib
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -58,9 +58,9 @@ def privacy_statement(request: HttpRequest) -> HttpResponse:
     context = {
         "notice": notice,
         "purposes": Purpose.objects.filter(is_active=True).order_by("name"),
-        "versions": NoticeVersion.objects.filter(published_at__isnull=False).exclude(
-            pk=notice.pk if notice else None
-        ),
+        "versions": NoticeVersion.objects.filter(
+            published_at__isnull=False, effective_at__lte=timezone.now()
+        ).exclude(pk=notice.pk if notice else None),
     }
     return render(request, "public/privacy.html", context)
 
@@ -166,7 +166,11 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
-        "clients": Client.objects.exclude(pk__in=blocked).order_by("name"),
+        # Only the clients whose lists brought this person in: nobody else's business is shown.
+        "clients": Client.objects.filter(sources__contact_sources__contact=contact)
+        .exclude(pk__in=blocked)
+        .distinct()
+        .order_by("name"),
         "blocked_clients": Client.objects.filter(pk__in=blocked).order_by("name"),
     }
     return render(request, "public/preferences.html", context)

@@ -4,10 +4,12 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from crm.models import Source
 from privacy.consent import consent_states
 from privacy.links import preferences_url, unsubscribe_token, unsubscribe_url
 from privacy.models import AuditEvent, ConsentEvent, Suppression
 from privacy.suppression import may_contact
+from tests.crm.factories import ContactSourceFactory
 from tests.privacy.factories import ClientFactory, ContactFactory, grant
 from tests.privacy.pages import checkboxes, heading, hidden_value, link_in, site_path, tags, text
 
@@ -105,6 +107,11 @@ def test_ticking_a_purpose_back_on_records_a_grant_with_its_wording(client, news
 def test_stopping_one_clients_mails_suppresses_only_for_that_client(client, reader):
     acme = ClientFactory(name="Acme Tiles")
     other = ClientFactory(name="Bolt Bikes")
+    ClientFactory(name="Unrelated Travel")  # never supplied this person: not shown to them
+    for supplier in (acme, other):
+        ContactSourceFactory(
+            contact=reader, source__kind=Source.Kind.CLIENT_LIST, source__client=supplier
+        )
     path = site_path(preferences_url(reader))
     states = consent_states(reader)
 
@@ -195,7 +202,7 @@ def test_opening_the_unsubscribe_link_shows_one_button_and_changes_nothing(clien
 
     assert page.status_code == 200
     assert len(tags(page, "button")) == 1
-    assert "You will no longer receive any of our e-mails" in text(page)
+    assert "You will no longer receive any of our newsletters or campaigns" in text(page)
     assert ledger() == before
     assert may_contact(email=reader.email)
 
