@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.run_privacy_check",
         "schedule": crontab(hour=5, minute=0),
     },
+    "privacy-purge-expired-nightly": {
+        "task": "privacy.tasks.purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "privacy-request-digest-daily": {
         "task": "privacy.tasks.mail_request_digest",
         "schedule": crontab(hour=7, minute=30),

@@ -91,6 +91,12 @@ class Contact(models.Model):
     email_status = models.CharField(
         max_length=12, choices=EmailStatus.choices, default=EmailStatus.VALID
     )
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set when the person was erased but records under a legal hold still point here.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -248,3 +254,39 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
+
+
+class Invoice(models.Model):
+    """A minimal billing record pushed by integrators, kept under a legal hold.
+
+    Billing data is kept at least one year and at most three years from the invoice's due date:
+    until `hold_until` an erasure anonymises the person but keeps the invoice; the retention rule
+    for invoices removes it three years after the due date.
+    """
+
+    number = models.CharField(max_length=64, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invoices")
+    issued_on = models.DateField()
+    due_on = models.DateField(db_index=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    hold_until = models.DateField(
+        editable=False, db_index=True, help_text="One year after the due date: the legal hold."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("issued_on")),
+                name="crm_invoice_due_after_issue",
+                violation_error_message="The due date cannot be before the issue date.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="crm_invoice_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"

@@ -1,7 +1,7 @@
 """Declare the CRM's models in the personal-data registry."""
 
-from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
-from privacy.registry import Delete, registry
+from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
+from privacy.registry import Anonymise, Delete, Retain, registry
 
 registry.declare(
     Contact,
@@ -28,6 +28,21 @@ registry.declare(
         "updated_at",
     ),
     erasure=Delete(),
+    # Invoices under their legal hold still point at the person: blank them instead.
+    on_hold=Anonymise(
+        fields=(
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "company",
+            "country",
+            "language",
+            "birth_date",
+            "last_activity_at",
+        )
+    ),
 )
 registry.declare(
     ContactSource,
@@ -46,6 +61,18 @@ registry.declare(
     fields=("subject", "body"),
     export_fields=("kind", "occurred_at"),
     erasure=Delete(),
+)
+registry.declare(
+    Invoice,
+    category="billing",
+    description="Invoices: number, dates and amount, kept for the tax and accounting rules.",
+    subject="contact",
+    fields=(),
+    export_fields=("number", "issued_on", "due_on", "amount", "currency"),
+    erasure=Retain(
+        ground="Billing records are kept at least one year after the invoice's due date.",
+        until_field="hold_until",
+    ),
 )
 registry.exempt(
     Company,

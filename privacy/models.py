@@ -1,5 +1,6 @@
 """Audit trail, purposes, notice versions, consent ledger, suppression, data-subject requests."""
 
+import os
 from datetime import datetime
 
 from django.conf import settings
@@ -10,9 +11,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files under PRIVATE_FILES_DIR, read when a file is used rather than when models load."""
+
+    # The file fields build their storage at import time; a location fixed then would ignore a
+    # later setting (STYLE rule 9) and put files where the download and erasure do not look.
+    @property
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_FILES_DIR)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def private_storage() -> FileSystemStorage:
     """Return the storage for exports and letters: outside the web root, never served directly."""
-    return FileSystemStorage(location=settings.PRIVATE_FILES_DIR, base_url=None)
+    return PrivateStorage(base_url=None)
 
 
 class AuditEvent(models.Model):
@@ -413,3 +428,69 @@ class ErasureCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure certificate #{self.pk}"
+
+
+class RetentionRule(models.Model):
+    """How long one kind of personal data is kept (GDPR art. 5(1)(e)); run nightly."""
+
+    class Action(models.TextChoices):
+        DELETE = "delete", "Delete"
+        ANONYMISE = "anonymise", "Anonymise"
+
+    kind = models.CharField(
+        max_length=40, unique=True, help_text="Which rows the rule selects and which age counts."
+    )
+    period_days = models.PositiveIntegerField(help_text="Rows older than this are removed.")
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.DELETE)
+    is_active = models.BooleanField(default=True)
+    note = models.TextField(blank=True, help_text="Why this period: the policy or the law.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class RetentionRun(models.Model):
+    """One run of one rule: its counts (never names), its progress, and whether it finished."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        INTERRUPTED = "interrupted", "Interrupted (re-run reaches the same end)"
+        FAILED = "failed", "Failed"
+
+    rule = models.ForeignKey(RetentionRule, on_delete=models.CASCADE, related_name="runs")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cutoff = models.DateTimeField(help_text="Rows older than this were selected.")
+    selected = models.PositiveIntegerField(default=0)
+    acted = models.PositiveIntegerField(default=0)
+    skipped_restricted = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(
+        default=0, help_text="People anonymised, not deleted: a legal hold keeps some records."
+    )
+    batches = models.PositiveIntegerField(default=0)
+    # Rows removed or anonymised per table: the receipt. Counts only, never names or addresses.
+    receipt = models.JSONField(default=dict)
+    error = models.CharField(max_length=300, blank=True)
+    # Only one run may act at a time: a second start fails on this constraint.
+    lock = models.BooleanField(null=True, default=True, editable=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock"],
+                condition=models.Q(status="running", dry_run=False),
+                name="privacy_retention_one_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} at {self.started_at:%Y-%m-%d %H:%M}"

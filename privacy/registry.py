@@ -102,6 +102,7 @@ class Declaration:
     email_field: str | None = None
     rows: Callable[[Iterable[int]], QuerySet] | None = None
     export_fields: tuple[str, ...] = ()
+    on_hold: Anonymise | None = None
 
     @property
     def label(self) -> str:
@@ -144,14 +145,21 @@ class Registry:
         email_field: str | None = None,
         rows: Callable[[Iterable[int]], QuerySet] | None = None,
         export_fields: Iterable[str] = (),
+        on_hold: Anonymise | None = None,
     ) -> Declaration:
-        """Declare that `model` holds personal data, and how it links to a person."""
+        """Declare that `model` holds personal data, and how it links to a person.
+
+        `on_hold` is what erasure does instead when rows under a legal hold still point here.
+        """
         if sum(x is not None for x in (subject, email_field, rows)) != 1:
             raise ValueError(f"{model._meta.label}: give one of subject, email_field, rows.")
         known = {f.name for f in model._meta.get_fields()}
         unknown = {*fields, *export_fields} - known
-        if isinstance(erasure, Anonymise):
-            unknown |= set(erasure.fields) - known
+        for action in (erasure, on_hold):
+            if isinstance(action, Anonymise):
+                unknown |= set(action.fields) - known
+        if isinstance(erasure, Retain) and erasure.until_field:
+            unknown |= {erasure.until_field} - known
         if unknown:
             raise ValueError(f"{model._meta.label}: unknown fields {sorted(unknown)}.")
         if model in self.declarations or model in self.exemptions:
@@ -166,6 +174,7 @@ class Registry:
             email_field=email_field,
             rows=rows,
             export_fields=tuple(export_fields),
+            on_hold=on_hold,
         )
         self.declarations[model] = declaration
         return declaration

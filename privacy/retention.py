@@ -1,0 +1,242 @@
+"""Retention: nothing personal is kept longer than its rule (GDPR art. 5(1)(e); DESIGN rule 6).
+
+Rules are rows (`RetentionRule`): a kind, which says which rows it selects and which age counts,
+a period and an action. The nightly beat task runs each active rule: it selects expired primary
+keys in bounded batches, removes or anonymises each batch through the personal-data registry in
+its own transaction, and records counts on a `RetentionRun` after every batch. Killing it anywhere
+and running it again reaches the same end state, because each run selects by age alone. Only one
+run acts at a time (a partial unique constraint on running runs). People whose processing is
+restricted (art. 18) are skipped and counted; people with records under a legal hold are
+anonymised instead of deleted and counted. Receipts hold counts per table, never names.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from privacy.models import RetentionRule, RetentionRun, SubjectRequest
+from privacy.registry import Anonymise, Delete, registry
+from privacy.removal import remove_subjects
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+# A running run that has not reported for this long was killed; its lock is taken over.
+STALE_AFTER = timedelta(minutes=30)
+
+
+class RetentionBusy(Exception):
+    """Another run is acting right now."""
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """Which rows a kind of rule selects, and from which moment their age counts."""
+
+    label: str
+    model: str
+    age: tuple[str, ...]
+    filters: Q = field(default_factory=Q)
+    # Rows are people: remove them with everything the registry holds about them.
+    people: bool = False
+    date_only: bool = False
+
+
+RULE_KINDS: dict[str, RuleKind] = {
+    "inactive_customers_subscribers": RuleKind(
+        label="Customers and subscribers, since their last own activity (or creation)",
+        model="crm.Contact",
+        age=("last_activity_at", "created_at"),
+        filters=Q(relationship__in=["customer", "subscriber"]),
+        people=True,
+    ),
+    "contact_form_answered": RuleKind(
+        label="Contact-form messages, since they were answered",
+        model="crm.Interaction",
+        age=("answered_at",),
+        filters=Q(kind="contact_form", answered_at__isnull=False),
+    ),
+    "contact_form_unanswered": RuleKind(
+        label="Contact-form messages never marked answered, since they arrived",
+        model="crm.Interaction",
+        age=("occurred_at",),
+        filters=Q(kind="contact_form", answered_at__isnull=True),
+    ),
+    "unverified_requests": RuleKind(
+        label="Data-subject requests never verified, since they arrived",
+        model="privacy.SubjectRequest",
+        age=("received_at",),
+        filters=Q(status__in=[SubjectRequest.Status.UNVERIFIED, SubjectRequest.Status.EXPIRED]),
+    ),
+    "completed_requests": RuleKind(
+        label="Answered data-subject requests, since they were closed",
+        model="privacy.SubjectRequest",
+        age=("completed_at",),
+        filters=Q(status__in=[SubjectRequest.Status.COMPLETED, SubjectRequest.Status.REJECTED]),
+    ),
+    "expired_exports": RuleKind(
+        label="Access and portability exports, since their link expired",
+        model="privacy.SubjectExport",
+        age=("expires_at",),
+    ),
+    "invoices": RuleKind(
+        label="Invoices, since their due date",
+        model="crm.Invoice",
+        age=("due_on",),
+        date_only=True,
+    ),
+}
+
+
+def rule_kind(rule: RetentionRule) -> RuleKind:
+    """Return the kind of a rule; an unknown kind is a configuration error."""
+    try:
+        return RULE_KINDS[rule.kind]
+    except KeyError as exc:
+        raise ValueError(f"Retention rule {rule.kind!r} has no kind in privacy.retention.") from exc
+
+
+def category(rule: RetentionRule) -> str:
+    """Return the registry data category the rule's rows belong to."""
+    return registry.get(apps.get_model(rule_kind(rule).model)).category
+
+
+def expired(rule: RetentionRule, *, now: datetime) -> tuple[QuerySet, QuerySet]:
+    """Return (rows to act on, rows skipped because their person's processing is restricted)."""
+    kind = rule_kind(rule)
+    model = apps.get_model(kind.model)
+    cutoff: datetime | object = now - timedelta(days=rule.period_days)
+    if kind.date_only:
+        cutoff = timezone.localtime(cutoff).date()
+    age = Coalesce(*kind.age) if len(kind.age) > 1 else F(kind.age[0])
+    rows = model._base_manager.annotate(aged_from=age).filter(kind.filters, aged_from__lt=cutoff)
+    if kind.people:
+        done = (
+            Q(anonymised_at__isnull=False)
+            if rule.action == RetentionRule.Action.ANONYMISE
+            else _on_hold_already()
+        )
+        rows = rows.exclude(done)
+        restricted = Q(is_restricted=True)
+    else:
+        subject = registry.get(model).subject
+        restricted = Q(**{f"{subject}__is_restricted": True}) if subject else Q(pk__in=[])
+    return rows.exclude(restricted), rows.filter(restricted)
+
+
+def _on_hold_already() -> Q:
+    """People already anonymised whose held records are still held: nothing more to do yet."""
+    invoice = apps.get_model("crm", "Invoice")
+    held = invoice.objects.filter(contact=OuterRef("pk"), hold_until__gte=timezone.localdate())
+    return Q(anonymised_at__isnull=False) & Q(Exists(held))
+
+
+def preview(rule: RetentionRule, *, now: datetime | None = None) -> dict[str, int]:
+    """Count the rows the rule would take now and within the next 30 days, and those skipped."""
+    now = now or timezone.now()
+    due_now, restricted = expired(rule, now=now)
+    soon, _ = expired(rule, now=now + timedelta(days=30))
+    return {"now": due_now.count(), "next_30_days": soon.count(), "restricted": restricted.count()}
+
+
+def run_rule(
+    rule: RetentionRule,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> RetentionRun:
+    """Run one rule in bounded batches and return its run; raise RetentionBusy if one acts."""
+    now = now or timezone.now()
+    run = _start(rule, dry_run=dry_run, now=now)
+    try:
+        rows, restricted = expired(rule, now=now)
+        run.skipped_restricted = restricted.count()
+        if dry_run:
+            run.selected = rows.count()
+        else:
+            _act_in_batches(rule, run, rows, batch_size=batch_size)
+        run.status = RetentionRun.Status.COMPLETED
+    except Exception as exc:
+        run.status = RetentionRun.Status.FAILED
+        run.error = f"{type(exc).__name__}"[:300]
+        logger.exception("retention rule %s failed after %d batches", rule.kind, run.batches)
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.lock = None
+        run.save()
+    logger.info(
+        "retention rule %s: %d acted, %d restricted skipped, %d held, dry_run=%s",
+        rule.kind,
+        run.acted,
+        run.skipped_restricted,
+        run.held,
+        dry_run,
+    )
+    return run
+
+
+def _start(rule: RetentionRule, *, dry_run: bool, now: datetime) -> RetentionRun:
+    """Record a new run, taking the lock unless it is a dry run."""
+    RetentionRun.objects.filter(
+        status=RetentionRun.Status.RUNNING, heartbeat_at__lt=timezone.now() - STALE_AFTER
+    ).update(status=RetentionRun.Status.INTERRUPTED, lock=None)
+    try:
+        with transaction.atomic():
+            return RetentionRun.objects.create(
+                rule=rule,
+                dry_run=dry_run,
+                cutoff=now - timedelta(days=rule.period_days),
+                lock=None if dry_run else True,
+            )
+    except IntegrityError as exc:
+        raise RetentionBusy("Another retention run is acting; try again when it ends.") from exc
+
+
+def _act_in_batches(rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, batch_size: int):
+    kind = rule_kind(rule)
+    model = rows.model
+    declaration = registry.get(model)
+    receipt = Counter(run.receipt)
+    while True:
+        batch = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return
+        with transaction.atomic():
+            if kind.people and rule.action == RetentionRule.Action.DELETE:
+                outcome = remove_subjects(batch)
+                receipt.update(outcome.removed)
+                run.held += len(outcome.held_contacts)
+            else:
+                action = (
+                    Delete()
+                    if rule.action == RetentionRule.Action.DELETE
+                    else Anonymise(fields=declaration.fields)
+                )
+                receipt[declaration.label] += action.apply(model._base_manager.filter(pk__in=batch))
+            run.acted += len(batch)
+            run.selected += len(batch)
+            run.batches += 1
+            run.receipt = dict(receipt)
+            run.heartbeat_at = timezone.now()
+            run.save(
+                update_fields=["acted", "selected", "batches", "receipt", "held", "heartbeat_at"]
+            )
+
+
+def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:
+    """Run every active rule (or the one named), one after the other."""
+    rules = RetentionRule.objects.filter(is_active=True)
+    if only:
+        rules = RetentionRule.objects.filter(kind=only)
+        if not rules.exists():
+            raise ValueError(f"No retention rule {only!r}; see `manage.py purge_expired --list`.")
+    return [run_rule(rule, dry_run=dry_run) for rule in rules]
