@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from config import views
-from crm.api import CompanyViewSet, ContactViewSet
+from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from privacy import api as privacy_api
 from privacy import request_views
 from privacy import views as privacy_views
@@ -34,6 +34,7 @@ privacy_api_urls = [
 router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")
+router.register("invoices", InvoiceViewSet, basename="invoice")
 
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 
 from crm.companies import save_company
 from crm.contacts import create_contact, record_contact_view, update_contact
-from crm.models import Company, Contact, ContactSource, Source
+from crm.invoices import record_invoice
+from crm.models import Company, Contact, ContactSource, Invoice, Source
 from crm.normalisation import normalise_country
 from crm.provenance import get_source, record_provenance
 from crm.search import search_contacts
@@ -217,3 +218,42 @@ class CompanyViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         get_object_or_404(Company, pk=pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+
+    class Meta:
+        model = Invoice
+        fields = (
+            "id",
+            "number",
+            "contact",
+            "issued_on",
+            "due_on",
+            "amount",
+            "currency",
+            "hold_until",
+            "created_at",
+        )
+        read_only_fields = ("hold_until", "created_at")
+
+
+class InvoiceViewSet(viewsets.GenericViewSet):
+    """Invoices pushed by billing systems; kept under a legal hold, removed by retention."""
+
+    queryset = Invoice.objects.all()
+    serializer_class = InvoiceSerializer
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InvoiceSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(InvoiceSerializer(get_object_or_404(Invoice, pk=pk)).data)
+
+    def create(self, request):
+        payload = InvoiceSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        invoice = record_invoice(actor=request.user, channel=CHANNEL, **payload.validated_data)
+        return Response(InvoiceSerializer(invoice).data, status=status.HTTP_201_CREATED)
