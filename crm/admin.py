@@ -28,7 +28,7 @@ from crm.contacts import (
     save_contact,
 )
 from crm.counting import distinct_values, fast_count
-from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
+from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
 from crm.provenance import ensure_provenance
 from crm.search import search_contacts
 from privacy.audit import record_audit
@@ -268,6 +268,21 @@ class ConsentEventInline(admin.StackedInline):
         return False
 
 
+class InvoiceInline(admin.TabularInline):
+    model = Invoice
+    extra = 0
+    can_delete = False
+    fields = ("number", "issued_on", "due_on", "amount", "currency", "hold_until")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        # Invoices come from the billing system through the API.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class AuditedInlinesMixin:
     """Write an audit event for every inline row staff add, change or delete."""
 
@@ -325,8 +340,14 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("company",)
-    readonly_fields = ("last_activity_at", "created_at", "updated_at")
-    inlines = (ContactSourceInline, InteractionInline, ConsentStateInline, ConsentEventInline)
+    readonly_fields = ("last_activity_at", "created_at", "updated_at", "erasure_status")
+    inlines = (
+        ContactSourceInline,
+        InteractionInline,
+        ConsentStateInline,
+        ConsentEventInline,
+        InvoiceInline,
+    )
     change_form_template = "admin/crm/contact/change_form.html"
     fieldsets = (
         (
@@ -343,10 +364,25 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
                     "last_activity_at",
                     "created_at",
                     "updated_at",
+                    "erasure_status",
                 )
             },
         ),
     )
+
+    @admin.display(description="erasure")
+    def erasure_status(self, obj):
+        """Say why an erased person's row is still here: invoices under their legal hold."""
+        if obj is None or obj.anonymised_at is None:
+            return "-"
+        held = obj.invoices.filter(hold_until__gte=timezone.localdate()).order_by("-hold_until")
+        last = held.first()
+        if last is None:
+            return f"Anonymised on {obj.anonymised_at:%Y-%m-%d}; the row goes at the next purge."
+        return (
+            f"Anonymised on {obj.anonymised_at:%Y-%m-%d}, not deleted: {held.count()} invoice(s) "
+            f"must be kept until {last.hold_until:%Y-%m-%d} (billing records, legal hold)."
+        )
 
     def get_inlines(self, request, obj):
         # A new contact has no consent yet; consent is recorded from its page once it exists.
@@ -512,6 +548,32 @@ class InteractionAdmin(admin.ModelAdmin):
     def mark_answered(self, request, queryset):
         done = sum(mark_answered(interaction=i, actor=request.user) for i in queryset)
         self.message_user(request, f"{done} message(s) marked as answered.")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Billing records pushed through the API: read-only, kept under their legal hold."""
+
+    list_display = ("number", "contact", "issued_on", "due_on", "amount", "currency", "hold_until")
+    list_select_related = ("contact",)
+    search_fields = ("=number",)
+    date_hierarchy = "due_on"
+    readonly_fields = (
+        "number",
+        "contact",
+        "issued_on",
+        "due_on",
+        "amount",
+        "currency",
+        "hold_until",
+        "created_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Client)
