@@ -240,3 +240,47 @@ def run_all(*, dry_run: bool = False, only: str | None = None) -> list[Retention
         if not rules.exists():
             raise ValueError(f"No retention rule {only!r}; see `manage.py purge_expired --list`.")
     return [run_rule(rule, dry_run=dry_run) for rule in rules]
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One line of the retention schedule, as the privacy statement and docs show it."""
+
+    what: str
+    category: str
+    period: str
+    action: str
+    why: str
+
+
+def schedule() -> list[ScheduleEntry]:
+    """Return the active rules as the public retention schedule."""
+    entries = []
+    for rule in RetentionRule.objects.filter(is_active=True).order_by("kind"):
+        days = rule.period_days
+        period = (
+            "until the link expires"
+            if days == 0
+            else f"{days // 365} year{'s' if days // 365 > 1 else ''}"
+            if days % 365 == 0
+            else f"{days} days"
+        )
+        entries.append(
+            ScheduleEntry(
+                what=rule_kind(rule).label,
+                category=category(rule),
+                period=period,
+                action=rule.get_action_display().lower(),
+                why=rule.note,
+            )
+        )
+    return entries
+
+
+def schedule_markdown() -> str:
+    """Return the retention schedule as a Markdown table."""
+    lines = ["| data | category | kept for | then | why |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {e.what} | {e.category} | {e.period} | {e.action} | {e.why} |" for e in schedule()
+    ]
+    return "\n".join(lines)

@@ -27,6 +27,7 @@ from privacy.links import (
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
+from privacy.retention import schedule
 from privacy.subscriptions import (
     WordingChanged,
     confirm_subscription,
@@ -58,6 +59,7 @@ def privacy_statement(request: HttpRequest) -> HttpResponse:
     context = {
         "notice": notice,
         "purposes": Purpose.objects.filter(is_active=True).order_by("name"),
+        "retention": schedule(),
         "versions": NoticeVersion.objects.filter(
             published_at__isnull=False, effective_at__lte=timezone.now()
         ).exclude(pk=notice.pk if notice else None),

@@ -1,0 +1,20 @@
+"""docs/retention.md shows the retention schedule the seeded rules actually apply."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+from privacy.models import RetentionRule
+from privacy.retention import schedule_markdown
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "retention.md"
+
+
+@pytest.mark.django_db
+def test_the_documented_schedule_is_the_one_the_rules_apply():
+    if not RetentionRule.objects.exists():
+        # A transactional test earlier in the run flushed the seeded rows: seed them again.
+        importlib.import_module("privacy.migrations.0006_default_retention_rules").seed(apps, None)
+    assert schedule_markdown() in DOC.read_text()
