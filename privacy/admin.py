@@ -9,7 +9,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,6 +28,7 @@ from privacy.models import (
 from privacy.notices import publish_notice
 from privacy.subject_requests import (
     approve_erasure,
+    check_staff_request,
     complete_request,
     extend_request,
     log_staff_request,
@@ -176,6 +176,21 @@ class StaffRequestForm(forms.ModelForm):
             "purposes",
         )
 
+    def clean(self):
+        """Check what `log_staff_request` requires, so a refusal shows next to its field."""
+        data = super().clean()
+        try:
+            data["email"] = check_staff_request(
+                email=data.get("email") or "",
+                received_at=data.get("received_at"),
+                identity_check=data.get("identity_check") or "",
+            )
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                if name not in self.errors:
+                    self.add_error(name, errors)
+        return data
+
 
 class DecisionForm(forms.Form):
     DECISIONS = [
@@ -218,11 +233,8 @@ class SubjectRequestAdmin(admin.ModelAdmin):
     list_select_related = ("handler",)
     search_fields = ("=id",)
     search_help_text = "A request number, or a full e-mail address (matched by its hash)."
-    ordering = (
-        F("extended_due_at").asc(nulls_last=True),
-        F("due_at").asc(nulls_last=True),
-        "received_at",
-    )
+    # By the deadline that applies: an extended request waits for its extended date.
+    ordering = (Coalesce("extended_due_at", "due_at").asc(nulls_last=True), "received_at")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     change_form_template = "admin/privacy/subjectrequest/change_form.html"
@@ -264,16 +276,19 @@ class SubjectRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="deadline")
     def deadline_flag(self, obj):
-        if obj.deadline is None or obj.status != SubjectRequest.Status.OPEN:
-            return obj.deadline.date() if obj.deadline else "-"
-        days = (obj.deadline - timezone.now()).days
-        if days < 0:
-            return format_html(
-                '<strong style="color:#a4001d">OVERDUE since {}</strong>', obj.deadline.date()
-            )
+        if obj.deadline is None:
+            return "-"
+        # Calendar days in local time, as the officer reads dates: due on Friday is "due in 3
+        # days" on Tuesday, whatever the hour.
+        due = timezone.localdate(obj.deadline)
+        if obj.status != SubjectRequest.Status.OPEN:
+            return due
+        if obj.deadline < timezone.now():
+            return format_html('<strong style="color:#a4001d">OVERDUE since {}</strong>', due)
+        days = (due - timezone.localdate()).days
         if days < 7:
             return format_html('<strong style="color:#8a5a00">due in {} days</strong>', days)
-        return obj.deadline.date()
+        return due
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -366,3 +381,7 @@ def carry_out(subject_request: SubjectRequest, *, actor, decision: str, months, 
         extend_request(request=subject_request, months=months or 0, reason=text, actor=actor)
     elif decision == "reject":
         reject_request(request=subject_request, actor=actor, reason=text)
+
+
+# The retention screens live in their own module; importing it here registers them.
+from privacy import retention_admin  # noqa: E402, F401

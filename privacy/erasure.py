@@ -2,7 +2,8 @@
 
 One transaction per subject: every declared model's rows of that person are deleted, anonymised or
 kept under their legal ground, in dependency order (rows that point at other personal rows first,
-the contact last); the address's keyed hash is added to the suppression list so no list or form
+the contact last, anonymised instead of deleted while a legal hold keeps rows pointing at it; see
+`privacy.removal`); the address's keyed hash is added to the suppression list so no list or form
 brings the person back (DESIGN rule 4); then every declared personal field of every table is
 scanned for the subject's identifiers and the result is stored as an erasure certificate, which
 holds counts and the address's hash, never the data. A second erasure of the same address changes
@@ -19,6 +20,7 @@ from crm.models import Contact
 from privacy.audit import record_audit
 from privacy.models import AuditEvent, ErasureCertificate, SubjectRequest, Suppression
 from privacy.registry import Declaration, Retain, registry
+from privacy.removal import remove_subjects
 from privacy.suppression import email_hash, suppress
 
 TEXT_FIELDS = (models.CharField, models.TextField)
@@ -43,17 +45,6 @@ class Identifiers:
         )
 
 
-def erasure_order() -> list[Declaration]:
-    """Return the declarations deepest first, so no row is removed before what points at it."""
-
-    def depth(declaration: Declaration) -> int:
-        if declaration.subject is None:
-            return 100  # found through the contact's address: must run while the contact exists
-        return declaration.subject.count("__") + 1 if declaration.subject else 0
-
-    return sorted(registry, key=depth, reverse=True)
-
-
 def erase_subject(
     *,
     contact: Contact,
@@ -64,22 +55,11 @@ def erase_subject(
     """Erase the person through the registry, suppress the address, and certify it by a scan."""
     identifiers = Identifiers.of(contact)
     contact_ref = contact.pk
-    removed: dict[str, int] = {}
-    retained: dict[str, dict] = {}
     with transaction.atomic():
-        for declaration in erasure_order():
-            rows = declaration.rows_for(contact_ids=[contact_ref])
-            if isinstance(declaration.erasure, Retain):
-                kept = rows.count()
-                if kept:
-                    retained[declaration.label] = {
-                        "rows": kept,
-                        "ground": declaration.erasure.ground,
-                    }
-                continue
-            count = declaration.erasure.apply(rows)
-            if count:
-                removed[declaration.label] = count
+        # The same removal as retention: rows under a legal hold (invoices) stay until their date,
+        # and the contact they point at is anonymised instead of deleted.
+        outcome = remove_subjects([contact_ref])
+        removed, retained = dict(outcome.removed), outcome.retained
         if identifiers.email:
             suppress(email=identifiers.email, reason=Suppression.Reason.ERASURE)
         scan = scan_for_identifiers(identifiers)

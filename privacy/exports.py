@@ -38,7 +38,14 @@ class ExportUnavailable(Exception):
 
 def _rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[dict]:
     queryset = declaration.rows_for(contact_ids=contact_ids).order_by("pk")
-    for row in queryset.iterator(chunk_size=CHUNK):
+    # The exported foreign keys (purpose, source, notice…) come joined, not one query per row.
+    exported = {*declaration.fields, *declaration.export_fields}
+    related = [
+        f.name
+        for f in declaration.model._meta.concrete_fields
+        if f.is_relation and f.name in exported
+    ]
+    for row in queryset.select_related(*related).iterator(chunk_size=CHUNK):
         yield declaration.export(row)
 
 

@@ -6,6 +6,7 @@ not the address is known. Links are signed; verification links are single-use an
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -20,6 +21,9 @@ from privacy.subject_requests import (
     submit_request,
     verify_request,
 )
+
+# Starting again after an expired link means a new request, not the subscription form.
+_expired = {"expired": True, "again_url": reverse_lazy("privacy-request-new")}
 
 
 @require_http_methods(["GET", "POST"])
@@ -58,7 +62,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subject_request = verify_request(token=token)
     except ExpiredLink:
-        return render(request, "public/link_problem.html", {"expired": True}, status=400)
+        return render(request, "public/link_problem.html", _expired, status=400)
     except InvalidLink:
         return render(request, "public/link_problem.html", {"expired": False}, status=400)
     return render(request, "public/request_verified.html", {"subject_request": subject_request})
@@ -82,5 +86,5 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     try:
         export = open_export(token=token)
     except ExportUnavailable:
-        return render(request, "public/link_problem.html", {"expired": True}, status=410)
+        return render(request, "public/link_problem.html", _expired, status=410)
     return FileResponse(export.file.open("rb"), as_attachment=True, filename="my-personal-data.zip")

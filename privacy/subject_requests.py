@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -58,11 +59,17 @@ class RateLimited(Exception):
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """Return the same day `months` later, or the month's last day when it is shorter."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    """Return the same day `months` later, or the month's last day when it is shorter.
+
+    Days are counted on the local calendar (TIME_ZONE), the one the requester and the officer read:
+    in UTC, a request received just after midnight on 31 January is still on the 30th and would
+    fall due on 1 March instead of the last day of February.
+    """
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
 
 
 def submit_request(
@@ -110,6 +117,26 @@ def submit_request(
     return request
 
 
+def check_staff_request(*, email: str, received_at: datetime | None, identity_check: str) -> str:
+    """Return the normalised address of a request staff log; raise ValidationError per field.
+
+    The address, the identity check and a received date that is not in the future are required.
+    """
+    errors = {}
+    address = ""
+    try:
+        address = normalise_email(email)
+    except ValidationError as exc:
+        errors["email"] = exc.messages
+    if not identity_check.strip():
+        errors["identity_check"] = "Say how the requester's identity was checked."
+    if received_at is not None and received_at > timezone.now():
+        errors["received_at"] = "A request cannot be received in the future."
+    if errors:
+        raise ValidationError(errors)
+    return address
+
+
 def log_staff_request(
     *,
     kind: str,
@@ -123,11 +150,9 @@ def log_staff_request(
     purposes: Iterable[Purpose] = (),
 ) -> SubjectRequest:
     """Log a request that came by e-mail or letter; identity was checked by staff, so it is open."""
-    if not identity_check.strip():
-        raise ValidationError({"identity_check": "Say how the requester's identity was checked."})
-    if received_at > timezone.now():
-        raise ValidationError({"received_at": "A request cannot be received in the future."})
-    address = normalise_email(email)
+    address = check_staff_request(
+        email=email, received_at=received_at, identity_check=identity_check
+    )
     with transaction.atomic():
         request = SubjectRequest(
             kind=kind,
@@ -326,8 +351,7 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
     """Erase the requester through the registry and send them the certificate's summary."""
     if request.kind not in ERASING:
         raise ValidationError("Only erasure and exclusion requests erase.")
-    if request.status != SubjectRequest.Status.OPEN:
-        raise ValidationError(f"Request #{request.pk} is not open.")
+    _require_open(request)
     email = request.email
     with transaction.atomic():
         if request.contact is not None:
@@ -360,8 +384,9 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
 
 def restrict_processing(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
     """Restrict the requester's data (art. 18): kept, but no campaign, export or analytics."""
-    if request.contact is not None:
-        with transaction.atomic():
+    _require_open(request)
+    with transaction.atomic():
+        if request.contact is not None:
             Contact.objects.filter(pk=request.contact_id).update(is_restricted=True)
             record_audit(
                 actor=actor,
@@ -370,34 +395,42 @@ def restrict_processing(*, request: SubjectRequest, actor: Actor) -> SubjectRequ
                 channel="admin",
                 fields=["is_restricted"],
             )
-    return complete_request(
-        request=request,
-        actor=actor,
-        result="Your data is restricted: we keep it but use it for nothing until the "
-        "restriction is lifted, which we will tell you about first.",
-    )
+        return complete_request(
+            request=request,
+            actor=actor,
+            result="Your data is restricted: we keep it but use it for nothing until the "
+            "restriction is lifted, which we will tell you about first.",
+        )
 
 
 def uphold_objection(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
     """Stop the processing objected to (art. 21) and all direct marketing to the requester."""
+    _require_open(request)
     contact = request.contact
-    if contact is not None:
-        for purpose in request.purposes.all():
-            record_consent(
-                contact=contact,
-                purpose=purpose,
-                action=ConsentEvent.Action.WITHDRAW,
-                wording="Objection (art. 21) through a data-subject request.",
-                channel=ConsentEvent.Channel.WEB_FORM,
-                recorded_by=actor,
-                idempotency_key=f"objection:{request.pk}",
-            )
-    suppress(email=request.email, reason=Suppression.Reason.OBJECTION)
-    return complete_request(
-        request=request,
-        actor=actor,
-        result="We stopped the processing you objected to and will send you no marketing.",
-    )
+    with transaction.atomic():
+        if contact is not None:
+            for purpose in request.purposes.all():
+                record_consent(
+                    contact=contact,
+                    purpose=purpose,
+                    action=ConsentEvent.Action.WITHDRAW,
+                    wording="Objection (art. 21) through a data-subject request.",
+                    channel=ConsentEvent.Channel.WEB_FORM,
+                    recorded_by=actor,
+                    idempotency_key=f"objection:{request.pk}",
+                )
+        suppress(email=request.email, reason=Suppression.Reason.OBJECTION)
+        return complete_request(
+            request=request,
+            actor=actor,
+            result="We stopped the processing you objected to and will send you no marketing.",
+        )
+
+
+def _require_open(request: SubjectRequest) -> None:
+    """Refuse a closed request: a decision posted twice changes nothing the second time."""
+    if request.status != SubjectRequest.Status.OPEN:
+        raise ValidationError(f"Request #{request.pk} is not open.")
 
 
 def expire_unverified_requests() -> int:
@@ -411,7 +444,7 @@ def expire_unverified_requests() -> int:
 def requests_needing_attention() -> QuerySet[SubjectRequest]:
     """Return open requests, the nearest deadline first."""
     return SubjectRequest.objects.filter(status=SubjectRequest.Status.OPEN).order_by(
-        "extended_due_at", "due_at"
+        Coalesce("extended_due_at", "due_at").asc(nulls_last=True), "received_at"
     )
 
 
