@@ -286,8 +286,11 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         if obj.deadline < timezone.now():
             return format_html('<strong style="color:#a4001d">OVERDUE since {}</strong>', due)
         days = (due - timezone.localdate()).days
+        if days == 0:
+            return format_html('<strong style="color:#8a5a00">{}</strong>', "due today")
         if days < 7:
-            return format_html('<strong style="color:#8a5a00">due in {} days</strong>', days)
+            label = "due tomorrow" if days == 1 else f"due in {days} days"
+            return format_html('<strong style="color:#8a5a00">{}</strong>', label)
         return due
 
     def get_search_results(self, request, queryset, search_term):

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -363,7 +364,8 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
             )
             request.refresh_from_db()
             held = ", ".join(
-                f"{label} ({info['ground']})" for label, info in certificate.retained.items()
+                f"{apps.get_model(label)._meta.verbose_name_plural} ({info['ground']})"
+                for label, info in certificate.retained.items()
             )
             result = (
                 f"Your data is erased: {sum(certificate.removed.values())} records removed, "
