@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.test import Client
@@ -16,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 RESULTS_PATH = Path(__file__).resolve().parent / "results.jsonl"
 WARMUPS = 2
 RUNS = 20
+T = TypeVar("T")
+TRANSACTION_STATEMENTS = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ def time_requests(client: Client, url: str, *, warmups: int = WARMUPS, runs: int
 
 def capture_queries(client: Client, url: str) -> tuple[str, list[CapturedQuery]]:
     """GET the URL once and return the page and the queries it ran, timed to the microsecond."""
+    return capture_call(lambda: _get(client, url))
+
+
+def capture_call(call: Callable[[], T]) -> tuple[T, list[CapturedQuery]]:
+    """Run `call` once and return its result and the queries it ran, timed to the microsecond."""
     durations: list[float] = []
 
     # Django records query times rounded to the millisecond; this wrapper times them finely.
@@ -81,11 +88,20 @@ def capture_queries(client: Client, url: str) -> tuple[str, list[CapturedQuery]]
             durations.append((time.perf_counter() - start) * 1000)
 
     with CaptureQueriesContext(connection) as context, connection.execute_wrapper(timed):
-        page = _get(client, url)
+        result = call()
+    # BEGIN and COMMIT of atomic blocks are logged, with their time, without passing the wrapper.
     captured = context.captured_queries
-    if len(captured) != len(durations):
+    statements = [q for q in captured if q["sql"] not in TRANSACTION_STATEMENTS]
+    if len(statements) != len(durations):
         raise RuntimeError("Captured queries and their timings do not match up.")
-    return page, [CapturedQuery(q["sql"], ms) for q, ms in zip(captured, durations, strict=True)]
+    fine = iter(durations)
+    return result, [
+        CapturedQuery(
+            q["sql"],
+            float(q["time"]) * 1000 if q["sql"] in TRANSACTION_STATEMENTS else next(fine),
+        )
+        for q in captured
+    ]
 
 
 def is_full_table_count(sql: str, table: str) -> bool:

@@ -14,7 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCALE = 100_000
 # Benchmark name -> module with `run(*, scale) -> list[Figure]`, imported once Django is set up.
-BENCHMARKS = {"admin_contacts": "bench.admin_contacts"}
+BENCHMARKS = {
+    "admin_contacts": "bench.admin_contacts",
+    "subject_requests": "bench.subject_requests",
+}
 
 
 def main() -> int:

@@ -220,6 +220,11 @@ def _without_indexes_and_foreign_keys(tables: list[str]) -> Iterator[None]:
     print(f"  {len(indexes)} indexes and {len(foreign_keys)} foreign keys in {elapsed:.1f} s")
 
 
+def load_rows(table: TableRows) -> int:
+    """Load one table's rows, by COPY on PostgreSQL, else by bulk_create; return how many."""
+    return _copy(table) if connection.vendor == "postgresql" else _bulk_create(table)
+
+
 def _copy(table: TableRows) -> int:
     """Load the rows with COPY, psycopg 3 adapting each value; return how many there were."""
     columns = ", ".join(f'"{column}"' for column in table.columns)

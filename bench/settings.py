@@ -8,6 +8,7 @@ DATABASES = {"default": bench_database(DATABASES["default"])}
 # A shared Redis would mix the bench's cached lookups (like the admin's country list) with the
 # developer's; each bench process keeps its own.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# django.test.Client sends requests as host "testserver", over plain http.
-ALLOWED_HOSTS = ["testserver"]
+# django.test.Client sends requests as host "testserver", over plain http; the servers the bench
+# starts listen on 127.0.0.1.
+ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False

@@ -23,6 +23,7 @@ from crm.contacts import Actor
 from crm.models import Contact
 from privacy.audit import record_audit
 from privacy.models import AuditEvent, ConsentEvent, ConsentState, NoticeVersion, Purpose
+from privacy.suppression import may_contact
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,17 @@ def record_consent(
         evidence.strip()
     ):
         errors["evidence"] = "Say who gave the consent, when, and where the record is filed."
+    if (
+        action == ConsentEvent.Action.GRANT
+        and channel != ConsentEvent.Channel.DOUBLE_OPT_IN
+        and contact.email
+        and not may_contact(email=contact.email)
+    ):
+        # DESIGN rule 4: an opted-out address comes back only by the person's own confirmation.
+        errors["action"] = (
+            "This address opted out of all contact; only the person's own double opt-in "
+            "(the subscription form) can bring it back."
+        )
     if errors:
         raise ValidationError(errors)
     if idempotency_key:

@@ -146,6 +146,7 @@ class ConsentEvent(models.Model):
         STAFF_PAPER = "staff_paper", "Staff, on paper"
         PREFERENCE_CENTRE = "preference_centre", "Preference centre"
         UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+        SUBJECT_REQUEST = "subject_request", "Data-subject request"
         API = "api", "API"
 
     contact = models.ForeignKey(

@@ -130,10 +130,20 @@ registry.declare(
     category="subject_requests",
     description="Data-subject requests and how they were answered.",
     rows=_requests_rows,
-    fields=("email", "details", "identity_check", "letter"),
-    export_fields=("kind", "channel", "status", "received_at", "due_at", "completed_at", "result"),
+    fields=("email", "details", "identity_check", "letter", "result", "extension_reason"),
+    export_fields=("kind", "channel", "status", "received_at", "due_at", "completed_at"),
     # Kept for accountability (art. 5(2)) without the address; the retention rule removes it later.
-    erasure=Anonymise(fields=("email", "details", "identity_check", "letter", "contact")),
+    erasure=Anonymise(
+        fields=(
+            "email",
+            "details",
+            "identity_check",
+            "letter",
+            "result",
+            "extension_reason",
+            "contact",
+        )
+    ),
 )
 registry.declare(
     SubjectExport,

@@ -257,7 +257,7 @@ def act_on_request(*, request_id: int) -> SubjectRequest:
         if request.contact is not None:
             withdraw_all(
                 contact=request.contact,
-                channel=ConsentEvent.Channel.WEB_FORM,
+                channel=ConsentEvent.Channel.SUBJECT_REQUEST,
                 wording="Data-subject request: withdraw every consent.",
                 idempotency_key=f"request:{request.pk}",
             )
@@ -299,6 +299,9 @@ def extend_request(*, request: SubjectRequest, months: int, reason: str, actor: 
         errors["reason"] = "Give the reason: it is sent to the requester."
     if request.status != SubjectRequest.Status.OPEN:
         errors["months"] = "Only an open request can be extended."
+    elif request.due_at is not None and request.due_at < timezone.now():
+        # Art. 12(3): the requester must be told of an extension within the first month.
+        errors["months"] = "The first month has passed: an extension can no longer be announced."
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -417,7 +420,7 @@ def uphold_objection(*, request: SubjectRequest, actor: Actor) -> SubjectRequest
                     purpose=purpose,
                     action=ConsentEvent.Action.WITHDRAW,
                     wording="Objection (art. 21) through a data-subject request.",
-                    channel=ConsentEvent.Channel.WEB_FORM,
+                    channel=ConsentEvent.Channel.SUBJECT_REQUEST,
                     recorded_by=actor,
                     idempotency_key=f"objection:{request.pk}",
                 )

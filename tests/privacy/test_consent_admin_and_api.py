@@ -243,3 +243,22 @@ def test_api_refuses_to_create_a_contact_for_a_suppressed_address(api):
 
 def test_openapi_schema_is_valid_without_warnings():
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_staff_cannot_record_a_grant_for_an_address_that_opted_out(admin_client):
+    contact = ContactFactory(email="opted.out.later@example.org")
+    suppress(email=contact.email, reason=Suppression.Reason.UNSUBSCRIBE)
+    url = reverse("admin:crm_contact_record_consent", args=[contact.pk])
+    response = admin_client.post(
+        url,
+        {
+            "purpose": newsletter().pk,
+            "action": "grant",
+            "channel": "staff_phone",
+            "wording": "May we send you our newsletter?",
+            "evidence": "Call on 3 March, note in the call log.",
+        },
+    )
+    assert response.status_code == 200
+    assert "only the person&#x27;s own double opt-in" in response.text
+    assert not ConsentEvent.objects.exists()

@@ -273,6 +273,23 @@ def test_a_second_extension_is_refused_with_a_message_and_changes_nothing(
     assert len(mail.outbox) == sent
 
 
+def test_an_extension_after_the_first_month_is_refused(
+    admin_client, open_request, django_capture_on_commit_callbacks
+):
+    SubjectRequest.objects.filter(pk=open_request.pk).update(
+        due_at=timezone.now() - timedelta(hours=1)
+    )
+    before, sent = stored(), len(mail.outbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = decide(admin_client, open_request, "extend", "Three archives.", months="1")
+
+    assert response.status_code == 200
+    assert "The first month has passed" in text(response)
+    assert stored() == before
+    assert len(mail.outbox) == sent
+
+
 @pytest.mark.parametrize(
     ("decision", "message"),
     [
