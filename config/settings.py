@@ -339,3 +339,8 @@ ERASURE_AUTO_APPROVE = env_bool("ERASURE_AUTO_APPROVE", default=False)
 # Public request form: at most this many submissions per hour per client address and per e-mail.
 REQUEST_RATE_PER_IP = env_int("REQUEST_RATE_PER_IP", 10)
 REQUEST_RATE_PER_EMAIL = env_int("REQUEST_RATE_PER_EMAIL", 3)
+# Subscription and contact forms: at most this many posts per hour per client address and e-mail.
+FORM_RATE_PER_IP = env_int("FORM_RATE_PER_IP", 20)
+FORM_RATE_PER_EMAIL = env_int("FORM_RATE_PER_EMAIL", 5)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket).
+FORWARDED_FOR_PROXIES = env_int("FORWARDED_FOR_PROXIES", 0)

@@ -25,6 +25,7 @@ from privacy.models import (
     SubjectRequest,
     Suppression,
 )
+from privacy.ratelimit import client_address
 from privacy.subject_requests import RateLimited, submit_request
 from privacy.suppression import may_contact
 
@@ -237,7 +238,7 @@ class SubjectRequestCreateView(APIView):
                 details=data["details"],
                 purposes=data["purposes"],
                 channel=SubjectRequest.Channel.API,
-                client_address=data.get("client_address") or request.META.get("REMOTE_ADDR", ""),
+                client_address=data.get("client_address") or client_address(request),
             )
         except RateLimited as exc:
             raise Throttled(

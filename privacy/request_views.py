@@ -15,6 +15,7 @@ from privacy.exports import ExportUnavailable, open_export
 from privacy.forms import SubjectRequestForm
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import SubjectRequest
+from privacy.ratelimit import client_address
 from privacy.subject_requests import (
     RateLimited,
     request_from_status_token,
@@ -38,7 +39,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 details=form.cleaned_data["details"],
                 purposes=form.cleaned_data["purposes"],
                 channel=SubjectRequest.Channel.WEB_FORM,
-                client_address=request.META.get("REMOTE_ADDR", ""),
+                client_address=client_address(request),
             )
         except RateLimited:
             return render(request, "public/too_many.html", status=429)

@@ -9,6 +9,7 @@ records why.
 """
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from privacy.models import AuditEvent, ConsentEvent, NoticeVersion, Purpose
 from privacy.suppression import lift_global_suppression
 
 SUBSCRIPTION_SOURCE = "Subscription form"
+logger = logging.getLogger(__name__)
 
 
 class WordingChanged(Exception):
@@ -96,7 +98,11 @@ def request_subscription(
         message.attach_alternative(
             render_to_string("emails/subscribe_confirm.html", context), "text/html"
         )
-    message.send()
+    try:
+        message.send()
+    except OSError:
+        # The page must answer the same for every address; the failure is for the operator.
+        logger.exception("subscription confirmation could not be sent")
 
 
 def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmation:

@@ -27,6 +27,7 @@ from privacy.links import (
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
+from privacy.ratelimit import allow_form_post, client_address
 from privacy.retention import schedule
 from privacy.subscriptions import (
     WordingChanged,
@@ -34,13 +35,13 @@ from privacy.subscriptions import (
     offered_purposes,
     request_subscription,
 )
-from privacy.suppression import suppressed_clients
+from privacy.suppression import email_hash, suppressed_clients
 
 
 def _metadata(request: HttpRequest) -> RequestMetadata:
     return RequestMetadata(
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_address(request) or None,
     )
 
 
@@ -80,6 +81,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     purposes = _offered_queryset()
     form = SubscribeForm(request.POST or None, purposes=purposes)
     if request.method == "POST" and form.is_valid():
+        digest = email_hash(form.cleaned_data["email"])
+        if not allow_form_post(request, form="subscribe", email_digest=digest):
+            return render(request, "public/too_many.html", status=429)
         request_subscription(
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
@@ -210,6 +214,9 @@ def contact_message(request: HttpRequest) -> HttpResponse:
     """Take a message for staff; it never implies any marketing consent."""
     form = ContactMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        digest = email_hash(form.cleaned_data["email"])
+        if not allow_form_post(request, form="contact", email_digest=digest):
+            return render(request, "public/too_many.html", status=429)
         receive_contact_message(**form.cleaned_data)
         return render(request, "public/contact_sent.html")
     return render(request, "public/contact.html", {"form": form})

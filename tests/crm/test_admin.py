@@ -40,6 +40,7 @@ def test_contact_list_shows_contacts_with_their_company(admin_client):
 
 def test_contact_list_runs_the_same_queries_for_5_or_25_contacts(admin_client):
     ContactFactory.create_batch(5)
+    admin_client.get(LIST_URL)  # fills the cached list of countries in use
     with CaptureQueriesContext(connection) as few:
         admin_client.get(LIST_URL)
     ContactFactory.create_batch(20)
