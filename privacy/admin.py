@@ -5,18 +5,21 @@ make the change, never typed in or edited.
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from crm.admin import EstimatedCountPaginator
+from privacy.audit import record_audit
 from privacy.models import (
     AuditEvent,
     ConsentEvent,
@@ -259,7 +262,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             "possibly_excessive",
             "contact",
             "identity_check",
-            "letter",
+            "scanned_letter",
             "details",
             "purposes",
             "handler",
@@ -312,17 +315,55 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             identity_check=data["identity_check"],
             details=data["details"],
             letter=data.get("letter"),
+            purposes=data.get("purposes", ()),
             actor=request.user,
         )
+        # The admin redirects to the object it saved: point it at the request just logged.
         obj.pk = created.pk
         obj._state.adding = False
+        obj._state.db = created._state.db
+
+    def save_related(self, request, form, formsets, change):
+        # log_staff_request already set the purposes of a new request.
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    @admin.display(description="scanned letter")
+    def scanned_letter(self, obj):
+        if not obj.letter:
+            return "-"
+        url = reverse("admin:privacy_subjectrequest_letter", args=[obj.pk])
+        return format_html('<a href="{}">Open the letter</a> (the opening is logged)', url)
 
     def get_urls(self):
         decide = self.admin_site.admin_view(self.decide_view)
+        letter = self.admin_site.admin_view(self.letter_view)
         return [
             path("<int:pk>/decide/", decide, name="privacy_subjectrequest_decide"),
+            path("<int:pk>/letter/", letter, name="privacy_subjectrequest_letter"),
             *super().get_urls(),
         ]
+
+    def letter_view(self, request, pk):
+        """Hand the scanned letter to staff allowed to see the request, and log that they did."""
+        subject_request = self.get_object(request, str(pk))
+        if subject_request is None or not self.has_view_permission(request, subject_request):
+            raise PermissionDenied
+        if not subject_request.letter:
+            raise Http404("This request has no scanned letter.")
+        record_audit(
+            actor=request.user,
+            action=AuditEvent.Action.VIEWED,
+            obj=subject_request,
+            channel="admin",
+            details={"letter": True},
+        )
+        return FileResponse(
+            subject_request.letter.open("rb"),
+            as_attachment=True,
+            filename=f"request-{subject_request.pk}-letter"
+            f"{Path(subject_request.letter.name).suffix}",
+        )
 
     def decide_view(self, request, pk):
         """Carry out the officer's decision on an open request through the request functions."""

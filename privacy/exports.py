@@ -39,6 +39,10 @@ class ExportUnavailable(Exception):
     """The link is not genuine, has expired, or its export was removed."""
 
 
+class ExportExpired(ExportUnavailable):
+    """The link is genuine, but its export expired or was removed."""
+
+
 def _plain(value: Any) -> Any:
     """Return a value as JSON has it: dates in ISO 8601, decimals and the rest as text."""
     if isinstance(value, datetime | date):
@@ -185,7 +189,7 @@ def open_export(*, token: str) -> SubjectExport:
         raise ExportUnavailable from exc
     export = SubjectExport.objects.filter(pk=export_id, expires_at__gt=timezone.now()).first()
     if export is None or not export.file or not export.file.storage.exists(export.file.name):
-        raise ExportUnavailable
+        raise ExportExpired
     with transaction.atomic():
         SubjectExport.objects.filter(pk=export.pk).update(downloads=F("downloads") + 1)
         record_audit(

@@ -4,6 +4,7 @@ The form answers the same page, status and (since mail goes out from the worker)
 not the address is known. Links are signed; verification links are single-use and expire.
 """
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -11,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from privacy.exports import ExportUnavailable, open_export
+from privacy.exports import ExportExpired, ExportUnavailable, open_export
 from privacy.forms import SubjectRequestForm
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import SubjectRequest
@@ -25,6 +26,7 @@ from privacy.subject_requests import (
 
 # Starting again after an expired link means a new request, not the subscription form.
 _expired = {"expired": True, "again_url": reverse_lazy("privacy-request-new")}
+_broken = {"expired": False}
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,7 +52,8 @@ def new_request(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def request_sent(request: HttpRequest) -> HttpResponse:
     """Say the same thing to everyone: check your inbox."""
-    return render(request, "public/request_sent.html")
+    minutes = settings.REQUEST_VERIFY_MAX_AGE // 60
+    return render(request, "public/request_sent.html", {"link_minutes": minutes})
 
 
 @never_cache
@@ -65,7 +68,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     except ExpiredLink:
         return render(request, "public/link_problem.html", _expired, status=400)
     except InvalidLink:
-        return render(request, "public/link_problem.html", {"expired": False}, status=400)
+        return render(request, "public/link_problem.html", _broken, status=400)
     return render(request, "public/request_verified.html", {"subject_request": subject_request})
 
 
@@ -76,7 +79,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subject_request = request_from_status_token(token)
     except InvalidLink:
-        return render(request, "public/link_problem.html", {"expired": False}, status=400)
+        return render(request, "public/link_problem.html", _broken, status=400)
     return render(request, "public/request_status.html", {"subject_request": subject_request})
 
 
@@ -86,6 +89,8 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     """Hand out an export through its signed link until it expires; each download is logged."""
     try:
         export = open_export(token=token)
-    except ExportUnavailable:
+    except ExportExpired:
         return render(request, "public/link_problem.html", _expired, status=410)
+    except ExportUnavailable:
+        return render(request, "public/link_problem.html", _broken, status=400)
     return FileResponse(export.file.open("rb"), as_attachment=True, filename="my-personal-data.zip")

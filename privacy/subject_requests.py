@@ -460,7 +460,12 @@ def send_verification_mail(*, request_id: int) -> None:
     ).first()
     if request is not None:
         _mail_requester(
-            request, "emails/request_verify.txt", extra={"verify_url": verification_url(request)}
+            request,
+            "emails/request_verify.txt",
+            extra={
+                "verify_url": verification_url(request),
+                "link_minutes": settings.REQUEST_VERIFY_MAX_AGE // 60,
+            },
         )
 
 

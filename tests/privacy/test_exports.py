@@ -167,7 +167,7 @@ def test_each_download_is_counted_and_audited(client, subject, django_capture_on
     assert {event.channel for event in downloads} == {"public"}
 
 
-def test_an_expired_or_tampered_download_link_gets_410_and_nothing_is_counted(
+def test_an_expired_link_gets_410_a_tampered_one_400_and_nothing_is_counted(
     client, subject, django_capture_on_commit_callbacks
 ):
     answered(client, "access", subject.email, django_capture_on_commit_callbacks)
@@ -181,10 +181,11 @@ def test_an_expired_or_tampered_download_link_gets_410_and_nothing_is_counted(
     )
     expired = client.get(path)
 
-    for response in (tampered, expired):
-        assert response.status_code == 410
-        assert heading(response) == "This link has expired"
-        assert 'href="/privacy/requests/new/"' in text(response)
+    assert tampered.status_code == 400
+    assert heading(tampered) == "This link does not work"
+    assert expired.status_code == 410
+    assert heading(expired) == "This link has expired"
+    assert 'href="/privacy/requests/new/"' in text(expired)
     export.refresh_from_db()
     assert export.downloads == 0
     assert AuditEvent.objects.count() == audit_before

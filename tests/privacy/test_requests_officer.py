@@ -18,7 +18,7 @@ from privacy.models import AuditEvent, ConsentEvent, SubjectRequest, Suppression
 from privacy.subject_requests import add_months
 from privacy.suppression import email_hash, may_contact
 from privacy.tasks import mail_request_digest
-from tests.privacy.factories import ContactFactory, grant
+from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import text
 from tests.privacy.request_steps import (
     SubjectRequestFactory,
@@ -102,6 +102,13 @@ def test_a_letter_logged_by_the_officer_is_open_at_once_and_due_a_month_after_re
     assert len(queued) == 1  # the automatic part runs on the worker
     page = admin_client.get(reverse("admin:privacy_subjectrequest_change", args=[logged.pk]))
     assert f'href="{decide_url(logged)}"' in text(page)
+    letter_url = reverse("admin:privacy_subjectrequest_letter", args=[logged.pk])
+    assert f'href="{letter_url}"' in text(page)
+    opened = admin_client.get(letter_url)
+    assert b"".join(opened.streaming_content) == b"%PDF-1.4 scanned letter"
+    assert AuditEvent.objects.filter(
+        object_id=str(logged.pk), action=AuditEvent.Action.VIEWED, details={"letter": True}
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -470,3 +477,12 @@ def test_staff_without_the_change_permission_cannot_decide(client, open_request)
 
     assert response.status_code == 403
     assert request_rows() == before
+
+
+def test_an_objection_logged_by_letter_keeps_the_purposes_named(admin_client):
+    ContactFactory(email="hendrik.vos@example.org")
+    profiling = PurposeFactory(code="profiling-letter", legal_basis="legitimate_interest")
+    response = admin_client.post(ADD_URL, intake(kind="objection", purposes=[str(profiling.pk)]))
+    assert response.status_code == 302
+    logged = SubjectRequest.objects.get()
+    assert list(logged.purposes.all()) == [profiling]
