@@ -8,13 +8,18 @@ audit row.
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from crm.models import Contact
-from crm.normalisation import normalise_country, normalise_email, normalise_phone
+from crm.normalisation import (
+    normalise_country,
+    normalise_email,
+    normalise_fields,
+    normalise_phone,
+    phone_region,
+)
 from privacy.audit import record_audit
 from privacy.models import AuditEvent
 from privacy.suppression import may_contact
@@ -43,26 +48,19 @@ def find_duplicate(*, email: str | None, exclude_pk: int | None = None) -> Conta
 
 def normalise_contact(contact: Contact) -> None:
     """Normalise e-mail, phone and country in place; raise every field error at once."""
-    errors: dict[str, list[ValidationError]] = {}
-    try:
-        contact.country = normalise_country(str(contact.country or ""))
-    except ValidationError as exc:
-        errors["country"] = exc.error_list
-    if contact.email:
-        try:
-            contact.email = normalise_email(contact.email)
-        except ValidationError as exc:
-            errors["email"] = exc.error_list
-    else:
-        contact.email = None
-    if contact.phone:
-        region = str(contact.country or "") or settings.DEFAULT_PHONE_REGION
-        try:
-            contact.phone = normalise_phone(contact.phone, region=region)
-        except ValidationError as exc:
-            errors["phone"] = exc.error_list
-    if errors:
-        raise ValidationError(errors)
+    normalise_fields(
+        contact,
+        [
+            ("country", lambda value: normalise_country(str(value or ""))),
+            ("email", lambda value: normalise_email(value) if value else None),
+            (
+                "phone",
+                lambda value: (
+                    normalise_phone(value, region=phone_region(contact)) if value else value
+                ),
+            ),
+        ],
+    )
 
 
 def create_contact(

@@ -5,8 +5,12 @@ e-mail is unique only after it is normalised, phones are stored in E.164, countr
 alpha-2 codes.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import idna
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django_countries import countries
@@ -81,3 +85,20 @@ def normalise_domain(raw: str) -> str:
         return idna.encode(value, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         raise ValidationError("Enter a valid domain name, like example.org.", "invalid") from exc
+
+
+def phone_region(obj: object) -> str:
+    """Return the region to read local phone numbers in: the record's country, else the default."""
+    return str(getattr(obj, "country", "") or "") or settings.DEFAULT_PHONE_REGION
+
+
+def normalise_fields(obj: object, steps: list[tuple[str, Callable[[Any], Any]]]) -> None:
+    """Normalise the named attributes in order, in place; raise every field's error at once."""
+    errors: dict[str, list[ValidationError]] = {}
+    for name, normalise in steps:
+        try:
+            setattr(obj, name, normalise(getattr(obj, name)))
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)

@@ -50,15 +50,20 @@ registry.exempt(
 )
 
 
-def _suppression_rows(contact_ids: list[int]) -> QuerySet:
-    """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
+def _address_hashes(contact_ids: list[int]) -> list[str]:
+    """Return the keyed hashes of the contacts' addresses: how address-keyed rows are found."""
     from crm.models import Contact
     from privacy.suppression import email_hash
 
     emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
         "email", flat=True
     )
-    return Suppression.objects.filter(email_hash__in=[email_hash(e) for e in emails])
+    return [email_hash(email) for email in emails]
+
+
+def _suppression_rows(contact_ids: list[int]) -> QuerySet:
+    """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
+    return Suppression.objects.filter(email_hash__in=_address_hashes(contact_ids))
 
 
 registry.declare(
@@ -103,26 +108,14 @@ registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no per
 
 def _requests_rows(contact_ids: list[int]) -> QuerySet:
     """Return the requests made by the contacts, linked or matched by their address's hash."""
-    from crm.models import Contact
-    from privacy.suppression import email_hash
-
-    emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
-        "email", flat=True
-    )
     return SubjectRequest.objects.filter(
-        Q(contact_id__in=contact_ids) | Q(email_hash__in=[email_hash(e) for e in emails])
+        Q(contact_id__in=contact_ids) | Q(email_hash__in=_address_hashes(contact_ids))
     )
 
 
 def _certificate_rows(contact_ids: list[int]) -> QuerySet:
     """Return earlier erasure certificates of the contacts' addresses."""
-    from crm.models import Contact
-    from privacy.suppression import email_hash
-
-    emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
-        "email", flat=True
-    )
-    return ErasureCertificate.objects.filter(email_hash__in=[email_hash(e) for e in emails])
+    return ErasureCertificate.objects.filter(email_hash__in=_address_hashes(contact_ids))
 
 
 registry.declare(
