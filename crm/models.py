@@ -102,6 +102,7 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [("export_contacts", "Can export contacts in bulk (asks for a reason)")]
         indexes = [
             # The admin list filters by country and shows newest first.
             models.Index(fields=["country", "id"], name="crm_contact_country_id"),

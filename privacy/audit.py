@@ -38,3 +38,22 @@ def record_audit(
         reason=reason,
         details=payload,
     )
+
+
+def record_login(*, user: AbstractBaseUser, succeeded: bool) -> AuditEvent:
+    """Append a login or failed-login event for a known staff account."""
+    action = AuditEvent.Action.LOGIN if succeeded else AuditEvent.Action.LOGIN_FAILED
+    return AuditEvent.objects.create(
+        actor=user if succeeded else None,
+        action=action,
+        object_type=ContentType.objects.get_for_model(user, for_concrete_model=True),
+        object_id=str(user.pk),
+        channel="admin",
+    )
+
+
+def record_unknown_login_failure() -> AuditEvent:
+    """Append a failed login for a username that matches no account (the name is not kept)."""
+    return AuditEvent.objects.create(
+        action=AuditEvent.Action.LOGIN_FAILED, channel="admin", details={"known_account": False}
+    )

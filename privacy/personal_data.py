@@ -7,11 +7,16 @@ from django.db.models import Q, QuerySet
 
 from privacy.models import (
     AuditEvent,
+    Breach,
+    BreachSubject,
     ConsentEvent,
     ConsentState,
+    Disclosure,
     ErasureCertificate,
     NoticeDelivery,
     NoticeVersion,
+    ProcessingActivity,
+    Processor,
     Purpose,
     SubjectExport,
     SubjectRequest,
@@ -156,3 +161,25 @@ registry.declare(
     export_fields=("erased_at", "rows_found"),
     erasure=Retain(ground="Art. 5(2): proof that an erasure was carried out."),
 )
+registry.declare(
+    Disclosure,
+    category="disclosures",
+    description="Disclosures to authorities: who asked, on which legal ground, what was given.",
+    subject="contact",
+    fields=("data_given", "reference"),
+    export_fields=("authority", "legal_ground", "disclosed_on"),
+    # The disclosure itself stays on record for accountability, no longer linked to the person.
+    erasure=Anonymise(fields=("contact",)),
+)
+registry.declare(
+    BreachSubject,
+    category="breaches",
+    description="That a person was affected by a data breach, and when they were told.",
+    subject="contact",
+    fields=(),
+    export_fields=("breach", "notified_at"),
+    erasure=Delete(),
+)
+registry.exempt(Breach, reason="What happened and what was done; affected people are linked only.")
+registry.exempt(ProcessingActivity, reason="The record of processing: categories, not people.")
+registry.exempt(Processor, reason="Organisations that process data for us; no person's data.")

@@ -33,6 +33,9 @@ from privacy.erasure import erase_subject
 from privacy.exports import export_subject
 from privacy.models import (
     AuditEvent,
+    Breach,
+    BreachSubject,
+    Disclosure,
     ErasureCertificate,
     NoticeDelivery,
     SubjectRequest,
@@ -151,6 +154,22 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
             actor=staff,
             channel="api",
         )
+    Disclosure.objects.create(
+        authority="Tax authority",
+        legal_ground="Tax administration act, art. 53",
+        reference=f"TAX-{contact.pk}",
+        disclosed_on=today,
+        contact=contact,
+        data_given="Invoices of 2025 (numbers, dates, amounts).",
+        handled_by=staff,
+    )
+    breach = Breach.objects.create(
+        title=f"Laptop lost {contact.pk}",
+        detected_at=timezone.now(),
+        description="A laptop with an export was lost on a train.",
+        data_categories="Names and e-mail addresses.",
+    )
+    BreachSubject.objects.create(breach=breach, contact=contact, notified_at=timezone.now())
     for declaration in registry:
         assert declaration.rows_for(contact_ids=[contact.pk]).exists(), declaration.label
     return contact

@@ -1,0 +1,76 @@
+"""Staff roles with least privilege: which Django permissions each group holds (GDPR art. 32).
+
+The table here is the single source: the roles migration creates the groups from it, the tests
+check every role against it, and docs/roles.md explains it. Marketing works with contacts but
+never sees data-subject requests, never erases and never exports in bulk; Support logs requests
+it receives but cannot decide them; the Privacy officer handles requests, erasure, registers,
+retention, breaches and the audit trail; Administrators hold every permission.
+"""
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+ALL = (VIEW, ADD, CHANGE, DELETE)
+
+# role -> {"app_label.model": actions}, plus extra "app_label.codename" permissions.
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Marketing": {
+        "crm.contact": (VIEW, ADD, CHANGE),
+        "crm.company": ALL,
+        "crm.client": (VIEW, ADD, CHANGE),
+        "crm.source": (VIEW, ADD, CHANGE),
+        "crm.contactsource": (VIEW, ADD, CHANGE),
+        "crm.interaction": (VIEW, ADD, CHANGE),
+        "crm.invoice": (VIEW,),
+        "privacy.purpose": (VIEW,),
+        "privacy.noticeversion": (VIEW,),
+        "privacy.consentevent": (VIEW, ADD),
+        "privacy.consentstate": (VIEW,),
+    },
+    "Support": {
+        "crm.contact": (VIEW, CHANGE),
+        "crm.company": (VIEW,),
+        "crm.contactsource": (VIEW,),
+        "crm.interaction": (VIEW, ADD, CHANGE),
+        "privacy.purpose": (VIEW,),
+        "privacy.consentevent": (VIEW,),
+        "privacy.consentstate": (VIEW,),
+        "privacy.subjectrequest": (VIEW, ADD),
+    },
+    "Privacy officer": {
+        "crm.contact": (VIEW, CHANGE),
+        "crm.company": (VIEW,),
+        "crm.client": (VIEW,),
+        "crm.source": (VIEW,),
+        "crm.contactsource": (VIEW,),
+        "crm.interaction": ALL,
+        "crm.invoice": (VIEW,),
+        "privacy.auditevent": (VIEW,),
+        "privacy.purpose": ALL,
+        "privacy.noticeversion": ALL,
+        "privacy.consentevent": (VIEW, ADD),
+        "privacy.consentstate": (VIEW,),
+        "privacy.suppression": (VIEW,),
+        "privacy.subjectrequest": (VIEW, ADD, CHANGE),
+        "privacy.subjectexport": (VIEW,),
+        "privacy.erasurecertificate": (VIEW,),
+        "privacy.retentionrule": (VIEW, CHANGE),
+        "privacy.retentionrun": (VIEW,),
+        "privacy.processingactivity": ALL,
+        "privacy.processor": ALL,
+        "privacy.disclosure": (VIEW, ADD, CHANGE),
+        "privacy.breach": (VIEW, ADD, CHANGE),
+        "privacy.breachsubject": (VIEW, ADD, CHANGE),
+    },
+}
+EXTRA: dict[str, tuple[str, ...]] = {
+    "Privacy officer": ("crm.export_contacts",),
+}
+ADMINISTRATOR = "Administrator"
+
+
+def role_permissions(role: str) -> set[str]:
+    """Return the role's permissions as "app_label.codename" strings."""
+    granted = set(EXTRA.get(role, ()))
+    for label, actions in ROLES.get(role, {}).items():
+        app_label, model = label.split(".")
+        granted.update(f"{app_label}.{action}_{model}" for action in actions)
+    return granted
