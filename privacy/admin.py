@@ -427,5 +427,5 @@ def carry_out(subject_request: SubjectRequest, *, actor, decision: str, months, 
         reject_request(request=subject_request, actor=actor, reason=text)
 
 
-# The retention screens live in their own module; importing it here registers them.
-from privacy import retention_admin  # noqa: E402, F401
+# Retention, registers and breaches have screens of their own; importing them registers them.
+from privacy import breach_admin, register_admin, retention_admin  # noqa: E402, F401
