@@ -9,6 +9,7 @@ a permanent ground (suppression hashes, certificates) are always kept.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.apps import apps
 from django.db.models import Model
@@ -37,9 +38,9 @@ def removal_order() -> list[Declaration]:
     return sorted(registry, key=depth, reverse=True)
 
 
-def held_contact_ids(contact_ids: list[int]) -> set[int]:
-    """Return the contacts that rows under a current legal hold point at."""
-    today = timezone.localdate()
+def held_contact_ids(contact_ids: list[int], *, today: date | None = None) -> set[int]:
+    """Return the contacts that rows under a legal hold on `today` (default: today) point at."""
+    today = today or timezone.localdate()
     held: set[int] = set()
     for declaration in registry:
         erasure = declaration.erasure
@@ -56,11 +57,16 @@ def held_contact_ids(contact_ids: list[int]) -> set[int]:
     return held
 
 
-def remove_subjects(contact_ids: list[int]) -> Removal:
-    """Delete or anonymise everything the registry holds about these contacts, holds aside."""
+def remove_subjects(contact_ids: list[int], *, now: datetime | None = None) -> Removal:
+    """Delete or anonymise everything the registry holds about these contacts, holds aside.
+
+    Holds are judged on the local date of `now` (default: now), the clock of the caller: a
+    retention run measures ages and holds by one clock.
+    """
     contact_model: type[Model] = apps.get_model("crm", "Contact")
-    outcome = Removal(held_contacts=held_contact_ids(contact_ids))
-    today = timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    outcome = Removal(held_contacts=held_contact_ids(contact_ids, today=today))
     for declaration in removal_order():
         rows = declaration.rows_for(contact_ids=contact_ids)
         erasure = declaration.erasure
@@ -76,7 +82,7 @@ def remove_subjects(contact_ids: list[int]) -> Removal:
         if declaration.model is contact_model and outcome.held_contacts:
             held = rows.filter(pk__in=outcome.held_contacts)
             outcome.removed[declaration.label] += declaration.on_hold.apply(held)
-            held.update(anonymised_at=timezone.now())
+            held.update(anonymised_at=now)
             rows = rows.exclude(pk__in=outcome.held_contacts)
         outcome.removed[declaration.label] += erasure.apply(rows)
     outcome.removed = Counter({k: v for k, v in outcome.removed.items() if v})

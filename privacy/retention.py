@@ -13,10 +13,10 @@ anonymised instead of deleted and counted. Receipts hold counts per table, never
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -112,30 +112,45 @@ def expired(rule: RetentionRule, *, now: datetime) -> tuple[QuerySet, QuerySet]:
     """Return (rows to act on, rows skipped because their person's processing is restricted)."""
     kind = rule_kind(rule)
     model = apps.get_model(kind.model)
+    declaration = registry.get(model)
     cutoff: datetime | object = now - timedelta(days=rule.period_days)
     if kind.date_only:
         cutoff = timezone.localtime(cutoff).date()
     age = Coalesce(*kind.age) if len(kind.age) > 1 else F(kind.age[0])
-    rows = model._base_manager.annotate(aged_from=age).filter(kind.filters, aged_from__lt=cutoff)
+    due = Q(kind.filters, aged_from__lt=cutoff)
+    anonymise = rule.action == RetentionRule.Action.ANONYMISE
     if kind.people:
-        done = (
-            Q(anonymised_at__isnull=False)
-            if rule.action == RetentionRule.Action.ANONYMISE
-            else _on_hold_already()
-        )
-        rows = rows.exclude(done)
+        if anonymise:
+            done: Q | None = Q(anonymised_at__isnull=False)
+        else:
+            # Someone anonymised because a legal hold kept their records (by this rule or by an
+            # erasure) goes at the first run after the hold ends, whatever their age or role.
+            due |= Q(anonymised_at__isnull=False)
+            done = _on_hold_already(timezone.localdate(now))
         restricted = Q(is_restricted=True)
     else:
-        subject = registry.get(model).subject
+        done = _blank_already(model, declaration.fields) if anonymise else None
+        subject = declaration.subject
         restricted = Q(**{f"{subject}__is_restricted": True}) if subject else Q(pk__in=[])
+    rows = model._base_manager.annotate(aged_from=age).filter(due)
+    if done is not None:
+        rows = rows.exclude(done)
     return rows.exclude(restricted), rows.filter(restricted)
 
 
-def _on_hold_already() -> Q:
+def _on_hold_already(today: date) -> Q:
     """People already anonymised whose held records are still held: nothing more to do yet."""
     invoice = apps.get_model("crm", "Invoice")
-    held = invoice.objects.filter(contact=OuterRef("pk"), hold_until__gte=timezone.localdate())
+    held = invoice.objects.filter(contact=OuterRef("pk"), hold_until__gte=today)
     return Q(anonymised_at__isnull=False) & Q(Exists(held))
+
+
+def _blank_already(model: type[models.Model], fields: tuple[str, ...]) -> Q | None:
+    """Rows whose personal fields are all blank: anonymising them again would change nothing."""
+    if not fields:
+        return None
+    opts = model._meta
+    return Q(**{name: None if opts.get_field(name).null else "" for name in fields})
 
 
 def preview(rule: RetentionRule, *, now: datetime | None = None) -> dict[str, int]:
@@ -162,7 +177,7 @@ def run_rule(
         if dry_run:
             run.selected = rows.count()
         else:
-            _act_in_batches(rule, run, rows, batch_size=batch_size)
+            _act_in_batches(rule, run, rows, batch_size=batch_size, now=now)
         run.status = RetentionRun.Status.COMPLETED
     except Exception as exc:
         run.status = RetentionRun.Status.FAILED
@@ -201,27 +216,34 @@ def _start(rule: RetentionRule, *, dry_run: bool, now: datetime) -> RetentionRun
         raise RetentionBusy("Another retention run is acting; try again when it ends.") from exc
 
 
-def _act_in_batches(rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, batch_size: int):
+def _act_in_batches(
+    rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, batch_size: int, now: datetime
+):
     kind = rule_kind(rule)
     model = rows.model
     declaration = registry.get(model)
+    anonymise = rule.action == RetentionRule.Action.ANONYMISE
     receipt = Counter(run.receipt)
+    last_pk = None
     while True:
-        batch = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        # Keyset batches: rows anonymised or held stay in the table, and are never read twice.
+        page = rows if last_pk is None else rows.filter(pk__gt=last_pk)
+        batch = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not batch:
             return
+        last_pk = batch[-1]
         with transaction.atomic():
-            if kind.people and rule.action == RetentionRule.Action.DELETE:
-                outcome = remove_subjects(batch)
+            if kind.people and not anonymise:
+                outcome = remove_subjects(batch, now=now)
                 receipt.update(outcome.removed)
                 run.held += len(outcome.held_contacts)
+            elif anonymise:
+                chosen = model._base_manager.filter(pk__in=batch)
+                receipt[declaration.label] += Anonymise(fields=declaration.fields).apply(chosen)
+                if kind.people:
+                    chosen.update(anonymised_at=now)
             else:
-                action = (
-                    Delete()
-                    if rule.action == RetentionRule.Action.DELETE
-                    else Anonymise(fields=declaration.fields)
-                )
-                receipt[declaration.label] += action.apply(model._base_manager.filter(pk__in=batch))
+                receipt[declaration.label] += _delete(model, batch)
             run.acted += len(batch)
             run.selected += len(batch)
             run.batches += 1
@@ -230,6 +252,29 @@ def _act_in_batches(rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, b
             run.save(
                 update_fields=["acted", "selected", "batches", "receipt", "held", "heartbeat_at"]
             )
+
+
+def _delete(model: type[models.Model], pks: list) -> int:
+    """Delete the rows in one statement, first letting go of what merely refers to them.
+
+    References declared SET_NULL are cleared and plain many-to-many links removed, as Django's own
+    delete would do (a closed request's certificate and exports stay, unlinked); any other row
+    still pointing here fails the batch, so a dependent the registry misses never leaves orphans.
+    """
+    for relation in model._meta.related_objects:
+        if relation.many_to_many and relation.through._meta.auto_created:
+            column = relation.field.m2m_reverse_field_name()
+            relation.through._base_manager.filter(**{f"{column}__in": pks}).delete()
+        elif relation.on_delete is models.SET_NULL:
+            name = relation.field.name
+            relation.related_model._base_manager.filter(**{f"{name}__in": pks}).update(
+                **{name: None}
+            )
+    for m2m in model._meta.many_to_many:
+        through = m2m.remote_field.through
+        if through._meta.auto_created:
+            through._base_manager.filter(**{f"{m2m.m2m_field_name()}__in": pks}).delete()
+    return Delete().apply(model._base_manager.filter(pk__in=pks))
 
 
 def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:

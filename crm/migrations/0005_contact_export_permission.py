@@ -4,14 +4,18 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_invoices_and_anonymised_contacts'),
+        ("crm", "0004_invoices_and_anonymised_contacts"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='contact',
-            options={'ordering': ['-id'], 'permissions': [('export_contacts', 'Can export contacts in bulk (asks for a reason)')]},
+            name="contact",
+            options={
+                "ordering": ["-id"],
+                "permissions": [
+                    ("export_contacts", "Can export contacts in bulk (asks for a reason)")
+                ],
+            },
         ),
     ]
