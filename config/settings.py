@@ -290,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.expire_unverified",
         "schedule": crontab(minute=15),
     },
+    # Art. 14 notices to people found through indirect sources: every pending one, in the morning.
+    "privacy-indirect-notices-daily": {
+        "task": "privacy.tasks.mail_indirect_notices",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -6,15 +6,18 @@ from functools import cached_property
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django_countries import countries
 
@@ -28,6 +31,7 @@ from crm.contacts import (
     save_contact,
 )
 from crm.counting import distinct_values, fast_count
+from crm.exports_csv import REASON_MAX_LENGTH, export_contacts_csv
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
 from crm.provenance import ensure_provenance
 from crm.search import search_contacts
@@ -148,7 +152,7 @@ class ContactAdminForm(forms.ModelForm):
     class Meta:
         model = Contact
         # The admin's fieldsets decide the fields shown; these are the ones clean() needs.
-        fields = ("email", "phone", "country")
+        fields = ("email", "phone", "country", "birth_date")
 
     def clean(self):
         data = super().clean()
@@ -157,6 +161,7 @@ class ContactAdminForm(forms.ModelForm):
             email=data.get("email"),
             phone=data.get("phone", ""),
             country=data.get("country", ""),
+            birth_date=data.get("birth_date"),
         )
         try:
             normalise_contact(probe)
@@ -201,6 +206,17 @@ class StaffConsentForm(forms.Form):
     evidence = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Who gave it, when, and where the call note or signed paper is filed.",
+    )
+
+
+class ExportReasonForm(forms.Form):
+    """Why contacts are exported in bulk: asked every time, kept in the audit trail."""
+
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: guest list for the Utrecht fair, asked by the sales manager. "
+        "It is kept in the audit trail with the ids of the contacts exported.",
     )
 
 
@@ -349,6 +365,7 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
         InvoiceInline,
     )
     change_form_template = "admin/crm/contact/change_form.html"
+    actions = ("export_csv",)
     fieldsets = (
         (
             None,
@@ -377,12 +394,20 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             return "-"
         held = obj.invoices.filter(hold_until__gte=timezone.localdate()).order_by("-hold_until")
         last = held.first()
+        on = timezone.localtime(obj.anonymised_at)  # the day as staff count it, not UTC's
         if last is None:
-            return f"Anonymised on {obj.anonymised_at:%Y-%m-%d}; the row goes at the next purge."
+            return f"Anonymised on {on:%Y-%m-%d}; the row goes at the next purge."
         return (
-            f"Anonymised on {obj.anonymised_at:%Y-%m-%d}, not deleted: {held.count()} invoice(s) "
+            f"Anonymised on {on:%Y-%m-%d}, not deleted: {held.count()} invoice(s) "
             f"must be kept until {last.hold_until:%Y-%m-%d} (billing records, legal hold)."
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Restriction (art. 18) is the privacy officer's decision: others see it, not lift it.
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm("privacy.change_subjectrequest"):
+            fields = (*fields, "is_restricted")
+        return fields
 
     def get_inlines(self, request, obj):
         # A new contact has no consent yet; consent is recorded from its page once it exists.
@@ -442,6 +467,42 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             "opts": self.opts,
         }
         return TemplateResponse(request, "admin/crm/contact/record_consent.html", context)
+
+    def has_export_permission(self, request) -> bool:
+        """Say whether the user may export contacts in bulk (Privacy officer, Administrator)."""
+        return request.user.has_perm(f"{self.opts.app_label}.export_contacts")
+
+    @admin.action(description="Export selected contacts to CSV", permissions=["export"])
+    def export_csv(self, request, queryset):
+        """Ask why, then hand over the selected contacts as CSV; the export is audited."""
+        form = ExportReasonForm(request.POST if "export_confirmed" in request.POST else None)
+        if form.is_valid():
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+            add_never_cache_headers(response)
+            response.write("\ufeff")  # the byte-order mark Excel needs to read UTF-8
+            try:
+                export_contacts_csv(
+                    contacts=queryset,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    out=response,
+                )
+            except ValidationError as exc:
+                form.add_error("reason", exc.messages)
+            else:
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Export contacts to CSV",
+            "form": form,
+            "count": queryset.count(),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/crm/contact/export_csv.html", context)
 
     def has_delete_permission(self, request, obj=None):
         # Removing a person is erasure: it goes through a data-subject request, which writes the

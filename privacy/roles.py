@@ -1,7 +1,8 @@
 """Staff roles with least privilege: which Django permissions each group holds (GDPR art. 32).
 
-The table here is the single source: the roles migration creates the groups from it, the tests
-check every role against it, and docs/roles.md explains it. Marketing works with contacts but
+The table here is the single source: the roles migrations create the groups from it (a change to
+the table needs a migration that runs `create_roles` of 0009 again, like 0012), the tests check
+every role against it, and docs/roles.md explains it. Marketing works with contacts but
 never sees data-subject requests, never erases and never exports in bulk; Support logs requests
 it receives but cannot decide them; the Privacy officer handles requests, erasure, registers,
 retention, breaches and the audit trail; Administrators hold every permission.
@@ -19,7 +20,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.source": (VIEW, ADD, CHANGE),
         "crm.contactsource": (VIEW, ADD, CHANGE),
         "crm.interaction": (VIEW, ADD, CHANGE),
-        "crm.invoice": (VIEW,),
+        # No invoices: billing records are kept for the law and the contract, not for marketing
+        # (GDPR art. 5(1)(b)); whether someone is a customer shows in their relationship.
         "privacy.purpose": (VIEW,),
         "privacy.noticeversion": (VIEW,),
         "privacy.consentevent": (VIEW, ADD),

@@ -86,3 +86,29 @@ def purge_expired() -> dict[str, int]:
         logger.info("retention: another run is acting; this one stops")
         return {}
     return {run.rule.kind: run.acted for run in runs}
+
+
+@shared_task(acks_late=True)  # people are claimed before their mail: re-running mails none twice
+def mail_breach_notice(breach_id: int) -> int:
+    """Mail one batch of a breach's affected people, then queue the next until all are handled."""
+    from privacy.breaches import send_breach_notice_batch
+
+    handled = send_breach_notice_batch(breach_id=breach_id)
+    if handled:
+        mail_breach_notice.delay(breach_id)
+    return handled
+
+
+@shared_task(acks_late=True)  # informed_at is set before the mail: re-running mails no one twice
+def mail_indirect_notices(after_contact_id: int = 0, totals: dict | None = None) -> dict:
+    """Send one batch of art. 14 notices, then queue the next until every pending one is handled."""
+    from privacy.indirect_notices import send_indirect_notices
+
+    counts = send_indirect_notices(after_contact_id=after_contact_id)
+    position = counts.pop("last_contact_id")
+    totals = {name: (totals or {}).get(name, 0) + value for name, value in counts.items()}
+    if position is not None:
+        mail_indirect_notices.delay(after_contact_id=position, totals=totals)
+    else:
+        logger.info("art. 14 notices: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
+    return {**counts, "last_contact_id": position}

@@ -9,9 +9,10 @@ from privacy.roles import ADMINISTRATOR, ROLES, role_permissions
 def create_roles(apps, schema_editor):
     # On a fresh database permissions are created only after all migrations: create them now.
     for app_config in apps.get_app_configs():
+        previous = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role in ROLES:
