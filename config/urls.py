@@ -76,6 +76,12 @@ urlpatterns = [
     path("preferences/<str:token>/", privacy_views.preferences, name="preferences"),
     path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
     path("contact/", privacy_views.contact_message, name="contact"),
+    # Before admin.site.urls, whose catch-all would answer these paths with a 404.
+    path(
+        "admin/privacy/register/<str:document>",
+        admin.site.admin_view(privacy_views.register_export),
+        name="privacy-register-export",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

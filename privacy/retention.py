@@ -299,9 +299,9 @@ class ScheduleEntry:
 
 
 def schedule() -> list[ScheduleEntry]:
-    """Return the active rules as the public retention schedule."""
+    """Return the active rules as the public retention schedule (privacy_check flags the rest)."""
     entries = []
-    for rule in RetentionRule.objects.filter(is_active=True).order_by("kind"):
+    for rule in RetentionRule.objects.filter(is_active=True, kind__in=RULE_KINDS).order_by("kind"):
         days = rule.period_days
         period = (
             "until the link expires"

@@ -8,9 +8,11 @@ are exempt from CSRF because the signed token in the URL is what authorises them
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +30,7 @@ from privacy.links import (
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
 from privacy.ratelimit import allow_form_post, client_address
+from privacy.registers import DOCUMENTS, export_register, processor_register, public_activities
 from privacy.retention import schedule
 from privacy.subscriptions import (
     WordingChanged,
@@ -55,17 +58,36 @@ def _offered_queryset():
 
 @require_http_methods(["GET"])
 def privacy_statement(request: HttpRequest) -> HttpResponse:
-    """Render the statement in force, the purposes with their legal bases, and older versions."""
+    """Render the statement in force, purposes, the registers, retention and older versions."""
     notice = current_notice()
     context = {
         "notice": notice,
         "purposes": Purpose.objects.filter(is_active=True).order_by("name"),
+        # Rendered from the registers themselves, so the statement cannot drift from them.
+        "activities": public_activities(),
+        "processors": processor_register(),
         "retention": schedule(),
         "versions": NoticeVersion.objects.filter(
             published_at__isnull=False, effective_at__lte=timezone.now()
         ).exclude(pk=notice.pk if notice else None),
     }
     return render(request, "public/privacy.html", context)
+
+
+@require_http_methods(["GET"])
+def register_export(request: HttpRequest, document: str) -> HttpResponse:
+    """Hand a register document to staff allowed to view the record of processing; audited."""
+    # The URL wraps this view in admin_view: only active staff get here at all.
+    if not request.user.has_perm("privacy.view_processingactivity"):
+        raise PermissionDenied
+    if document not in DOCUMENTS:
+        raise Http404("No such register document.")
+    exported = export_register(document=document, actor=request.user)
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    disposition = "attachment" if exported.attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{exported.filename}"'
+    add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET"])

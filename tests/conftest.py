@@ -14,3 +14,32 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_embedded_broker(tmp_path_factory):
+    """Give this test run its own file-system broker and results folder.
+
+    Otherwise a worker started by one test run could take messages queued by another run, or by
+    `make run`, on the same machine. With Redis (CI's second run) the database number in
+    REDIS_URL keeps runs apart instead.
+    """
+    from config.celery import app
+
+    if not app.conf.broker_url.startswith("filesystem"):
+        yield
+        return
+    root = tmp_path_factory.mktemp("broker")
+    for folder in ("queue", "processed", "control", "results"):
+        (root / folder).mkdir()
+    previous = app.conf.broker_transport_options, app.conf.result_backend
+    app.conf.broker_transport_options = {
+        "data_folder_in": str(root / "queue"),
+        "data_folder_out": str(root / "queue"),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
+        "store_processed": False,
+    }
+    app.conf.result_backend = f"file://{root / 'results'}"
+    yield
+    app.conf.broker_transport_options, app.conf.result_backend = previous
