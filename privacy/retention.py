@@ -47,6 +47,8 @@ class RuleKind:
     # Rows are people: remove them with everything the registry holds about them.
     people: bool = False
     date_only: bool = False
+    # For tables the registry exempts (they hold no one's data): the category to report.
+    category: str = ""
 
 
 RULE_KINDS: dict[str, RuleKind] = {
@@ -86,6 +88,12 @@ RULE_KINDS: dict[str, RuleKind] = {
         model="privacy.SubjectExport",
         age=("expires_at",),
     ),
+    "audit_events": RuleKind(
+        label="Audit trail entries, since they were written",
+        model="privacy.AuditEvent",
+        age=("at",),
+        category="audit_trail",
+    ),
     "invoices": RuleKind(
         label="Invoices, since their due date",
         model="crm.Invoice",
@@ -105,7 +113,8 @@ def rule_kind(rule: RetentionRule) -> RuleKind:
 
 def category(rule: RetentionRule) -> str:
     """Return the registry data category the rule's rows belong to."""
-    return registry.get(apps.get_model(rule_kind(rule).model)).category
+    kind = rule_kind(rule)
+    return kind.category or registry.get(apps.get_model(kind.model)).category
 
 
 def expired(rule: RetentionRule, *, now: datetime) -> tuple[QuerySet, QuerySet]:
@@ -128,6 +137,11 @@ def expired(rule: RetentionRule, *, now: datetime) -> tuple[QuerySet, QuerySet]:
             due |= Q(anonymised_at__isnull=False)
             done = _on_hold_already(timezone.localdate(now))
         restricted = Q(is_restricted=True)
+    elif declaration is None:
+        # An exempt table (the audit trail): ids only, nobody's processing to restrict.
+        if anonymise:
+            raise ValueError(f"Rows of {kind.model} hold no personal fields: use Delete.")
+        done, restricted = None, Q(pk__in=[])
     else:
         done = _blank_already(model, declaration.fields) if anonymise else None
         subject = declaration.subject
@@ -222,6 +236,7 @@ def _act_in_batches(
     kind = rule_kind(rule)
     model = rows.model
     declaration = registry.get(model)
+    label = model._meta.label_lower
     anonymise = rule.action == RetentionRule.Action.ANONYMISE
     receipt = Counter(run.receipt)
     last_pk = None
@@ -239,11 +254,11 @@ def _act_in_batches(
                 run.held += len(outcome.held_contacts)
             elif anonymise:
                 chosen = model._base_manager.filter(pk__in=batch)
-                receipt[declaration.label] += Anonymise(fields=declaration.fields).apply(chosen)
+                receipt[label] += Anonymise(fields=declaration.fields).apply(chosen)
                 if kind.people:
                     chosen.update(anonymised_at=now)
             else:
-                receipt[declaration.label] += _delete(model, batch)
+                receipt[label] += _delete(model, batch)
             run.acted += len(batch)
             run.selected += len(batch)
             run.batches += 1

@@ -39,6 +39,7 @@ from privacy.consent import RequestMetadata
 from privacy.erasure import erase_subject
 from privacy.exports import export_subject
 from privacy.models import (
+    AuditEvent,
     NoticeDelivery,
     RetentionRule,
     RetentionRun,
@@ -1152,3 +1153,29 @@ def test_a_confirmed_subscription_is_the_persons_activity(now, client, newslette
     assert client.post(link_in(mail.outbox[-1].body)).status_code == 200
 
     assert last_activity(contact) >= now
+
+
+def test_the_audit_trail_is_kept_two_years_and_then_removed(now, admin_user):
+    rule, _ = RetentionRule.objects.update_or_create(
+        kind="audit_events", defaults={"period_days": 730, "action": "delete", "is_active": True}
+    )
+    old = AuditEvent.objects.create(action="viewed", channel="admin", actor=admin_user)
+    young = AuditEvent.objects.create(action="viewed", channel="admin", actor=admin_user)
+    AuditEvent.objects.filter(pk=old.pk).update(at=now - days(731))
+    AuditEvent.objects.filter(pk=young.pk).update(at=now - days(729))
+
+    run = retention.run_rule(rule, now=now)
+
+    assert run.acted == 1
+    assert run.receipt == {"privacy.auditevent": 1}
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(pk=young.pk).exists()
+    assert retention.category(rule) == "audit_trail"
+
+
+def test_the_audit_trail_cannot_be_anonymised_by_a_rule(now):
+    rule, _ = RetentionRule.objects.update_or_create(
+        kind="audit_events", defaults={"period_days": 730, "action": "anonymise"}
+    )
+    with pytest.raises(ValueError, match="use Delete"):
+        retention.run_rule(rule, now=now)
