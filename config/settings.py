@@ -25,11 +25,11 @@ EMBEDDED = not DATABASE_URL
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = secret("SECRET_KEY", var_dir=VAR_DIR, embedded=EMBEDDED)
-# Key of the HMAC that turns an e-mail address into a suppression hash; never the SECRET_KEY, so
-# rotating one does not silently invalidate the other.
 # Earlier keys, comma-separated, still accepted for signed links while a new SECRET_KEY rolls out:
 # unsubscribe and preference links in old e-mails must keep working.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+# Key of the HMAC that turns an e-mail address into a suppression hash; never the SECRET_KEY, so
+# rotating one does not silently invalidate the other.
 PRIVACY_HASH_KEY = secret("PRIVACY_HASH_KEY", var_dir=VAR_DIR, embedded=EMBEDDED)
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

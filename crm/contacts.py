@@ -52,7 +52,8 @@ def find_duplicate(*, email: str | None, exclude_pk: int | None = None) -> Conta
 def normalise_contact(contact: Contact) -> None:
     """Normalise e-mail, phone, country and birth date in place; raise every field error at once.
 
-    A birth date that makes the person younger than 16 today is refused (issue 8, item 8).
+    A birth date that makes the person younger than 16 today is refused: we keep no data about
+    children (art. 8 sets 16 as the age of consent to online services).
     """
     normalise_fields(
         contact,

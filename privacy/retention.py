@@ -319,7 +319,7 @@ def schedule() -> list[ScheduleEntry]:
     for rule in RetentionRule.objects.filter(is_active=True, kind__in=RULE_KINDS).order_by("kind"):
         days = rule.period_days
         period = (
-            "until the link expires"
+            "not at all after that"
             if days == 0
             else f"{days // 365} year{'s' if days // 365 > 1 else ''}"
             if days % 365 == 0

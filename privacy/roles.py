@@ -1,7 +1,7 @@
 """Staff roles with least privilege: which Django permissions each group holds (GDPR art. 32).
 
 The table here is the single source: the roles migrations create the groups from it (a change to
-the table needs a migration that runs `create_roles` of 0009 again, like 0012), the tests check
+the table needs a migration that runs `create_roles` of 0009 again, like 0010), the tests check
 every role against it, and docs/roles.md explains it. Marketing works with contacts but
 never sees data-subject requests, never erases and never exports in bulk; Support logs requests
 it receives but cannot decide them; the Privacy officer handles requests, erasure, registers,

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.models import RetentionRule
-from privacy.retention import RetentionBusy, preview, rule_kind, run_all
+from privacy.retention import RULE_KINDS, RetentionBusy, preview, rule_kind, run_all
 
 
 class Command(BaseCommand):
@@ -17,6 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["list"]:
             for rule in RetentionRule.objects.all():
+                if rule.kind not in RULE_KINDS:
+                    self.stdout.write(f"{rule.kind}: unknown kind; run privacy_check.")
+                    continue
                 counts = preview(rule)
                 state = "active" if rule.is_active else "inactive"
                 self.stdout.write(
