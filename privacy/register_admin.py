@@ -72,7 +72,29 @@ class ActivityTransferFilter(TransferFilter):
     safeguard = "transfer_safeguard"
 
 
-class ProcessingActivityForm(forms.ModelForm):
+class TransferSafeguardForm(forms.ModelForm):
+    """Refuse a transfer outside the EU without a safeguard (art. 44-46), next to its field."""
+
+    outside_field: str
+    safeguard_field: str
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_transfer(
+                outside_eu=bool(data.get(self.outside_field)),
+                safeguard=data.get(self.safeguard_field) or "",
+                flag=self.fields[self.outside_field].label,
+                field=self.safeguard_field,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
+class ProcessingActivityForm(TransferSafeguardForm):
+    outside_field, safeguard_field = "transfer_outside_eu", "transfer_safeguard"
+
     class Meta:
         model = ProcessingActivity
         fields = (
@@ -91,22 +113,10 @@ class ProcessingActivityForm(forms.ModelForm):
         )
         labels = {"transfer_outside_eu": "Transfer outside the EU"}
 
-    def clean(self):
-        """Refuse a transfer outside the EU without a safeguard, next to the safeguard field."""
-        data = super().clean()
-        try:
-            check_transfer(
-                outside_eu=bool(data.get("transfer_outside_eu")),
-                safeguard=data.get("transfer_safeguard") or "",
-                flag=self.fields["transfer_outside_eu"].label,
-                field="transfer_safeguard",
-            )
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        return data
 
+class ProcessorForm(TransferSafeguardForm):
+    outside_field, safeguard_field = "outside_eu", "safeguard"
 
-class ProcessorForm(forms.ModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
@@ -122,20 +132,6 @@ class ProcessorForm(forms.ModelForm):
             "website",
         )
         labels = {"outside_eu": "Outside the EU"}
-
-    def clean(self):
-        """Refuse a processor outside the EU without a safeguard, next to the safeguard field."""
-        data = super().clean()
-        try:
-            check_transfer(
-                outside_eu=bool(data.get("outside_eu")),
-                safeguard=data.get("safeguard") or "",
-                flag=self.fields["outside_eu"].label,
-                field="safeguard",
-            )
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        return data
 
 
 @admin.register(ProcessingActivity)
