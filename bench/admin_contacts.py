@@ -58,7 +58,7 @@ class ScenarioResult:
 def run(*, scale: int) -> list[Figure]:
     """Measure every scenario, print a table and the diagnosis, and return the figures."""
     client = Client()
-    client.force_login(_superuser())
+    client.force_login(superuser())
     results = []
     for name, url in SCENARIOS.items():
         timing = time_requests(client, url)
@@ -83,7 +83,8 @@ def run(*, scale: int) -> list[Figure]:
     return figures
 
 
-def _superuser() -> AbstractBaseUser:
+def superuser() -> AbstractBaseUser:
+    """Return the bench's superuser, created on first use without a usable password."""
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username="bench-admin", defaults={"is_staff": True, "is_superuser": True}

@@ -1,9 +1,13 @@
 """The bench's own database: `crm_bench` on the PostgreSQL server, or SQLite under var/bench/.
 
 The developer's database is never touched: the bench settings replace the database name before
-Django connects, and only a database named `crm_bench` (or the bench's SQLite file) is dropped.
+Django connects, and only the bench's own databases (`crm_bench`, the purge benchmark's
+`crm_bench_purge` and `crm_bench_purge_run`, or the bench's SQLite file) are ever dropped.
 """
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,13 @@ from django.db import connection, connections
 from psycopg import sql
 
 BENCH_DB_NAME = "crm_bench"
+# The purge benchmark's databases on PostgreSQL: one seeded once per scale and used as a template,
+# and the copy of it that one measurement purges.
+PURGE_DB_NAME = "crm_bench_purge"
+PURGE_RUN_DB_NAME = "crm_bench_purge_run"
+POSTGRESQL_NAMES = frozenset({BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME})
+# How often CREATE DATABASE … TEMPLATE is tried while another session (autovacuum) is connected.
+COPY_ATTEMPTS = 10
 SQLITE_PATH = Path(__file__).resolve().parent.parent / "var" / "bench" / "crm_bench.sqlite3"
 
 
@@ -37,13 +48,17 @@ def database_label() -> str:
 
 
 def ensure_database() -> bool:
-    """Create the bench database if it does not exist yet and migrate it; say if it was created."""
+    """Create the bench database if it does not exist yet and migrate it; say if it was created.
+
+    On PostgreSQL it is the database the default connection names now: `crm_bench`, or another
+    of the bench's databases inside `using_database`.
+    """
     if connection.vendor == "postgresql":
-        with _server_connection() as server:
-            found = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB_NAME])
-            created = found.fetchone() is None
-            if created:
-                server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB_NAME)))
+        name = _current_name()
+        created = not database_exists(name)
+        if created:
+            with _server_connection() as server:
+                server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     else:
         created = not SQLITE_PATH.exists()
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -56,20 +71,86 @@ def recreate_database() -> None:
     _require_bench_name(settings.DATABASES["default"]["NAME"])
     connections.close_all()
     if connection.vendor == "postgresql":
+        name = _current_name()
+        drop_database(name)
         with _server_connection() as server:
-            name = sql.Identifier(BENCH_DB_NAME)
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(name))
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     else:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
     ensure_database()
 
 
+@contextmanager
+def using_database(name: str) -> Iterator[None]:
+    """Point the default connection at another of the bench's PostgreSQL databases for a while.
+
+    Django reads the database name when it connects, so every connection is closed on the way in
+    and out; the name is restored afterwards.
+    """
+    _require_bench_name(name)
+    if connection.vendor != "postgresql":
+        raise ImproperlyConfigured("Only the PostgreSQL bench has more than one database.")
+    database = settings.DATABASES["default"]
+    previous = database["NAME"]
+    connections.close_all()
+    database["NAME"] = name
+    try:
+        yield
+    finally:
+        connections.close_all()
+        database["NAME"] = previous
+
+
+def database_exists(name: str) -> bool:
+    """Say whether the PostgreSQL server has a database of that name."""
+    with _server_connection() as server:
+        found = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return found.fetchone() is not None
+
+
+def drop_database(name: str) -> None:
+    """Drop one of the bench's PostgreSQL databases, if it exists, whoever is connected to it."""
+    _require_bench_name(name)
+    with _server_connection() as server:
+        identifier = sql.Identifier(name)
+        server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+
+
+def copy_database(template: str, name: str) -> None:
+    """Replace the bench database `name` by a file copy of the bench database `template`.
+
+    `STRATEGY FILE_COPY` copies the files after a checkpoint instead of writing every page to the
+    WAL (PostgreSQL 15's default), which is much faster for a database of gigabytes. The copy
+    carries the template's planner statistics and visibility map. PostgreSQL refuses while another
+    session is connected to the template; an autovacuum worker may be, so the copy is retried.
+    """
+    _require_bench_name(template)
+    drop_database(name)
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+        sql.Identifier(name), sql.Identifier(template)
+    )
+    with _server_connection() as server:
+        for attempt in range(COPY_ATTEMPTS):
+            try:
+                server.execute(statement)
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == COPY_ATTEMPTS - 1:
+                    raise
+                time.sleep(2)
+
+
+def _current_name() -> str:
+    name = str(settings.DATABASES["default"]["NAME"])
+    _require_bench_name(name)
+    return name
+
+
 def _require_bench_name(name: object) -> None:
-    # A last guard before DROP: whatever the settings say, only the bench's own database goes.
-    if str(name) not in (BENCH_DB_NAME, str(SQLITE_PATH)):
-        raise ImproperlyConfigured(f"Refusing to drop {name!r}: not the bench database.")
+    # A last guard before DROP: whatever the settings say, only the bench's own databases go.
+    if str(name) not in (*POSTGRESQL_NAMES, str(SQLITE_PATH)):
+        raise ImproperlyConfigured(f"Refusing to drop {name!r}: not a bench database.")
 
 
 def _server_connection() -> psycopg.Connection:

@@ -2,7 +2,10 @@
 
 import json
 import math
+import re
+import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,6 +127,28 @@ def explain(sql: str) -> tuple[float | None, list[str]]:
             return ms, lines
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         return None, [row[3] for row in cursor.fetchall()]
+
+
+def start_peak_measure() -> tuple[float, Callable[[], float]]:
+    """Return the resident size now (MB) and a function that returns the peak since then."""
+    # On Linux the kernel's high-water mark is reset (/proc/self/clear_refs) and read back as
+    # VmHWM: ru_maxrss cannot be reset and also holds the parent's peak, kept across the exec.
+    # Elsewhere ru_maxrss is all there is, so the peak may include what came before.
+    status = Path("/proc/self/status")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else KiB
+        return peak / scale, lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+    def read(field: str) -> float:
+        found = re.search(rf"^{field}:\s+(\d+) kB", status.read_text(), re.MULTILINE)
+        if found is None:
+            raise RuntimeError(f"/proc/self/status has no {field}.")
+        return int(found.group(1)) / 1024
+
+    return read("VmRSS"), lambda: read("VmHWM")
 
 
 def append_results(*, bench: str, scale: int, db: str, figures: list[Figure]) -> None:

@@ -10,7 +10,7 @@ bulk_create in batches.
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -142,35 +142,50 @@ def seed(*, scale: int) -> None:
     rng = random.Random(SEED)
     companies = max(1, scale // CONTACTS_PER_COMPANY)
     with transaction.atomic():
-        sources = _create_sources()
+        sources = create_sources()
         tables = (
-            TableRows(Company, COMPANY_COLUMNS, _companies(rng, companies)),
+            TableRows(Company, COMPANY_COLUMNS, company_rows(rng, companies)),
             TableRows(Contact, CONTACT_COLUMNS, _contacts(rng, scale, companies)),
             TableRows(ContactSource, PROVENANCE_COLUMNS, _provenance(rng, scale, sources)),
             TableRows(Interaction, INTERACTION_COLUMNS, _interactions(rng, scale)),
         )
-        if connection.vendor == "postgresql":
-            names = [table.model._meta.db_table for table in tables]
-            with connection.cursor() as cursor:
-                # Check the sources' deferred foreign keys now: PostgreSQL alters no table that
-                # still has checks pending.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            with _without_indexes_and_foreign_keys(names):
-                _load(tables, _copy)
-        else:
-            _load(tables, _bulk_create)
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(
-                no_style(), [table.model for table in tables]
-            ):
-                cursor.execute(statement)
+        bulk_load(tables)
+    vacuum_analyze(tables)
+
+
+def bulk_load(tables: Sequence[TableRows]) -> None:
+    """Load the tables, in the caller's transaction, and reset their id sequences.
+
+    PostgreSQL receives the rows by COPY with the tables' secondary indexes and foreign keys
+    dropped and re-created after the load; other databases by bulk_create in batches.
+    """
     if connection.vendor == "postgresql":
-        start = time.perf_counter()
+        names = [table.model._meta.db_table for table in tables]
         with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f'VACUUM ANALYZE "{table.model._meta.db_table}"')
-            cursor.execute("ANALYZE")
-        print(f"  VACUUM ANALYZE in {time.perf_counter() - start:.1f} s", flush=True)
+            # Check the deferred foreign keys of rows created before now: PostgreSQL alters no
+            # table that still has checks pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with _without_indexes_and_foreign_keys(names):
+            _load(tables, _copy)
+    else:
+        _load(tables, _bulk_create)
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(), [table.model for table in tables]
+        ):
+            cursor.execute(statement)
+
+
+def vacuum_analyze(tables: Iterable[TableRows]) -> None:
+    """On PostgreSQL, vacuum and analyse the loaded tables, then analyse the whole database."""
+    if connection.vendor != "postgresql":
+        return
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'VACUUM ANALYZE "{table.model._meta.db_table}"')
+        cursor.execute("ANALYZE")
+    print(f"  VACUUM ANALYZE in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def _load(tables: Iterable[TableRows], load: Callable[[TableRows], int]) -> None:
@@ -248,7 +263,7 @@ def _bulk_create(table: TableRows) -> int:
     return count
 
 
-def _create_sources() -> list[Source]:
+def create_sources() -> list[Source]:
     """Create a handful of sources of several kinds, two of them lists supplied by clients."""
     north = Client.objects.create(name="Bench client North")
     south = Client.objects.create(name="Bench client South")
@@ -276,7 +291,8 @@ def _ago(rng: random.Random, days: int) -> datetime:
     return NOW - timedelta(seconds=rng.randrange(days * 86_400))
 
 
-def _companies(rng: random.Random, count: int) -> Iterator[Row]:
+def company_rows(rng: random.Random, count: int) -> Iterator[Row]:
+    """Yield `count` made-up companies, ids from 1."""
     first_words, second_words = COMPANY_WORDS
     for pk in range(1, count + 1):
         created = _ago(rng, 1_500)

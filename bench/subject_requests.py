@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import resource
 import socket
 import statistics
 import subprocess
@@ -45,6 +44,7 @@ from bench.measuring import (
     Timing,
     capture_call,
     explain,
+    start_peak_measure,
 )
 from bench.seeding import Row, TableRows, load_rows
 from crm.models import Contact, ContactSource, Interaction, Source
@@ -359,7 +359,7 @@ def export_in_child() -> None:
         queries += 1
         return execute(sql, params, many, context)
 
-    rss_before, measure_peak = _start_peak_measure()
+    rss_before, measure_peak = start_peak_measure()
     start = time.perf_counter()
     with connection.execute_wrapper(count):
         export = export_subject(contact=contact, requested_by=None, channel="command")
@@ -374,28 +374,6 @@ def export_in_child() -> None:
         "path": str(Path(settings.PRIVATE_FILES_DIR) / export.file.name),
     }
     print(json.dumps(report))
-
-
-def _start_peak_measure() -> tuple[float, Callable[[], float]]:
-    """Return the resident size now (MB) and a function that returns the peak since then."""
-    # On Linux the kernel's high-water mark is reset (/proc/self/clear_refs) and read back as
-    # VmHWM: ru_maxrss cannot be reset and also holds the parent's peak, kept across the exec.
-    # Elsewhere ru_maxrss is all there is, so the peak may include what came before.
-    status = Path("/proc/self/status")
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else KiB
-        return peak / scale, lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-
-    def read(field: str) -> float:
-        found = re.search(rf"^{field}:\s+(\d+) kB", status.read_text(), re.MULTILINE)
-        if found is None:
-            raise RuntimeError(f"/proc/self/status has no {field}.")
-        return int(found.group(1)) / 1024
-
-    return read("VmRSS"), lambda: read("VmHWM")
 
 
 def _zip_rows(path: Path) -> dict[str, int]:

@@ -58,12 +58,13 @@ registry.exempt(
 def _address_hashes(contact_ids: list[int]) -> list[str]:
     """Return the keyed hashes of the contacts' addresses: how address-keyed rows are found."""
     from crm.models import Contact
-    from privacy.suppression import email_hash
+    from privacy.suppression import stored_email_hash
 
     emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
         "email", flat=True
     )
-    return [email_hash(email) for email in emails]
+    # Contacts hold addresses normalised: hash them as stored, without normalising each again.
+    return [stored_email_hash(email) for email in emails]
 
 
 def _suppression_rows(contact_ids: list[int]) -> QuerySet:

@@ -25,7 +25,11 @@ from privacy.models import Suppression
 
 def email_hash(email: str) -> str:
     """Return the keyed hash of the normalised address; raise ValidationError if invalid."""
-    address = normalise_email(email)
+    return stored_email_hash(normalise_email(email))
+
+
+def stored_email_hash(address: str) -> str:
+    """Return the keyed hash of an address already stored normalised (as contacts hold them)."""
     key = settings.PRIVACY_HASH_KEY.encode()
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
