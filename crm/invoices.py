@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from crm.activity import record_activity
 from crm.contacts import Actor
+from crm.dates import add_months
 from crm.models import Contact, Invoice
 from privacy.audit import record_audit
 from privacy.models import AuditEvent
@@ -22,10 +23,7 @@ HOLD_YEARS = 1
 
 def hold_end(due_on: date) -> date:
     """Return the last day of the legal hold: one year after the due date."""
-    try:
-        return due_on.replace(year=due_on.year + HOLD_YEARS)
-    except ValueError:  # 29 February
-        return due_on.replace(year=due_on.year + HOLD_YEARS, day=28)
+    return add_months(due_on, 12 * HOLD_YEARS)
 
 
 def record_invoice(

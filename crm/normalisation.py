@@ -38,11 +38,6 @@ def normalise_email(raw: str) -> str:
     return address
 
 
-def email_domain(address: str) -> str:
-    """Return the domain part of a normalised e-mail address."""
-    return address.rpartition("@")[2]
-
-
 def normalise_phone(raw: str, *, region: str) -> str:
     """Return the number in E.164 (+31201234567), reading local numbers in `region`."""
     value = (raw or "").strip()

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.contacts import MINIMUM_AGE
+from crm.dates import add_months
 from crm.models import Contact, ContactSource, Source
 from privacy.models import RetentionRule
 from privacy.registers import activities_without_safeguard, processors_without_safeguard
@@ -76,10 +77,7 @@ class PrivacyReport:
 
 def birth_date_cutoff(today: date) -> date:
     """Return the latest birth date of someone who is at least MINIMUM_AGE years old today."""
-    try:
-        return today.replace(year=today.year - MINIMUM_AGE)
-    except ValueError:  # 29 February, in a year that has none
-        return today.replace(year=today.year - MINIMUM_AGE, day=28)
+    return add_months(today, -12 * MINIMUM_AGE)
 
 
 def rules_without_category() -> list[str]:

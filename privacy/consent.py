@@ -152,13 +152,6 @@ def consent_states(contact: Contact) -> dict[str, str]:
     return dict(ConsentState.objects.filter(contact=contact).values_list("purpose__code", "status"))
 
 
-def has_consent(*, contact: Contact, purpose: Purpose) -> bool:
-    """Say whether the contact's latest decision for the purpose is a grant."""
-    return ConsentState.objects.filter(
-        contact=contact, purpose=purpose, status=ConsentEvent.Action.GRANT
-    ).exists()
-
-
 def change_key(idempotency_key: str, last_event_id: int | None) -> str:
     """Return the key of a change requested once (`idempotency_key`) from the state it saw.
 

@@ -52,7 +52,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[dict]:
+def export_rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[dict]:
     """Yield the person's rows of one model as export dicts, reading plain column values.
 
     Related rows (a purpose, a source, a notice version) are shown by their name, looked up once
@@ -122,7 +122,7 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
             put(', "rows": [')
             page(f"<h2>{escape(declaration.description)}</h2>")
             columns: list[str] | None = None
-            for position, row in enumerate(_rows(declaration, [contact.pk])):
+            for position, row in enumerate(export_rows(declaration, [contact.pk])):
                 put(("," if position else "") + json.dumps(row))
                 if columns is None:
                     columns = list(row)

@@ -42,11 +42,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from crm.dates import add_months
 from crm.models import Contact, ContactSource, Source
 from privacy.audit import record_audit
 from privacy.links import preferences_url
 from privacy.models import AuditEvent, Purpose
-from privacy.subject_requests import add_months
 from privacy.suppression import email_hash, suppressed_hashes
 
 logger = logging.getLogger(__name__)

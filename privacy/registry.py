@@ -12,8 +12,6 @@ reason: `undeclared_models()` lists the ones that are not, and a test fails on a
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
 
 from django.apps import apps
 from django.db import models, transaction
@@ -45,8 +43,6 @@ def _forget_files(queryset: QuerySet, names: Iterable[str]) -> None:
 class Delete:
     """Erasure deletes the rows, and the files they point to."""
 
-    label = "delete"
-
     def apply(self, queryset: QuerySet) -> int:
         """Delete the rows in one statement; return how many went.
 
@@ -63,7 +59,6 @@ class Anonymise:
     """Erasure blanks the named fields and keeps the row (for counts that must stay true)."""
 
     fields: tuple[str, ...]
-    label = "anonymise"
 
     def apply(self, queryset: QuerySet) -> int:
         """Blank the fields (NULL where allowed, else empty); return how many rows changed."""
@@ -79,7 +74,6 @@ class Retain:
 
     ground: str
     until_field: str | None = None
-    label = "retain"
 
     def apply(self, queryset: QuerySet) -> int:
         """Keep the rows: a later retention rule removes them when the hold ends."""
@@ -119,11 +113,6 @@ class Declaration:
             lookup = f"{self.subject}__in" if self.subject else "pk__in"
             return manager.filter(**{lookup: contact_ids})
         return manager.filter(**{f"{self.email_field}__in": list(emails)})
-
-    def export(self, obj: models.Model) -> dict[str, Any]:
-        """Return the row as JSON-ready data: its id, personal fields and context fields."""
-        names = ("id", *self.fields, *(f for f in self.export_fields if f not in self.fields))
-        return {name: _json_value(obj, name) for name in names}
 
 
 @dataclass
@@ -194,10 +183,6 @@ class Registry:
         """Return the model's declaration, or None."""
         return self.declarations.get(model)
 
-    def categories(self) -> list[str]:
-        """Return the declared data categories, sorted."""
-        return sorted({d.category for d in self.declarations.values()})
-
     def undeclared_models(
         self, models_to_check: Iterable[type[models.Model]] | None = None
     ) -> dict[str, list[str]]:
@@ -224,19 +209,6 @@ def personal_signals(model: type[models.Model]) -> list[str]:
         elif isinstance(f, PERSONAL_FIELD_TYPES) or PERSONAL_FIELD_NAME.search(f.name):
             reasons.append(f"{f.name}: looks personal")
     return reasons
-
-
-def _json_value(obj: models.Model, name: str) -> Any:
-    field_obj = obj._meta.get_field(name)
-    if field_obj.is_relation and field_obj.many_to_one:
-        related = getattr(obj, name)
-        return str(related) if related is not None else None
-    value = getattr(obj, name)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
-        return value
-    return str(value)
 
 
 registry = Registry()

@@ -10,7 +10,6 @@ go to the officer's queue. A request only ever concerns the verified address: no
 another person's data.
 """
 
-import calendar
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crm.contacts import Actor
+from crm.dates import add_months
 from crm.models import Contact
 from crm.normalisation import normalise_email
 from privacy.audit import record_audit
@@ -57,20 +57,6 @@ CLOSED = (
 
 class RateLimited(Exception):
     """Too many requests from one client address or for one e-mail address."""
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Return the same day `months` later, or the month's last day when it is shorter.
-
-    Days are counted on the local calendar (TIME_ZONE), the one the requester and the officer read:
-    in UTC, a request received just after midnight on 31 January is still on the 30th and would
-    fall due on 1 March instead of the last day of February.
-    """
-    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    month_index = local.month - 1 + months
-    year, month = local.year + month_index // 12, month_index % 12 + 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
 
 
 def submit_request(

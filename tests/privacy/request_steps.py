@@ -17,8 +17,9 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 
+from crm.dates import add_months
 from privacy.models import AuditEvent, SubjectExport, SubjectRequest
-from privacy.subject_requests import add_months, send_verification_mail
+from privacy.subject_requests import send_verification_mail
 from privacy.suppression import email_hash
 
 NEW_REQUEST_URL = "/privacy/requests/new/"

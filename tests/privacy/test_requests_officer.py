@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.dates import add_months
 from crm.models import Contact
 from privacy.consent import consent_states
 from privacy.models import AuditEvent, ConsentEvent, SubjectRequest, Suppression
-from privacy.subject_requests import add_months
 from privacy.suppression import email_hash, may_contact
 from privacy.tasks import mail_request_digest
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant

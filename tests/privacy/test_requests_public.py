@@ -8,9 +8,9 @@ import pytest
 from django.core import mail, signing
 from django.utils import timezone
 
+from crm.dates import add_months
 from privacy.models import AuditEvent, SubjectRequest
 from privacy.subject_requests import (
-    add_months,
     expire_unverified_requests,
     status_url,
 )
