@@ -1,1 +1,165 @@
-"""Segments, campaigns, messages and tracking events (built by the campaigns capability)."""
+"""Segments, campaigns, their messages, tracked links and the events that come back."""
+
+from django.conf import settings
+from django.db import models
+
+from crm.models import Client, Company, Contact, Source, Tag
+from privacy.models import Purpose
+
+
+class Segment(models.Model):
+    """A saved filter over contacts; every criterion left empty matches everyone."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    companies = models.ManyToManyField(Company, blank=True, related_name="+")
+    industries = models.JSONField(default=list, blank=True, help_text="Company industries.")
+    countries = models.JSONField(default=list, blank=True, help_text="ISO 3166 country codes.")
+    relationships = models.JSONField(default=list, blank=True)
+    sources = models.ManyToManyField(Source, blank=True, related_name="+")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="+")
+    active_within_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Only people whose own last action is this recent."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    """One mailing: who sends it, for which purpose, what it says and to which segment."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="The sender; empty when we send for ourselves.",
+    )
+    from_email = models.EmailField(
+        blank=True, help_text="The sender's address; empty for the default sender."
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="campaigns")
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
+    subject = models.CharField(max_length=200)
+    html_body = models.TextField()
+    text_body = models.TextField()
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrackedLink(models.Model):
+    """A link of a campaign's body; the click redirect goes only to these."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=2000)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "url"], name="campaigns_link_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Message(models.Model):
+    """One campaign e-mail to one person, created when sending starts, with an opaque token."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Being handed to the mail server"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (opted out before its turn)"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    # Emptied by erasure: the message stays so that the campaign's counts stay true.
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    token = models.CharField(max_length=43, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True, help_text="Never personal data.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="campaigns_message_once")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status", "id"], name="campaigns_message_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk}"
+
+
+class MessageEvent(models.Model):
+    """Something that happened to a message: the country it came from, never the IP address."""
+
+    class Kind(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    link = models.ForeignKey(
+        TrackedLink, null=True, blank=True, on_delete=models.CASCADE, related_name="clicks"
+    )
+    country = models.CharField(max_length=2, blank=True, help_text="ISO code; empty if unknown.")
+    detail = models.CharField(
+        max_length=32, blank=True, help_text="For bounces: hard or soft. Never personal data."
+    )
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["campaign", "kind", "occurred_at"], name="campaigns_event_report"),
+            models.Index(fields=["occurred_at"], name="campaigns_event_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of message #{self.message_id}"

@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
+from privacy.hashing import stored_email_hash
+
 
 class Client(models.Model):
     """An organisation on whose behalf campaigns are sent and lists are supplied."""
@@ -46,6 +48,18 @@ class Company(models.Model):
         return self.name
 
 
+class Tag(models.Model):
+    """A label staff put on contacts to group them (segments filter on it)."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Contact(models.Model):
     """A person: the data subject every personal-data row leads back to."""
 
@@ -66,6 +80,9 @@ class Contact(models.Model):
     # Normalised (crm.normalisation.normalise_email); NULL when unknown, so uniqueness holds only
     # between known addresses.
     email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
+    # Keyed hash of `email`, kept by save(): audiences and imports match suppressions (which hold
+    # only hashes) in the database without hashing every address again.
+    email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
     job_title = models.CharField(max_length=150, blank=True)
     company = models.ForeignKey(
@@ -82,6 +99,11 @@ class Contact(models.Model):
         blank=True,
         db_index=True,
         help_text="Last action of the person themselves; never a staff edit or an import.",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    tracking_allowed = models.BooleanField(
+        default=True,
+        help_text="The person lets us record opens and clicks (they can turn it off themselves).",
     )
     is_restricted = models.BooleanField(
         "processing restricted",
@@ -112,6 +134,14 @@ class Contact(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or f"Contact #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Keep `email_hash` in step with `email`, also when only some fields are saved."""
+        self.email_hash = stored_email_hash(self.email) if self.email else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_hash"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("admin:crm_contact_change", args=[self.pk])

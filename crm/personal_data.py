@@ -1,6 +1,15 @@
 """Declare the CRM's models in the personal-data registry."""
 
-from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
+from crm.models import (
+    Client,
+    Company,
+    Contact,
+    ContactSource,
+    Interaction,
+    Invoice,
+    Source,
+    Tag,
+)
 from privacy.registry import Anonymise, Delete, Retain, registry
 
 registry.declare(
@@ -22,6 +31,7 @@ registry.declare(
         "company",
         "relationship",
         "last_activity_at",
+        "tracking_allowed",
         "is_restricted",
         "email_status",
         "created_at",
@@ -34,6 +44,7 @@ registry.declare(
             "first_name",
             "last_name",
             "email",
+            "email_hash",
             "phone",
             "job_title",
             "company",
@@ -81,3 +92,4 @@ registry.exempt(
 )
 registry.exempt(Client, reason="Organisations we work for; no person's data.")
 registry.exempt(Source, reason="Names of forms, directories, lists and events; no person's data.")
+registry.exempt(Tag, reason="A label's name; which people carry it is part of their contact.")

@@ -8,11 +8,8 @@ forms, the API and campaign sending all ask it. A global suppression is lifted o
 person's own double opt-in, and the lifting is recorded, never deleted.
 """
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -20,18 +17,13 @@ from django.utils import timezone
 
 from crm.models import Client
 from crm.normalisation import normalise_email
+from privacy.hashing import stored_email_hash
 from privacy.models import Suppression
 
 
 def email_hash(email: str) -> str:
     """Return the keyed hash of the normalised address; raise ValidationError if invalid."""
     return stored_email_hash(normalise_email(email))
-
-
-def stored_email_hash(address: str) -> str:
-    """Return the keyed hash of an address already stored normalised (as contacts hold them)."""
-    key = settings.PRIVACY_HASH_KEY.encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
 
 
 def _active(hashes: Iterable[str], client: Client | None):

@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 
 from crm.contacts import DuplicateContactError, create_contact, update_contact
 from crm.models import Contact
-from privacy.models import AuditEvent
+from privacy.models import AuditEvent, Suppression
+from privacy.suppression import email_hash, suppress
 from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,25 @@ def test_several_contacts_may_have_no_email():
     create_contact(actor=None, channel="admin", first_name="Bram", email="")
     create_contact(actor=None, channel="admin", first_name="Joris", email=None)
     assert Contact.objects.filter(email__isnull=True).count() == 2
+
+
+def test_the_stored_hash_follows_the_address_so_suppressions_match_in_the_database():
+    contact = create_contact(
+        actor=None, channel="api", first_name="Ana", email="Ana.Pop@Example.org"
+    )
+    suppress(email="ana.pop@example.org", reason="unsubscribe")
+    assert Contact.objects.filter(email_hash__in=suppressed_hashes_query()).get() == contact
+
+    update_contact(contact=contact, actor=None, channel="api", email="ana.popescu@example.org")
+    contact.refresh_from_db()
+    assert contact.email_hash == email_hash("ana.popescu@example.org")
+    assert not Contact.objects.filter(email_hash__in=suppressed_hashes_query()).exists()
+
+    update_contact(contact=contact, actor=None, channel="api", email="")
+    contact.refresh_from_db()
+    assert contact.email_hash == ""
+
+
+def suppressed_hashes_query():
+    """The active suppressions' hashes, as an audience query would read them."""
+    return Suppression.objects.filter(lifted_at__isnull=True).values("email_hash")

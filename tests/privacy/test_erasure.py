@@ -25,6 +25,7 @@ from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Campaign, Message, MessageEvent, Segment
 from crm.contacts import create_contact, update_contact
 from crm.invoices import hold_end, record_invoice
 from crm.models import Client, Contact
@@ -170,6 +171,22 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
         data_categories="Names and e-mail addresses.",
     )
     BreachSubject.objects.create(breach=breach, contact=contact, notified_at=timezone.now())
+    campaign = Campaign.objects.create(
+        name="Spring offers",
+        purpose=offers,
+        segment=Segment.objects.create(name=f"Everyone {contact.pk}"),
+        subject="Spring offers",
+        html_body="<p>Hello</p>",
+        text_body="Hello",
+    )
+    message = Message.objects.create(campaign=campaign, contact=contact, token=f"t{contact.pk}")
+    MessageEvent.objects.create(
+        message=message,
+        campaign=campaign,
+        kind=MessageEvent.Kind.OPENED,
+        country="NL",
+        occurred_at=timezone.now(),
+    )
     for declaration in registry:
         assert declaration.rows_for(contact_ids=[contact.pk]).exists(), declaration.label
     return contact

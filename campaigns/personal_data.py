@@ -1,0 +1,28 @@
+"""Declare the campaigns' models in the personal-data registry."""
+
+from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink
+from privacy.registry import Anonymise, Delete, registry
+
+registry.declare(
+    Message,
+    category="campaign_history",
+    description="Which campaigns were sent to a person, and when.",
+    subject="contact",
+    fields=(),
+    export_fields=("campaign", "status", "sent_at"),
+    # The message stays, unlinked, so that a campaign's sent count stays true.
+    erasure=Anonymise(fields=("contact",)),
+)
+registry.declare(
+    MessageEvent,
+    category="campaign_history",
+    description="Deliveries, opens, clicks, bounces and opt-outs of a person's messages, with the "
+    "country only.",
+    subject="message__contact",
+    fields=(),
+    export_fields=("kind", "link", "country", "occurred_at"),
+    erasure=Delete(),
+)
+registry.exempt(Segment, reason="A saved filter: criteria, not people.")
+registry.exempt(Campaign, reason="What was sent and to which segment; recipients are messages.")
+registry.exempt(TrackedLink, reason="The links of a campaign's body.")

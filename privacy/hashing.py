@@ -1,0 +1,16 @@
+"""The keyed hash of an e-mail address, apart from any model so that models can use it too.
+
+HMAC-SHA256 with `PRIVACY_HASH_KEY`: a suppression list or an analysis key cannot be reversed by
+hashing a directory of addresses without the key (DESIGN rules 4 and 5).
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+
+
+def stored_email_hash(address: str) -> str:
+    """Return the keyed hash of an address already stored normalised (as contacts hold them)."""
+    key = settings.PRIVACY_HASH_KEY.encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
