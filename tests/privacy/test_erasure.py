@@ -528,3 +528,32 @@ def test_the_status_page_shows_the_erasure_answer(world, erased, client):
 
     assert heading(page) == f"Your request #{world.erasure.pk}"
     assert "Your data is erased" in page.content.decode()
+
+
+def test_a_contact_without_an_address_is_erased_by_number_and_again_changes_nothing(capsys):
+    contact = ContactFactory(email=None, first_name="Ioana", phone="+40212345678")
+    InteractionFactory(contact=contact, body="Called Ioana on +40212345678.")
+
+    call_command("erase_subject", "--contact", str(contact.pk))
+
+    first = json.loads(capsys.readouterr().out)
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert tables_holding(("Ioana", "+40212345678")) == {}
+    before = every_row()
+    call_command("erase_subject", "--contact", str(contact.pk))
+    assert json.loads(capsys.readouterr().out)["certificate"] == first["certificate"]
+    assert every_row() == before
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--contact", "999999"], "No contact #999999"), ([], "either an e-mail address")],
+)
+def test_the_erase_command_refuses_an_unknown_number_or_no_subject(arguments, message):
+    ContactFactory(email="stays@example.org")
+    before = every_row()
+
+    with pytest.raises(CommandError, match=message):
+        call_command("erase_subject", *arguments)
+
+    assert every_row() == before

@@ -1,31 +1,34 @@
-"""`manage.py erase_subject EMAIL`: erase a person through the registry; print the certificate."""
+"""`manage.py erase_subject EMAIL | --contact ID`: erase a person through the registry."""
 
 import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from crm.models import Contact
 from crm.normalisation import normalise_email
-from privacy.erasure import erase_address
+from privacy.erasure import erase_address, erase_subject
+from privacy.models import ErasureCertificate
 
 
 class Command(BaseCommand):
     help = (
-        "Erase the contact with this e-mail address (GDPR art. 17), suppress the address and "
-        "print the erasure certificate. Running it again changes nothing."
+        "Erase the contact with this e-mail address, or with this contact number when they have "
+        "no address (GDPR art. 17), suppress the address and print the erasure certificate. "
+        "Running it again changes nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("email")
+        parser.add_argument("email", nargs="?")
+        parser.add_argument("--contact", type=int, help="The contact's number (for no address).")
 
     def handle(self, *args, **options):
-        try:
-            address = normalise_email(options["email"])
-        except ValidationError as exc:
-            raise CommandError("That is not a valid e-mail address.") from exc
-        certificate = erase_address(email=address, requested_by=None, channel="command")
-        if certificate is None:
-            raise CommandError("No contact has this address and none was erased before.")
+        if (options["email"] is None) == (options["contact"] is None):
+            raise CommandError("Give either an e-mail address or --contact ID, not both.")
+        if options["contact"] is not None:
+            certificate = self._erase_contact(options["contact"])
+        else:
+            certificate = self._erase_address(options["email"])
         self.stdout.write(
             json.dumps(
                 {
@@ -39,3 +42,22 @@ class Command(BaseCommand):
                 indent=2,
             )
         )
+
+    def _erase_address(self, email: str) -> ErasureCertificate:
+        try:
+            address = normalise_email(email)
+        except ValidationError as exc:
+            raise CommandError("That is not a valid e-mail address.") from exc
+        certificate = erase_address(email=address, requested_by=None, channel="command")
+        if certificate is None:
+            raise CommandError("No contact has this address and none was erased before.")
+        return certificate
+
+    def _erase_contact(self, pk: int) -> ErasureCertificate:
+        contact = Contact.objects.filter(pk=pk, anonymised_at__isnull=True).first()
+        if contact is not None:
+            return erase_subject(contact=contact, requested_by=None, channel="command")
+        certificate = ErasureCertificate.objects.filter(contact_ref=pk).order_by("-pk").first()
+        if certificate is None:
+            raise CommandError(f"No contact #{pk} exists and none was erased before.")
+        return certificate
