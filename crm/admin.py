@@ -402,6 +402,12 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             f"must be kept until {last.hold_until:%Y-%m-%d} (billing records, legal hold)."
         )
 
+    def has_change_permission(self, request, obj=None):
+        # An erased person's anonymised row is kept for their invoices' legal hold, not edited.
+        if obj is not None and obj.anonymised_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         # Restriction (art. 18) is the privacy officer's decision: others see it, not lift it.
         fields = super().get_readonly_fields(request, obj)

@@ -145,6 +145,12 @@ def save_contact(
 ) -> Contact:
     """Normalise, check for a duplicate or an opted-out address, save and audit, atomically."""
     changed_fields = list(changed_fields)
+    if contact.anonymised_at is not None:
+        raise ValidationError(
+            "This person was erased; the anonymised row stays only for invoices under their legal "
+            "hold and cannot be edited.",
+            code="erased",
+        )
     action = AuditEvent.Action.CHANGED if contact.pk else AuditEvent.Action.CREATED
     normalise_contact(contact)
     duplicate = find_duplicate(email=contact.email, exclude_pk=contact.pk)

@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -31,7 +32,7 @@ from rest_framework.test import APIClient
 
 import privacy.retention as retention
 from crm.contact_form import mark_answered, receive_contact_message
-from crm.contacts import create_contact
+from crm.contacts import create_contact, update_contact
 from crm.invoices import record_invoice
 from crm.models import Contact, Interaction, Invoice
 from privacy import tasks
@@ -594,6 +595,25 @@ def test_the_contact_page_says_why_an_anonymised_person_is_still_there(
     assert "the row goes at the next purge" in page.text
     run_rule(rules[INACTIVE])
     assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_an_anonymised_person_cannot_be_edited_in_the_admin_or_through_the_services(
+    rules, now, held_customer, admin_client, admin_user
+):
+    contact, _held = held_customer
+    run_rule(rules[INACTIVE], now=now)
+    contact.refresh_from_db()
+    before = list(Contact.objects.filter(pk=contact.pk).values())
+    url = reverse("admin:crm_contact_change", args=[contact.pk])
+
+    page = admin_client.get(url)
+    posted = admin_client.post(url, {"first_name": "Ada", "email": "ada.back@example.org"})
+
+    assert 'name="first_name"' not in page.text  # shown read-only, no form field
+    assert posted.status_code == 403
+    with pytest.raises(ValidationError, match="was erased"):
+        update_contact(contact=contact, actor=admin_user, channel="api", first_name="Ada")
+    assert list(Contact.objects.filter(pk=contact.pk).values()) == before
 
 
 def test_an_erasure_with_an_invoice_on_hold_anonymises_and_the_purge_after_the_hold_deletes(
