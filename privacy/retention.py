@@ -36,6 +36,10 @@ class RetentionBusy(Exception):
     """Another run is acting right now."""
 
 
+class RetentionFailed(Exception):
+    """One or more rules failed; the others ran, and each failed run records its error."""
+
+
 @dataclass(frozen=True)
 class RuleKind:
     """Which rows a kind of rule selects, and from which moment their age counts."""
@@ -293,13 +297,26 @@ def _delete(model: type[models.Model], pks: list) -> int:
 
 
 def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:
-    """Run every active rule (or the one named), one after the other."""
+    """Run every active rule (or the one named); a failing rule does not hold back the others."""
     rules = RetentionRule.objects.filter(is_active=True)
     if only:
         rules = RetentionRule.objects.filter(kind=only)
         if not rules.exists():
             raise ValueError(f"No retention rule {only!r}; see `manage.py purge_expired --list`.")
-    return [run_rule(rule, dry_run=dry_run) for rule in rules]
+    runs, failed = [], []
+    for rule in rules:
+        try:
+            runs.append(run_rule(rule, dry_run=dry_run))
+        except RetentionBusy:
+            raise
+        except Exception:  # run_rule recorded and logged it; the next rule still runs tonight
+            failed.append(rule.kind)
+    if failed:
+        raise RetentionFailed(
+            f"Retention rules failed: {', '.join(failed)}; the other rules ran. "
+            "Each failed run is listed with its error under Retention runs."
+        )
+    return runs
 
 
 @dataclass(frozen=True)

@@ -959,6 +959,20 @@ def test_the_command_refuses_an_unknown_rule_and_changes_nothing(rules, now, adm
     assert RetentionRun.objects.count() == 0
 
 
+def test_a_failing_rule_does_not_hold_back_the_others_and_the_command_says_which(rules, now):
+    quiet_customers(now, 2)
+    # An unknown kind (privacy_check flags it) fails when run; ordered first, it used to stop all.
+    RetentionRule.objects.create(kind="aaa_unknown", period_days=1, action="delete")
+
+    with pytest.raises(CommandError, match="Retention rules failed: aaa_unknown; the other rules"):
+        call_command("purge_expired")
+
+    assert Contact.objects.count() == 0
+    failed = RetentionRun.objects.get(rule__kind="aaa_unknown")
+    assert failed.status == RetentionRun.Status.FAILED
+    assert RetentionRun.objects.get(rule__kind=INACTIVE).status == RetentionRun.Status.COMPLETED
+
+
 def test_the_command_stops_when_another_run_acts(rules, now):
     quiet_customers(now, 1)
     RetentionRun.objects.create(rule=rules["invoices"], cutoff=now, lock=True)

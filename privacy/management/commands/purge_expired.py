@@ -3,7 +3,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.models import RetentionRule
-from privacy.retention import RULE_KINDS, RetentionBusy, preview, rule_kind, run_all
+from privacy.retention import (
+    RULE_KINDS,
+    RetentionBusy,
+    RetentionFailed,
+    preview,
+    rule_kind,
+    run_all,
+)
 
 
 class Command(BaseCommand):
@@ -30,7 +37,7 @@ class Command(BaseCommand):
             return
         try:
             runs = run_all(dry_run=options["dry_run"], only=options["rule"])
-        except RetentionBusy as exc:
+        except (RetentionBusy, RetentionFailed) as exc:
             raise CommandError(str(exc)) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
