@@ -636,6 +636,19 @@ class InvoiceAdmin(admin.ModelAdmin):
         "created_at",
     )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An invoice names a person and what they paid: opening it is logged like a contact.
+        if request.method == "GET":
+            invoice = self.get_object(request, object_id)
+            if invoice is not None and self.has_view_permission(request, invoice):
+                record_audit(
+                    actor=request.user,
+                    action=AuditEvent.Action.VIEWED,
+                    obj=invoice,
+                    channel="admin",
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request):
         return False
 

@@ -202,3 +202,25 @@ def test_the_invoice_list_runs_the_same_queries_for_2_or_12_invoices(api, custom
     with CaptureQueriesContext(connection) as many:
         assert len(api.get(URL).json()["results"]) == 12
     assert len(many) == len(few)
+
+
+def test_opening_an_invoice_in_the_admin_is_in_the_audit_trail(customer, admin_user, admin_client):
+    invoice = record_invoice(
+        contact=customer,
+        number="2026-0077",
+        issued_on=date(2026, 1, 15),
+        due_on=date(2026, 2, 14),
+        amount=Decimal("99.00"),
+        currency="eur",
+        actor=admin_user,
+        channel="api",
+    )
+
+    page = admin_client.get(f"/admin/crm/invoice/{invoice.pk}/change/")
+
+    assert page.status_code == 200
+    viewed = AuditEvent.objects.get(
+        action=AuditEvent.Action.VIEWED, object_type__model="invoice", object_id=str(invoice.pk)
+    )
+    assert (viewed.actor, viewed.channel) == (admin_user, "admin")
+    assert "femke" not in str(viewed.details).lower()
