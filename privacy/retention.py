@@ -36,6 +36,10 @@ class RetentionBusy(Exception):
     """Another run is acting right now."""
 
 
+class RetentionSuperseded(Exception):
+    """A later run took this stale run's lock over; this one stops before its next batch."""
+
+
 class RetentionFailed(Exception):
     """One or more rules failed; the others ran, and each failed run records its error."""
 
@@ -197,6 +201,10 @@ def run_rule(
         else:
             _act_in_batches(rule, run, rows, batch_size=batch_size, now=now)
         run.status = RetentionRun.Status.COMPLETED
+    except RetentionSuperseded:
+        run.status = RetentionRun.Status.INTERRUPTED
+        logger.warning("retention rule %s: a later run took over; this one stopped", rule.kind)
+        raise
     except Exception as exc:
         run.status = RetentionRun.Status.FAILED
         run.error = f"{type(exc).__name__}"[:300]
@@ -252,6 +260,10 @@ def _act_in_batches(
             return
         last_pk = batch[-1]
         with transaction.atomic():
+            # The fence: a run presumed dead and taken over must not act beside its successor.
+            # Locking our own row makes a takeover wait for this batch, or this batch see it.
+            if not RetentionRun.objects.select_for_update().filter(pk=run.pk, lock=True).exists():
+                raise RetentionSuperseded(f"Run {run.pk} was taken over by a later run.")
             if kind.people and not anonymise:
                 outcome = remove_subjects(batch, now=now)
                 receipt.update(outcome.removed)

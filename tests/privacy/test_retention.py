@@ -655,6 +655,32 @@ def quiet_customers(now, count: int) -> list[Contact]:
     return people
 
 
+def test_a_slow_run_taken_over_as_stale_stops_before_its_next_batch(rules, now, monkeypatch):
+    people = quiet_customers(now, 4)
+    rule = rules[INACTIVE]
+    real = retention.remove_subjects
+    taken_over = []
+
+    def successor_starts_after_the_first_batch(contact_ids, **kwargs):
+        removed = real(contact_ids, **kwargs)
+        if not taken_over:
+            # The slow run looks dead: a successor's start marks it interrupted and frees the lock.
+            RetentionRun.objects.filter(status="running").update(heartbeat_at=now - days(1))
+            taken_over.append(run_rule(rule, dry_run=True, now=now))
+        return removed
+
+    monkeypatch.setattr(retention, "remove_subjects", successor_starts_after_the_first_batch)
+    with pytest.raises(retention.RetentionSuperseded):
+        run_rule(rule, now=now, batch_size=2)
+    monkeypatch.undo()
+
+    slow = RetentionRun.objects.get(dry_run=False)
+    assert (slow.status, slow.acted, slow.batches) == ("interrupted", 2, 1)
+    assert set(Contact.objects.values_list("pk", flat=True)) == {p.pk for p in people[2:]}
+    assert run_rule(rule, now=now).acted == 2
+    assert not Contact.objects.exists()
+
+
 def test_a_run_killed_mid_way_is_marked_failed_and_a_rerun_reaches_the_same_end(
     rules, now, monkeypatch, admin_user
 ):
