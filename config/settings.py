@@ -69,10 +69,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "config.sessions.SessionExpiryMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "privacy.two_factor.TwoFactorRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -161,6 +161,8 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Privacy-first CRM")
 # silent back-off would refuse a right code typed soon after a wrong one.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+# The admin's device screens never show a secret or a recovery code once the device exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation ---------------------------------------------------------------------------
 
