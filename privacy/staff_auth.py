@@ -77,12 +77,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not requires_two_factor(user) or is_verified(user):
         return redirect(_next_url(request))
-    seconds = refuse_if_locked(username=user.get_username(), request=request)
     form = CodeForm(request.POST or None)
     device = enrolled_device(user)
     enrolling = device is None
     if enrolling:
         device = pending_device(user)
+    seconds = 0
+    if request.method == "POST":
+        seconds = refuse_if_locked(username=user.get_username(), request=request)
     if request.method == "POST" and not seconds and form.is_valid():
         code = form.cleaned_data["code"]
         if enrolling:

@@ -85,8 +85,10 @@ def issue_recovery_codes(user: AbstractBaseUser) -> list[str]:
 
 
 def confirm_enrolment(*, request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
-    """Confirm the pending device with a code from the app, verify the session, issue recovery
-    codes and return them; return None, counting a failure, when the code is wrong."""
+    """Confirm a pending device with its app's code; return new recovery codes, or None if wrong.
+
+    A right code also marks the session verified; a wrong one counts as a failed login.
+    """
     user = request.user
     if device.user_id != user.pk or not device.verify_token(_digits(code)):
         record_failed_login(username=user.get_username(), request=request)
@@ -96,7 +98,7 @@ def confirm_enrolment(*, request: HttpRequest, device: TOTPDevice, code: str) ->
         device.save(update_fields=["confirmed"])
         codes = issue_recovery_codes(user)
         record_login(user=user, succeeded=True, details={"second_factor": "enrolled"})
-    otp_login(request, device)
+    _verify_session(request, device)
     return codes
 
 
@@ -109,8 +111,15 @@ def verify_second_factor(*, request: HttpRequest, code: str) -> bool:
         return False
     kind = "recovery_code" if isinstance(device, StaticDevice) else "totp"
     record_login(user=user, succeeded=True, details={"second_factor": kind})
-    otp_login(request, device)
+    _verify_session(request, device)
     return True
+
+
+def _verify_session(request: HttpRequest, device: Device) -> None:
+    # A new session key once the login is complete: one seen before the second factor is worth
+    # nothing after it.
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def _digits(code: str) -> str:

@@ -185,8 +185,11 @@ def test_every_later_login_asks_for_a_code_and_a_recovery_code_works_once(member
     log_in(browser, officer.username)
     ask = browser.get(TWO_FACTOR + "?next=/admin/")
     assert "Enter your code" in ask.text and "Set up" not in ask.text
+    before = browser.cookies["sessionid"].value
     assert browser.post(TWO_FACTOR, {"code": codes[0], "next": "/admin/"}).status_code == 302
     assert browser.get("/admin/").status_code == 200
+    # The session seen before the second factor is not the one that passed it.
+    assert browser.cookies["sessionid"].value != before
 
     again = Client()
     log_in(again, officer.username)
