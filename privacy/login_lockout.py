@@ -79,7 +79,10 @@ def count_failure(*, username: str, request: HttpRequest | None) -> bool:
 def clear_account_failures(*, username: str) -> None:
     """Forget an account's failures after it logged in; the address keeps its count."""
     key, _ = _keys(username=username, request=None)[0]
-    cache.delete(f"{key}:failures")
+    try:
+        cache.delete(f"{key}:failures")
+    except Exception:
+        logger.warning("login failures not cleared: the cache is unreachable")
 
 
 def _account(username: str):

@@ -219,3 +219,18 @@ def _verified(user) -> Client:
     browser = Client()
     browser.force_login(user)
     return browser
+
+
+def test_staff_can_still_log_in_when_the_cache_holding_the_counters_is_unreachable(
+    client, member, settings
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    user = member("Support")
+    assert log_in(client, user.username, "wrong").status_code == 200
+    assert log_in(client, user.username).status_code == 302
+    assert client.get("/admin/").status_code == 200
