@@ -1,11 +1,20 @@
-"""Logging filters: log records carry ids and paths, never the signed tokens of public links.
+"""Logging filters: log records carry ids and paths, never personal data or link tokens.
 
-A signed link is a key to someone's preferences, request or export; Django logs the path of every
-4xx answer, so the token segment of those paths is replaced before any handler writes the record.
+Code logs ids, not people; this filter is the net under that rule for what slips through anyway.
+A signed link is a key to someone's preferences, request or export, and Django logs the path of
+every 4xx answer, so the token segment of those paths is replaced. E-mail addresses anywhere in a
+message or a traceback (a database error quoting a duplicate key, say) become `[email]`. Names are
+not recognisable in free text, so they are stopped where they enter: a model instance passed as a
+log argument is written as its label and id, never its `str()` (which for a contact is the name),
+and values of mapping arguments under personal keys (name, e-mail, phone...) are replaced.
 """
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
 
 # /subscribe/confirm/<t>/, /preferences/<t>/, /u/<t>/, /privacy/requests/{verify,status,download}/
 # <t>/, and the tracking paths /t/o/<t>.gif and /t/c/<t>/<link>/.
@@ -14,19 +23,51 @@ TOKEN_IN_PATH = re.compile(
     r"[^/\s?\"']+"
 )
 REDACTED = r"\1[token]"
+# Local part and domain as mail systems accept them, percent-encoded "@" included (paths).
+EMAIL_ADDRESS = re.compile(r"[\w.!#$%&'*+=?^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+PERSONAL_KEY = re.compile(
+    r"(^|_)(e_?mail|name|first_name|last_name|full_name|surname|phone|address)($|_)", re.I
+)
 
 
 def redact(text: str) -> str:
-    """Return the text with every public-link token replaced."""
-    return TOKEN_IN_PATH.sub(REDACTED, text)
+    """Return the text with every public-link token and e-mail address replaced."""
+    return EMAIL_ADDRESS.sub("[email]", TOKEN_IN_PATH.sub(REDACTED, text))
 
 
-class RedactTokens(logging.Filter):
-    """Replace public-link tokens in a record's message and arguments."""
+def _safe_argument(value: Any) -> Any:
+    """Return a log argument that cannot carry a person's name into the log."""
+    if isinstance(value, models.Model):
+        return f"<{value._meta.label} #{value.pk}>"
+    return value
+
+
+def _safe_mapping(values: Mapping) -> dict:
+    return {
+        key: "[redacted]"
+        if isinstance(key, str) and PERSONAL_KEY.search(key)
+        else _safe_argument(value)
+        for key, value in values.items()
+    }
+
+
+class RedactPersonalData(logging.Filter):
+    """Rewrite a record's message and traceback without link tokens, addresses or names."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, Mapping):
+            record.args = _safe_mapping(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_safe_argument(value) for value in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg, record.args = redact(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from config.environment import env_bool, env_int, env_list, env_str, secret
@@ -50,12 +51,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "config",
     "privacy",
     "crm",
     "campaigns",
 ]
 
 MIDDLEWARE = [
+    "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.sessions.SessionExpiryMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "privacy.two_factor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -111,13 +120,20 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when configured (shared by every process), else per-process memory.
+# Cache: Redis when configured, else files under var/cache/; either way shared by every process
+# of the box (gunicorn's workers, Celery), so rate limits and login lock-outs count once.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # Authentication ---------------------------------------------------------------------------------
 
@@ -130,7 +146,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A staff session ends this many seconds after login, however active (the absolute age) ...
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# ... and after this many seconds without a request (the idle timeout).
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+# Admin login lock-out: this many failures within the cool-off lock the account, or the client
+# address, for the cool-off (in seconds), counted from the first failure of the series.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Two-factor login: the name authenticator apps show next to the six-digit code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Privacy-first CRM")
+# Wrong codes count against the login lock-out above, with its clear message; django-otp's own
+# silent back-off would refuse a right code typed soon after a wrong one.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# The admin's device screens never show a secret or a recovery code once the device exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation ---------------------------------------------------------------------------
 
@@ -203,6 +235,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.AccountRateThrottle",
+        "config.api.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        # Requests per staff account (token or session), and per client address without one.
+        "account": env_str("API_RATE_PER_ACCOUNT", "1200/minute"),
+        "address": env_str("API_RATE_PER_ADDRESS", "60/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Privacy-first CRM API",
@@ -270,10 +311,16 @@ CELERY_TASK_ROUTES = {
     "privacy.tasks.send_request_verification": {"queue": "default"},
     "privacy.tasks.act_on_request": {"queue": "default"},
     "crm.tasks.*": {"queue": "default"},
+    "config.tasks.*": {"queue": "maintenance"},
     "privacy.tasks.*": {"queue": "maintenance"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
+    # Tasks the web could not hand to the broker (it was down): published again once it is back.
+    "outbox-publish-pending": {
+        "task": "config.tasks.publish_pending",
+        "schedule": timedelta(seconds=env_int("OUTBOX_PUBLISH_EVERY", 60)),
+    },
     "privacy-check-daily": {
         "task": "privacy.tasks.run_privacy_check",
         "schedule": crontab(hour=5, minute=0),
@@ -299,18 +346,28 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# Logging: one line per event on stderr; records carry ids, never personal data.
+# Logging: one record per event on stderr, as a line for people (`human`) or a JSON object
+# (`json`); records carry ids, never personal data (config/log_filters.py masks what slips in).
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "human")
+if LOG_FORMAT not in ("human", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be human or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "config.log_filters.RedactTokens"}},
+    "formatters": {
+        "human": {"()": "config.log_format.HumanFormatter"},
+        "json": {"()": "config.log_format.JsonFormatter"},
+    },
+    "filters": {
+        "redact_personal_data": {"()": "config.log_filters.RedactPersonalData"},
+        "request_context": {"()": "config.request_log.AddRequestContext"},
+    },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "redact_personal_data"],
         }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
@@ -347,5 +404,10 @@ REQUEST_RATE_PER_EMAIL = env_int("REQUEST_RATE_PER_EMAIL", 3)
 # Subscription and contact forms: at most this many posts per hour per client address and e-mail.
 FORM_RATE_PER_IP = env_int("FORM_RATE_PER_IP", 20)
 FORM_RATE_PER_EMAIL = env_int("FORM_RATE_PER_EMAIL", 5)
+# Every POST of a public form (subscription, contact, request), valid or not, per client address
+# per hour; and every POST behind a mailed link (confirmation, preferences, unsubscribe,
+# verification), which mail providers' one-click unsubscribes share, so it is set much higher.
+PUBLIC_POST_RATE_PER_IP = env_int("PUBLIC_POST_RATE_PER_IP", 60)
+LINK_POST_RATE_PER_IP = env_int("LINK_POST_RATE_PER_IP", 1000)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket).
 FORWARDED_FOR_PROXIES = env_int("FORWARDED_FOR_PROXIES", 0)

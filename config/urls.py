@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from privacy import api as privacy_api
-from privacy import request_views
+from privacy import request_views, staff_auth
 from privacy import views as privacy_views
 
 privacy_api_urls = [
@@ -39,6 +39,7 @@ router.register("invoices", InvoiceViewSet, basename="invoice")
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"
 admin.site.index_title = "Contacts, privacy and campaigns"
+admin.site.login_form = staff_auth.LockoutAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -81,6 +82,21 @@ urlpatterns = [
         "admin/privacy/register/<str:document>",
         admin.site.admin_view(privacy_views.register_export),
         name="privacy-register-export",
+    ),
+    path(
+        "admin/two-factor/",
+        admin.site.admin_view(staff_auth.two_factor),
+        name="two-factor",
+    ),
+    path(
+        "admin/two-factor/qr.svg",
+        admin.site.admin_view(staff_auth.two_factor_qr),
+        name="two-factor-qr",
+    ),
+    path(
+        "admin/two-factor/recovery-codes/",
+        admin.site.admin_view(staff_auth.new_recovery_codes),
+        name="two-factor-recovery-codes",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),

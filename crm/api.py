@@ -106,6 +106,9 @@ class ContactFilter(serializers.Serializer):
 class ContactViewSet(viewsets.GenericViewSet):
     """Contacts. Deleting a person is erasure and goes through a data-subject request instead."""
 
+    # Ids are numbers: anything else in the path is a 404 from the router, not a 500 here.
+    lookup_value_regex = r"[0-9]+"
+
     queryset = Contact.objects.select_related("company")
     serializer_class = ContactOutput
 
@@ -191,6 +194,9 @@ class CompanySerializer(serializers.ModelSerializer):
 class CompanyViewSet(viewsets.GenericViewSet):
     """Companies contacts work for."""
 
+    # Ids are numbers: anything else in the path is a 404 from the router, not a 500 here.
+    lookup_value_regex = r"[0-9]+"
+
     queryset = Company.objects.all()
     serializer_class = CompanySerializer
 
@@ -241,6 +247,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class InvoiceViewSet(viewsets.GenericViewSet):
     """Invoices pushed by billing systems; kept under a legal hold, removed by retention."""
+
+    # Ids are numbers: anything else in the path is a 404 from the router, not a 500 here.
+    lookup_value_regex = r"[0-9]+"
 
     queryset = Invoice.objects.all()
     serializer_class = InvoiceSerializer

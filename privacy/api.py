@@ -25,7 +25,7 @@ from privacy.models import (
     SubjectRequest,
     Suppression,
 )
-from privacy.ratelimit import client_address
+from privacy.ratelimit import client_address, retry_after
 from privacy.subject_requests import RateLimited, submit_request
 from privacy.suppression import may_contact
 
@@ -242,7 +242,8 @@ class SubjectRequestCreateView(APIView):
             )
         except RateLimited as exc:
             raise Throttled(
-                detail="Too many requests for this address; try again in an hour."
+                wait=retry_after(),
+                detail="Too many requests for this address; try again when the hour is up.",
             ) from exc
         return Response(SubjectRequestOutput(created).data, status=status.HTTP_202_ACCEPTED)
 

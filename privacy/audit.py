@@ -40,8 +40,15 @@ def record_audit(
     )
 
 
-def record_login(*, user: AbstractBaseUser, succeeded: bool) -> AuditEvent:
-    """Append a login or failed-login event for a known staff account."""
+def record_login(
+    *, user: AbstractBaseUser, succeeded: bool, details: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Append a login or failed-login event for a known staff account.
+
+    `details` says what kind: a second factor (`{"second_factor": "totp"}`), an attempt
+    refused by the lock-out (`{"locked_out": True}`), a failure that locked the account or the
+    address (`{"locked": True}`).
+    """
     action = AuditEvent.Action.LOGIN if succeeded else AuditEvent.Action.LOGIN_FAILED
     return AuditEvent.objects.create(
         actor=user if succeeded else None,
@@ -49,11 +56,14 @@ def record_login(*, user: AbstractBaseUser, succeeded: bool) -> AuditEvent:
         object_type=ContentType.objects.get_for_model(user, for_concrete_model=True),
         object_id=str(user.pk),
         channel="admin",
+        details=details or {},
     )
 
 
-def record_unknown_login_failure() -> AuditEvent:
+def record_unknown_login_failure(*, details: dict[str, Any] | None = None) -> AuditEvent:
     """Append a failed login for a username that matches no account (the name is not kept)."""
     return AuditEvent.objects.create(
-        action=AuditEvent.Action.LOGIN_FAILED, channel="admin", details={"known_account": False}
+        action=AuditEvent.Action.LOGIN_FAILED,
+        channel="admin",
+        details={"known_account": False, **(details or {})},
     )

@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from config.outbox import enqueue_on_commit
 from crm.contacts import Actor
 from crm.models import Client, Company, Contact, ContactSource, Source
 from crm.normalisation import normalise_email
@@ -366,7 +367,7 @@ def notify_subjects(*, breach: Breach, actor: Actor, channel: str) -> int:
             channel=channel,
             details={"subjects_notification_queued": waiting},
         )
-        transaction.on_commit(lambda: mail_breach_notice.delay(breach.pk))
+        enqueue_on_commit(mail_breach_notice, breach.pk)
     return waiting
 
 

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from config.outbox import enqueue_on_commit
 from crm.contacts import Actor
 from crm.models import Contact
 from privacy.audit import record_audit
@@ -43,7 +44,7 @@ def publish_notice(*, notice: NoticeVersion, actor: Actor) -> NoticeVersion:
             details={"published": True, "material_change": notice.is_material_change},
         )
         if notice.is_material_change:
-            transaction.on_commit(lambda: mail_material_change.delay(notice.pk))
+            enqueue_on_commit(mail_material_change, notice.pk)
     return notice
 
 

@@ -16,7 +16,7 @@ from privacy.exports import ExportExpired, ExportUnavailable, open_export
 from privacy.forms import SubjectRequestForm
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import SubjectRequest
-from privacy.ratelimit import client_address
+from privacy.ratelimit import client_address, limit_posts, too_many_requests
 from privacy.subject_requests import (
     RateLimited,
     request_from_status_token,
@@ -30,6 +30,7 @@ _broken = {"expired": False}
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("request-form", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def new_request(request: HttpRequest) -> HttpResponse:
     """Take a request of any kind; mail a verification link from the worker."""
     form = SubjectRequestForm(request.POST or None)
@@ -44,7 +45,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 client_address=client_address(request),
             )
         except RateLimited:
-            return render(request, "public/too_many.html", status=429)
+            return too_many_requests(request)
         return redirect("privacy-request-sent")
     return render(request, "public/request_new.html", {"form": form})
 
@@ -59,6 +60,7 @@ def request_sent(request: HttpRequest) -> HttpResponse:
 @never_cache
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_posts("request-verify", limit_setting="LINK_POST_RATE_PER_IP")
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET: mail scanners follow links), then verify (POST)."""
     if request.method == "GET":

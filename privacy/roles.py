@@ -67,6 +67,8 @@ EXTRA: dict[str, tuple[str, ...]] = {
     "Privacy officer": ("crm.export_contacts",),
 }
 ADMINISTRATOR = "Administrator"
+# Roles that must log in with a second factor (TOTP); superusers count as Administrators.
+TWO_FACTOR_ROLES = ("Privacy officer", ADMINISTRATOR)
 
 
 def role_permissions(role: str) -> set[str]:

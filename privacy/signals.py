@@ -4,21 +4,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from privacy.audit import record_login, record_unknown_login_failure
+from privacy.audit import record_login
+from privacy.login_lockout import clear_account_failures, record_failed_login
 
 
 @receiver(user_logged_in, dispatch_uid="privacy.audit.login")
 def audit_login(sender, request, user, **kwargs) -> None:
     record_login(user=user, succeeded=True)
+    clear_account_failures(username=user.get_username())
 
 
 @receiver(user_login_failed, dispatch_uid="privacy.audit.login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    model = get_user_model()
-    user = model._default_manager.filter(
-        **{model.USERNAME_FIELD: credentials.get(model.USERNAME_FIELD, "")}
-    ).first()
-    if user is None:
-        record_unknown_login_failure()
-    else:
-        record_login(user=user, succeeded=False)
+    username = credentials.get(get_user_model().USERNAME_FIELD, "")
+    record_failed_login(username=username, request=request)

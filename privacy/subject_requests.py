@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from config.outbox import enqueue_on_commit
 from crm.contacts import Actor
 from crm.dates import add_months
 from crm.models import Contact
@@ -100,7 +101,7 @@ def submit_request(
             verification_nonce=secrets.token_hex(16),
         )
         request.purposes.set(purposes)
-        transaction.on_commit(lambda: send_request_verification.delay(request.pk))
+        enqueue_on_commit(send_request_verification, request.pk)
     return request
 
 
@@ -229,7 +230,7 @@ def _start_clock(request: SubjectRequest, *, actor: Actor, channel: str) -> None
         channel=channel,
         details={"verified": True, "kind": request.kind},
     )
-    transaction.on_commit(lambda: act_on_request.delay(request.pk))
+    enqueue_on_commit(act_on_request, request.pk)
 
 
 def act_on_request(*, request_id: int) -> SubjectRequest:

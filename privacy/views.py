@@ -29,7 +29,7 @@ from privacy.links import (
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
-from privacy.ratelimit import allow_form_post, client_address
+from privacy.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
 from privacy.registers import DOCUMENTS, export_register, processor_register, public_activities
 from privacy.retention import schedule
 from privacy.subscriptions import (
@@ -98,6 +98,7 @@ def notice_version(request: HttpRequest, version: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("subscribe", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def subscribe(request: HttpRequest) -> HttpResponse:
     """Show the subscription form; on a valid post, mail the confirmation link."""
     purposes = _offered_queryset()
@@ -105,7 +106,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         digest = email_hash(form.cleaned_data["email"])
         if not allow_form_post(request, form="subscribe", email_digest=digest):
-            return render(request, "public/too_many.html", status=429)
+            return too_many_requests(request)
         request_subscription(
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
@@ -124,6 +125,7 @@ def subscribe_sent(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_posts("subscribe-confirm", limit_setting="LINK_POST_RATE_PER_IP")
 def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET), then grant the consents (POST)."""
     try:
@@ -143,6 +145,7 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_posts("preferences", limit_setting="LINK_POST_RATE_PER_IP")
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     """Show and change per-purpose consents, per-sender and global unsubscribes."""
     try:
@@ -206,6 +209,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_posts("unsubscribe", limit_setting="LINK_POST_RATE_PER_IP")
 def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET: say what will happen, with one button. POST: unsubscribe (RFC 8058 one-click too)."""
     try:
@@ -232,13 +236,14 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("contact", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def contact_message(request: HttpRequest) -> HttpResponse:
     """Take a message for staff; it never implies any marketing consent."""
     form = ContactMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         digest = email_hash(form.cleaned_data["email"])
         if not allow_form_post(request, form="contact", email_digest=digest):
-            return render(request, "public/too_many.html", status=429)
+            return too_many_requests(request)
         receive_contact_message(**form.cleaned_data)
         return render(request, "public/contact_sent.html")
     return render(request, "public/contact.html", {"form": form})

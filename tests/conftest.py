@@ -1,11 +1,33 @@
 import pytest
+from django.test.client import ClientMixin
 from rest_framework.authtoken.models import Token
+
+from privacy.two_factor import requires_two_factor
+from tests.two_factor import mark_verified
 
 
 @pytest.fixture
 def staff_token(admin_user) -> str:
     """An API token of a superuser (staff with every model permission)."""
     return Token.objects.create(user=admin_user).key
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """Let `client.force_login` stand for the whole login, second factor included.
+
+    Tests of the admin and the API log staff in with force_login; for privacy officers and
+    administrators that means a password and a verified code. The two-factor rule itself is
+    tested through the real login pages (tests/privacy/test_staff_login.py).
+    """
+    force_login = ClientMixin.force_login
+
+    def force_login_with_second_factor(self, user, backend=None):
+        force_login(self, user, backend)
+        if requires_two_factor(user):
+            mark_verified(self, user)
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_with_second_factor)
 
 
 @pytest.fixture(autouse=True)

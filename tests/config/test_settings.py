@@ -67,3 +67,39 @@ def test_a_malformed_boolean_is_refused_with_its_name(tmp_path):
     result = run_manage("check", env={"DEBUG": "maybe"}, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_security_limits_and_the_log_format_come_from_the_environment(tmp_path):
+    env = {
+        "LOGIN_FAILURES_PER_ACCOUNT": "7",
+        "LOGIN_FAILURES_PER_ADDRESS": "40",
+        "LOGIN_LOCKOUT_SECONDS": "600",
+        "SESSION_IDLE_TIMEOUT": "900",
+        "SESSION_COOKIE_AGE": "3600",
+        "PUBLIC_POST_RATE_PER_IP": "30",
+        "LINK_POST_RATE_PER_IP": "500",
+        "API_RATE_PER_ACCOUNT": "100/minute",
+        "API_RATE_PER_ADDRESS": "10/minute",
+        "LOG_FORMAT": "json",
+    }
+    shown = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.LOGIN_FAILURES_PER_ACCOUNT,"
+        " s.LOGIN_FAILURES_PER_ADDRESS, s.LOGIN_LOCKOUT_SECONDS, s.SESSION_IDLE_TIMEOUT,"
+        " s.SESSION_COOKIE_AGE, s.PUBLIC_POST_RATE_PER_IP, s.LINK_POST_RATE_PER_IP,"
+        " s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'],"
+        " s.LOGGING['handlers']['stderr']['formatter'])",
+        env=env,
+        tmp_path=tmp_path,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split("\n")[-2] == (
+        "7 40 600 900 3600 30 500 {'account': '100/minute', 'address': '10/minute'} json"
+    )
+
+
+def test_an_unknown_log_format_stops_start_up_naming_the_variable(tmp_path):
+    result = run_manage("check", env={"LOG_FORMAT": "xml"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be human or json." in result.stderr

@@ -31,3 +31,6 @@ class Command(BaseCommand):
             return
         # The address is printed by whoever serves the site: the port is theirs to choose.
         self.stdout.write(f"Admin login: user {username}, password {password}")
+        self.stdout.write(
+            "At the first login the admin asks you to set up an authenticator app (two-factor)."
+        )
