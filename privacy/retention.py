@@ -20,6 +20,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from privacy.models import RetentionRule, RetentionRun, SubjectRequest
 from privacy.registry import Anonymise, Delete, registry
@@ -318,12 +319,13 @@ def schedule() -> list[ScheduleEntry]:
     entries = []
     for rule in RetentionRule.objects.filter(is_active=True, kind__in=RULE_KINDS).order_by("kind"):
         days = rule.period_days
+        # Read on the public privacy page, so in the visitor's language (English in docs/).
         period = (
-            "not at all after that"
+            gettext("not at all after that")
             if days == 0
-            else f"{days // 365} year{'s' if days // 365 > 1 else ''}"
+            else ngettext("%(n)s year", "%(n)s years", days // 365) % {"n": days // 365}
             if days % 365 == 0
-            else f"{days} days"
+            else ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
         )
         entries.append(
             ScheduleEntry(
