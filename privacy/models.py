@@ -450,8 +450,8 @@ class RetentionRule(models.Model):
     """How long one kind of personal data is kept (GDPR art. 5(1)(e)); run nightly."""
 
     class Action(models.TextChoices):
-        DELETE = "delete", "Delete"
-        ANONYMISE = "anonymise", "Anonymise"
+        DELETE = "delete", _("Delete")
+        ANONYMISE = "anonymise", _("Anonymise")
 
     kind = models.CharField(
         max_length=40, unique=True, help_text="Which rows the rule selects and which age counts."

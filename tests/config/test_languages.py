@@ -199,3 +199,16 @@ def test_no_sentence_of_a_data_subject_mail_stays_in_english(template, language)
     ]
     assert sentences
     assert not [s for s in sentences if s in translated]
+
+
+@pytest.mark.django_db
+def test_the_privacy_page_gives_legal_bases_and_the_retention_schedule_in_the_visitors_language(
+    client,
+):
+    PurposeFactory(legal_basis="legitimate_interest")
+
+    page = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "Gerechtvaardigd belang (art. 6 lid 1 sub f AVG)" in page
+    assert "Facturen, sinds hun vervaldatum" in page
+    assert "Invoices, since their due date" not in page

@@ -35,9 +35,13 @@ def missing_browser() -> str:
     return ""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
-    """One headless Chromium for the whole run."""
+    """One headless Chromium per test module.
+
+    Not per session: while Playwright runs, its event loop sits on this thread, so it must stop
+    before the next module's tests (or subprocesses inheriting the variable below) run.
+    """
     if why := missing_browser():
         pytest.skip(why)
     from playwright.sync_api import sync_playwright

@@ -37,3 +37,19 @@ def test_the_admin_forms_and_their_scripts_run_under_the_policy(staff):
     # The admin's date widget is added by its own script: proof the script ran.
     assert page.locator(".datetimeshortcuts").first.is_visible()
     assert page.locator("#id_email").input_value() == "noor.bakker@example.org"
+
+
+def test_the_privacy_screens_of_the_admin_run_under_the_policy(staff):
+    for path in (
+        "/admin/",
+        "/admin/privacy/subjectrequest/",
+        "/admin/privacy/subjectrequest/add/",
+        "/admin/privacy/breach/",
+        "/admin/privacy/breach/add/",
+        "/admin/privacy/processingactivity/",
+        "/admin/privacy/retentionrule/",
+        "/admin/crm/contact/add/",
+    ):
+        page = staff.open(path)
+        assert page.locator("#content h1").first.is_visible(), path
+    # visitor_factory fails the test if the CSP blocked any script or style on these pages.
