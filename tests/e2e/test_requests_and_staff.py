@@ -93,6 +93,7 @@ BUTTONS = {
     "ro": ("Trimiteți cererea", "Da, aceasta este adresa mea: continuați"),
     "en": ("Send my request", "Yes, this is my address: go ahead"),
 }
+READABLE_TITLE = {"nl": "Uw persoonsgegevens", "ro": "Datele dumneavoastră cu caracter personal"}
 STATUS_LABELS = {
     ("nl", "completed"): "Afgehandeld",
     ("nl", "open"): "Open: wacht op de privacyfunctionaris",
@@ -134,6 +135,9 @@ def test_every_kind_of_request_goes_from_the_form_through_verification(
         with zipfile.ZipFile(download.value.path()) as export:
             assert {"data.json", "index.html"} <= set(export.namelist())
             assert email in export.read("data.json").decode()
+            readable = export.read("index.html").decode()
+        assert f'<html lang="{language}"' in readable.replace("'", '"')
+        assert READABLE_TITLE[language] in readable
 
 
 def test_a_privacy_officer_logs_in_finds_a_contact_and_approves_an_erasure(visitor_factory, worker):
