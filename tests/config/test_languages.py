@@ -103,7 +103,9 @@ def test_a_subscription_confirmation_goes_out_in_the_language_of_the_form(client
     (message,) = mail.outbox
     assert message.subject == "Vă rugăm să confirmați abonarea"
     assert message.body.startswith("Bună ziua, Radu,")
-    assert "Nu se întâmplă nimic dacă nu confirmați." in message.alternatives[0][0]
+    html = message.alternatives[0][0]
+    assert '<html lang="ro">' in html
+    assert "Nu se întâmplă nimic dacă nu confirmați." in html
 
 
 @pytest.mark.django_db
@@ -212,3 +214,20 @@ def test_the_privacy_page_gives_legal_bases_and_the_retention_schedule_in_the_vi
     assert "Gerechtvaardigd belang (art. 6 lid 1 sub f AVG)" in page
     assert "Facturen, sinds hun vervaldatum" in page
     assert "Invoices, since their due date" not in page
+
+
+@pytest.mark.django_db
+def test_a_refused_form_is_explained_in_the_visitors_language():
+    from django.test import Client
+
+    from crm.models import Interaction
+
+    strict = Client(enforce_csrf_checks=True)
+
+    refused = strict.post(
+        "/contact/", {"name": "Ana", "email": "ana@example.org"}, HTTP_ACCEPT_LANGUAGE="ro"
+    )
+
+    assert refused.status_code == 403
+    assert heading(refused) == "Acest formular nu a putut fi trimis"
+    assert not Interaction.objects.exists()
