@@ -28,9 +28,12 @@ STATUS = "/privacy/requests/status/"
 DOWNLOAD = "/privacy/requests/download/"
 
 
-@pytest.fixture
-def worker(site) -> Iterator[None]:
-    """A real worker on the queues requesters wait for and the maintenance queue."""
+@pytest.fixture(scope="module")
+def worker() -> Iterator[None]:
+    """A real worker on the queues requesters wait for and the maintenance queue.
+
+    One for the module: stopping a worker takes seconds, and it holds no state between tests.
+    """
     with start_worker(
         celery_app,
         pool="solo",
