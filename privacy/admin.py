@@ -177,6 +177,7 @@ class StaffRequestForm(forms.ModelForm):
             "letter",
             "details",
             "purposes",
+            "language",
         )
 
     def clean(self):
@@ -257,6 +258,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         return (
             "kind",
             "channel",
+            "language",
             "status",
             "received_at",
             "verified_at",
@@ -320,6 +322,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             details=data["details"],
             letter=data.get("letter"),
             purposes=data.get("purposes", ()),
+            language=data.get("language", ""),
             actor=request.user,
         )
         # The admin redirects to the object it saved: point it at the request just logged.

@@ -341,8 +341,8 @@ class SubjectRequest(models.Model):
         max_length=8,
         blank=True,
         choices=settings.LANGUAGES,
-        help_text="The language the form was filled in; mails use it when the address is no "
-        "contact's.",
+        help_text="The language the person wrote in (a web request: the form's); the mails use "
+        "it when the address is no contact's.",
     )
     purposes = models.ManyToManyField(
         Purpose, blank=True, related_name="+", help_text="For an objection: the purposes named."

@@ -142,8 +142,12 @@ def log_staff_request(
     details: str = "",
     letter=None,
     purposes: Iterable[Purpose] = (),
+    language: str = "",
 ) -> SubjectRequest:
-    """Log a request that came by e-mail or letter; identity was checked by staff, so it is open."""
+    """Log a request that came by e-mail or letter; identity was checked by staff, so it is open.
+
+    `language` is the one the person wrote in, for the mails when the address is no contact's.
+    """
     address = check_staff_request(
         email=email, received_at=received_at, identity_check=identity_check
     )
@@ -155,6 +159,7 @@ def log_staff_request(
             email_hash=email_hash(address),
             details=details,
             identity_check=identity_check,
+            language=supported_language(language) or "",
             received_at=received_at,
             handler=actor if actor is not None and actor.is_authenticated else None,
         )

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 choices=[("en", "English"), ("nl", "Nederlands"), ("ro", "Română")],
-                help_text="The language the form was filled in; mails use it when the address is no contact's.",
+                help_text="The language the person wrote in (a web request: the form's); the mails use it when the address is no contact's.",
                 max_length=8,
             ),
         ),
