@@ -135,6 +135,33 @@ def assert_accessible(page) -> None:
     assert not serious, f"{page.url}: " + "; ".join(serious)
 
 
+KEYBOARD_WALK = """() => {
+  const controls = [...document.querySelectorAll('main input:not([type=hidden]), main select,'
+    + ' main textarea, main button, header select, header button')];
+  // A group of radio buttons is one stop: arrow keys move within it.
+  const stops = new Map();
+  for (const c of controls) stops.set(c.type === 'radio' ? 'radio:' + c.name : c, c);
+  const label = k => typeof k === 'string' ? k : (k.id || k.name || k.textContent.trim());
+  return [...stops.keys()].map(label);
+}"""
+FOCUSED = """() => {
+  const e = document.activeElement;
+  return e.type === 'radio' ? 'radio:' + e.name : (e.id || e.name || e.textContent.trim());
+}"""
+
+
+def assert_keyboard_reaches_every_control(page) -> None:
+    """Tab through the page from the top and fail unless every form control gets the focus."""
+    expected = page.evaluate(KEYBOARD_WALK)
+    reached = set()
+    page.locator("body").focus()
+    for _ in range(len(expected) * 3 + 10):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate(FOCUSED))
+    missing = [control for control in expected if control not in reached]
+    assert not missing, f"{page.url}: the keyboard never reaches {missing}"
+
+
 def screenshot(page, name: str) -> None:
     """Save the page for the guides in docs/ (docs/img/<name>.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

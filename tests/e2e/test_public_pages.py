@@ -13,7 +13,12 @@ from privacy.consent import consent_states
 from privacy.links import preferences_url, unsubscribe_url
 from privacy.models import ConsentEvent, Purpose
 from privacy.preferences import is_globally_suppressed
-from tests.e2e.conftest import assert_accessible, link_in_mail, screenshot
+from tests.e2e.conftest import (
+    assert_accessible,
+    assert_keyboard_reaches_every_control,
+    link_in_mail,
+    screenshot,
+)
 from tests.privacy.factories import ContactFactory, NoticeVersionFactory, PurposeFactory, grant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,6 +64,7 @@ def test_a_dutch_visitor_subscribes_by_keyboard_and_confirms_from_the_mail(visit
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/subscribe/sent/"))
     assert visitor.heading() == "Kijk in uw inbox"
+    assert_accessible(page)
 
     (message,) = mail.outbox
     assert message.subject == "Bevestig uw aanmelding"
@@ -68,6 +74,7 @@ def test_a_dutch_visitor_subscribes_by_keyboard_and_confirms_from_the_mail(visit
     assert_accessible(page)
     page.get_by_role("button", name="Ja, bevestig mijn aanmelding").click()
     assert visitor.heading() == "Dank u, u bent aangemeld"
+    assert_accessible(page)
 
     contact = Contact.objects.get(email="femke.de.vries@example.org")
     assert contact.language == "nl"
@@ -110,6 +117,7 @@ def test_the_preference_centre_speaks_the_contacts_language_and_saves_choices(
     assert page.locator("html").get_attribute("lang") == "ro"
     assert visitor.heading() == "Preferințele dumneavoastră de e-mail"
     assert_accessible(page)
+    assert_keyboard_reaches_every_control(page)
     screenshot(page, "preference-centre")
 
     page.get_by_label(partner_offers.consent_text).check()
@@ -149,6 +157,7 @@ def test_one_click_unsubscribe_from_the_mail_client_and_from_the_page(visitor_fa
     assert_accessible(page)
     page.get_by_role("button", name="Afmelden").click()
     assert visitor.heading() == "U bent afgemeld"
+    assert_accessible(page)
     assert is_globally_suppressed(by_browser)
     assert consent_states(by_browser) == {"weekly_letter": ConsentEvent.Action.WITHDRAW}
 
@@ -170,3 +179,13 @@ def test_every_other_public_page_is_accessible_in_the_browsers_language(
     assert page.locator("html").get_attribute("lang") == locale[:2]
     assert visitor.heading() == title
     assert_accessible(page)
+    assert_keyboard_reaches_every_control(page)
+
+
+def test_the_not_found_page_is_accessible_and_translated(visitor_factory):
+    visitor = visitor_factory("ro-RO")
+    response = visitor.page.goto(f"{visitor.base_url}/no-such-page/")
+
+    assert response.status == 404
+    assert visitor.heading() == "Pagina nu a fost găsită"
+    assert_accessible(visitor.page)

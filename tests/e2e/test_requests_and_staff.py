@@ -58,6 +58,7 @@ def ask(visitor, *, kind_label: str, email: str, submit: str) -> None:
     page.locator("#id_email").fill(email)
     page.get_by_role("button", name=submit).click()
     page.wait_for_url(re.compile(r"/privacy/requests/sent/"))
+    assert_accessible(page)
 
 
 def verify(visitor, email: str, *, confirm: str) -> None:
@@ -66,6 +67,8 @@ def verify(visitor, email: str, *, confirm: str) -> None:
     page = visitor.open(link_in_mail(message.body, VERIFY))
     assert_accessible(page)
     page.get_by_role("button", name=confirm).click()
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert_accessible(page)
 
 
 # (kind, the form's label, language of the browser, its submit and confirm buttons, outcome)
