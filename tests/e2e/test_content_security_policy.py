@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.privacy.factories import ContactFactory
+from tests.privacy.factories import ContactFactory, PurposeFactory, grant, withdraw
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,3 +53,21 @@ def test_the_privacy_screens_of_the_admin_run_under_the_policy(staff):
         page = staff.open(path)
         assert page.locator("#content h1").first.is_visible(), path
     # visitor_factory fails the test if the CSP blocked any script or style on these pages.
+
+
+def test_the_dashboard_chart_is_drawn_with_the_stylesheet_the_policy_allows(staff):
+    purpose = PurposeFactory()
+    for contact in ContactFactory.create_batch(3):
+        grant(contact, purpose)
+    withdraw(contact, purpose)
+
+    page = staff.open("/admin/")
+
+    chart = page.locator("#dashboard-consents svg.consent-chart")
+    assert chart.is_visible()
+    granted = chart.locator("rect.granted").last
+    withdrawn = chart.locator("rect.withdrawn").last
+    # Colours come from privacy/dashboard.css: without it both bars would be the default black.
+    fills = [bar.evaluate("e => getComputedStyle(e).fill") for bar in (granted, withdrawn)]
+    assert "rgb(0, 0, 0)" not in fills
+    assert fills[0] != fills[1]
