@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench messages clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ test: lint
 
 bench: install
 	$(PY) bench/run.py
+
+# Refresh the Dutch and Romanian catalogues from the sources, then compile them (needs gettext);
+# translate the new entries in locale/*/LC_MESSAGES/django.po and commit both .po and .mo.
+messages: install
+	$(PY) manage.py makemessages -l nl -l ro --no-location --ignore='.venv/*' --ignore='var/*' \
+		--ignore='tests/*' --ignore='bench/*' --ignore='templates/admin/*' --ignore='scripts/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

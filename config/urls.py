@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from config import views
@@ -77,6 +79,10 @@ urlpatterns = [
     path("preferences/<str:token>/", privacy_views.preferences, name="preferences"),
     path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
     path("contact/", privacy_views.contact_message, name="contact"),
+    # The language switcher of the public pages posts here. Exempt from CSRF: a forged post can
+    # only change the language someone reads in, while a token would make every public page
+    # differ per visitor (pages that answer everyone the same, byte for byte) and set a cookie.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     # Before admin.site.urls, whose catch-all would answer these paths with a 404.
     path(
         "admin/privacy/register/<str:document>",
@@ -101,5 +107,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

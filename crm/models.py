@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from privacy.hashing import stored_email_hash
@@ -151,15 +152,16 @@ class Source(models.Model):
     """Where contacts come from: a form, a directory, a client's list, an event."""
 
     class Kind(models.TextChoices):
-        WEB_FORM = "web_form", "Web form"
-        BUSINESS_DIRECTORY = "business_directory", "Public source: business directory"
-        PUBLIC_WEBSITE = "public_website", "Public source: public website"
-        SOCIAL_MEDIA = "social_media", "Public source: social media"
-        CLIENT_LIST = "client_list", "Client-supplied list"
-        BUSINESS_PARTNER = "business_partner", "Business partner"
-        THIRD_PARTY = "third_party", "Third-party service"
-        STAFF_ENTRY = "staff_entry", "Staff entry"
-        EVENT = "event", "Event"
+        # Translated: the art. 14 notice names the kind of source to the person.
+        WEB_FORM = "web_form", _("Web form")
+        BUSINESS_DIRECTORY = "business_directory", _("Public source: business directory")
+        PUBLIC_WEBSITE = "public_website", _("Public source: public website")
+        SOCIAL_MEDIA = "social_media", _("Public source: social media")
+        CLIENT_LIST = "client_list", _("Client-supplied list")
+        BUSINESS_PARTNER = "business_partner", _("Business partner")
+        THIRD_PARTY = "third_party", _("Third-party service")
+        STAFF_ENTRY = "staff_entry", _("Staff entry")
+        EVENT = "event", _("Event")
 
     # GDPR art. 14: data not obtained from the person must be followed by informing them.
     INDIRECT_KINDS = frozenset(

@@ -1,5 +1,7 @@
 """Declare the CRM's models in the personal-data registry."""
 
+from django.utils.translation import gettext_noop
+
 from crm.models import (
     Client,
     Company,
@@ -15,7 +17,9 @@ from privacy.registry import Anonymise, Delete, Retain, registry
 registry.declare(
     Contact,
     category="contact_identity",
-    description="Name, e-mail, phone, job, company, country, language and status of a person.",
+    description=gettext_noop(
+        "Name, e-mail, phone, job, company, country, language and status of a person."
+    ),
     subject="",
     fields=(
         "first_name",
@@ -58,7 +62,9 @@ registry.declare(
 registry.declare(
     ContactSource,
     category="provenance",
-    description="Where, when and by whom a person's data was collected, and when they were told.",
+    description=gettext_noop(
+        "Where, when and by whom a person's data was collected, and when they were told."
+    ),
     subject="contact",
     fields=("reference",),
     export_fields=("source", "collected_at", "informed_at"),
@@ -67,7 +73,9 @@ registry.declare(
 registry.declare(
     Interaction,
     category="interactions",
-    description="Notes of calls, meetings, e-mails and contact-form messages with a person.",
+    description=gettext_noop(
+        "Notes of calls, meetings, e-mails and contact-form messages with a person."
+    ),
     subject="contact",
     fields=("subject", "body"),
     export_fields=("kind", "occurred_at"),
@@ -76,7 +84,9 @@ registry.declare(
 registry.declare(
     Invoice,
     category="billing",
-    description="Invoices: number, dates and amount, kept for the tax and accounting rules.",
+    description=gettext_noop(
+        "Invoices: number, dates and amount, kept for the tax and accounting rules."
+    ),
     subject="contact",
     fields=(),
     export_fields=("number", "issued_on", "due_on", "amount", "currency"),

@@ -177,6 +177,7 @@ class StaffRequestForm(forms.ModelForm):
             "letter",
             "details",
             "purposes",
+            "language",
         )
 
     def clean(self):
@@ -223,6 +224,10 @@ class DecisionForm(forms.Form):
 class SubjectRequestAdmin(admin.ModelAdmin):
     """The privacy officer's queue, nearest deadline first."""
 
+    class Media:
+        # Flags are coloured by class: the Content-Security-Policy allows no style attributes.
+        css = {"all": ["privacy/admin.css"]}
+
     list_display = (
         "__str__",
         "status",
@@ -253,6 +258,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         return (
             "kind",
             "channel",
+            "language",
             "status",
             "received_at",
             "verified_at",
@@ -287,13 +293,13 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         if obj.status != SubjectRequest.Status.OPEN:
             return due
         if obj.deadline < timezone.now():
-            return format_html('<strong style="color:#a4001d">OVERDUE since {}</strong>', due)
+            return format_html('<strong class="flag-alert">OVERDUE since {}</strong>', due)
         days = (due - timezone.localdate()).days
         if days == 0:
-            return format_html('<strong style="color:#8a5a00">{}</strong>', "due today")
+            return format_html('<strong class="flag-warning">{}</strong>', "due today")
         if days < 7:
             label = "due tomorrow" if days == 1 else f"due in {days} days"
-            return format_html('<strong style="color:#8a5a00">{}</strong>', label)
+            return format_html('<strong class="flag-warning">{}</strong>', label)
         return due
 
     def get_search_results(self, request, queryset, search_term):
@@ -316,6 +322,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             details=data["details"],
             letter=data.get("letter"),
             purposes=data.get("purposes", ()),
+            language=data.get("language", ""),
             actor=request.user,
         )
         # The admin redirects to the object it saved: point it at the request just logged.

@@ -23,7 +23,8 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext
 
 from crm.contacts import Actor
 from crm.models import Contact
@@ -108,11 +109,17 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
 
         header = {"generated_at": generated.isoformat(), "subject": {"id": contact.pk}}
         put(json.dumps(header)[:-1] + ', "tables": {')
+        # The readable page is in the requester's language (the caller activates it); data.json
+        # stays in English, with the field names, for the machines that read it.
+        title = escape(gettext("Your personal data"))
+        nothing = escape(gettext("Nothing."))
+        made = gettext("Made on %(date)s. The same data, machine-readable, is in data.json.") % {
+            "date": formats.date_format(timezone.localtime(generated), "DATETIME_FORMAT")
+        }
         page(
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<title>Your personal data</title></head><body>"
-            f"<h1>Your personal data</h1><p>Made on {generated:%d %B %Y %H:%M %Z}. "
-            "The same data, machine-readable, is in data.json.</p>"
+            f"<!doctype html><html lang='{escape(get_language() or 'en')}'><head>"
+            f"<meta charset='utf-8'><title>{title}</title></head><body>"
+            f"<h1>{title}</h1><p>{escape(made)}</p>"
         )
         for index, declaration in enumerate(registry):
             meta = json.dumps(
@@ -120,7 +127,7 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
             )
             put(("," if index else "") + json.dumps(declaration.label) + ": " + meta[:-1])
             put(', "rows": [')
-            page(f"<h2>{escape(declaration.description)}</h2>")
+            page(f"<h2>{escape(gettext(declaration.description))}</h2>")
             columns: list[str] | None = None
             for position, row in enumerate(export_rows(declaration, [contact.pk])):
                 put(("," if position else "") + json.dumps(row))
@@ -132,7 +139,7 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
                 page("<tr>" + "".join(f"<td>{escape(str(row[c]))}</td>" for c in columns) + "</tr>")
                 total += 1
             put("]}")
-            page("</table>" if columns is not None else "<p>Nothing.</p>")
+            page("</table>" if columns is not None else f"<p>{nothing}</p>")
         put("}}")
         raw.close()  # a zip takes one entry at a time: data.json is done before index.html
         page("</body></html>")

@@ -40,7 +40,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from crm.dates import add_months
 from crm.models import Contact, ContactSource, Source
@@ -55,12 +55,12 @@ BATCH_SIZE = 200
 NOTICE_SUBJECT = gettext_noop("Why we hold your contact details")
 # The contact fields the notice names as "the data we hold" when they are filled (art. 14(1)(d)).
 DATA_FIELDS = (
-    ("last_name", "your name"),
-    ("email", "your e-mail address"),
-    ("phone", "your phone number"),
-    ("job_title", "your job title"),
-    ("company_id", "the company you work for"),
-    ("country", "your country"),
+    ("last_name", gettext_lazy("your name")),
+    ("email", gettext_lazy("your e-mail address")),
+    ("phone", gettext_lazy("your phone number")),
+    ("job_title", gettext_lazy("your job title")),
+    ("company_id", gettext_lazy("the company you work for")),
+    ("country", gettext_lazy("your country")),
 )
 
 
@@ -206,7 +206,7 @@ def notice_context(
         "sources": sources,
         "purposes": purposes,
         "data": [
-            label
+            str(label)
             for name, label in DATA_FIELDS
             if getattr(contact, name) or (name == "last_name" and contact.first_name)
         ],

@@ -9,6 +9,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivateStorage(FileSystemStorage):
@@ -78,12 +79,12 @@ class Purpose(models.Model):
     """Why personal data is processed, and the legal basis that allows it (GDPR art. 6)."""
 
     class LegalBasis(models.TextChoices):
-        CONSENT = "consent", "Consent (art. 6(1)(a))"
-        CONTRACT = "contract", "Contract (art. 6(1)(b))"
-        LEGAL_OBLIGATION = "legal_obligation", "Legal obligation (art. 6(1)(c))"
-        VITAL_INTEREST = "vital_interest", "Vital interest (art. 6(1)(d))"
-        PUBLIC_TASK = "public_task", "Public task (art. 6(1)(e))"
-        LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest (art. 6(1)(f))"
+        CONSENT = "consent", _("Consent (art. 6(1)(a))")
+        CONTRACT = "contract", _("Contract (art. 6(1)(b))")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (art. 6(1)(c))")
+        VITAL_INTEREST = "vital_interest", _("Vital interest (art. 6(1)(d))")
+        PUBLIC_TASK = "public_task", _("Public task (art. 6(1)(e))")
+        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest (art. 6(1)(f))")
 
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
@@ -300,14 +301,15 @@ class SubjectRequest(models.Model):
     """A data-subject request (GDPR art. 15-22) and its legal clock (art. 12(3))."""
 
     class Kind(models.TextChoices):
-        ACCESS = "access", "Access (a copy of my data)"
-        RECTIFICATION = "rectification", "Rectification (correct my data)"
-        ERASURE = "erasure", "Erasure (delete my data)"
-        PORTABILITY = "portability", "Portability (my data in a reusable format)"
-        RESTRICTION = "restriction", "Restriction (stop using my data for now)"
-        OBJECTION = "objection", "Objection (stop processing on legitimate interest)"
-        WITHDRAW_CONSENT = "withdraw_consent", "Withdraw every consent"
-        EXCLUSION = "exclusion", "Exclusion from the CRM"
+        # Labels are translated: requesters read them on the form, the status page and mails.
+        ACCESS = "access", _("Access (a copy of my data)")
+        RECTIFICATION = "rectification", _("Rectification (correct my data)")
+        ERASURE = "erasure", _("Erasure (delete my data)")
+        PORTABILITY = "portability", _("Portability (my data in a reusable format)")
+        RESTRICTION = "restriction", _("Restriction (stop using my data for now)")
+        OBJECTION = "objection", _("Objection (stop processing on legitimate interest)")
+        WITHDRAW_CONSENT = "withdraw_consent", _("Withdraw every consent")
+        EXCLUSION = "exclusion", _("Exclusion from the CRM")
 
     class Channel(models.TextChoices):
         WEB_FORM = "web_form", "Web form"
@@ -316,11 +318,11 @@ class SubjectRequest(models.Model):
         API = "api", "API"
 
     class Status(models.TextChoices):
-        UNVERIFIED = "unverified", "Waiting for e-mail verification"
-        EXPIRED = "expired", "Never verified (expired)"
-        OPEN = "open", "Open: waiting for the privacy officer"
-        COMPLETED = "completed", "Completed"
-        REJECTED = "rejected", "Rejected"
+        UNVERIFIED = "unverified", _("Waiting for e-mail verification")
+        EXPIRED = "expired", _("Never verified (expired)")
+        OPEN = "open", _("Open: waiting for the privacy officer")
+        COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -335,6 +337,13 @@ class SubjectRequest(models.Model):
         related_name="subject_requests",
     )
     details = models.TextField(blank=True, help_text="What the requester wrote.")
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language the person wrote in (a web request: the form's); the mails use "
+        "it when the address is no contact's.",
+    )
     purposes = models.ManyToManyField(
         Purpose, blank=True, related_name="+", help_text="For an objection: the purposes named."
     )
@@ -441,8 +450,8 @@ class RetentionRule(models.Model):
     """How long one kind of personal data is kept (GDPR art. 5(1)(e)); run nightly."""
 
     class Action(models.TextChoices):
-        DELETE = "delete", "Delete"
-        ANONYMISE = "anonymise", "Anonymise"
+        DELETE = "delete", _("Delete")
+        ANONYMISE = "anonymise", _("Anonymise")
 
     kind = models.CharField(
         max_length=40, unique=True, help_text="Which rows the rule selects and which age counts."

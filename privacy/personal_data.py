@@ -4,6 +4,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from privacy.models import (
     AuditEvent,
@@ -38,7 +39,7 @@ def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
 registry.declare(
     LogEntry,
     category="staff_activity",
-    description="Django admin's change history, whose entry titles name the person.",
+    description=gettext_noop("Django admin's change history, whose entry titles name the person."),
     rows=_admin_log_rows,
     fields=("object_repr", "change_message"),
     export_fields=("action_time", "action_flag"),
@@ -75,7 +76,9 @@ def _suppression_rows(contact_ids: list[int]) -> QuerySet:
 registry.declare(
     ConsentEvent,
     category="consent",
-    description="The consent ledger: each grant, refusal and withdrawal with its proof.",
+    description=gettext_noop(
+        "The consent ledger: each grant, refusal and withdrawal with its proof."
+    ),
     subject="contact",
     fields=("wording", "user_agent", "ip_address", "evidence"),
     export_fields=("purpose", "action", "notice_version", "channel", "occurred_at"),
@@ -84,7 +87,7 @@ registry.declare(
 registry.declare(
     ConsentState,
     category="consent",
-    description="The current consent per purpose, derived from the ledger.",
+    description=gettext_noop("The current consent per purpose, derived from the ledger."),
     subject="contact",
     fields=(),
     export_fields=("purpose", "status", "since"),
@@ -93,7 +96,9 @@ registry.declare(
 registry.declare(
     NoticeDelivery,
     category="service_messages",
-    description="That a notice of a material change to the privacy statement was mailed.",
+    description=gettext_noop(
+        "That a notice of a material change to the privacy statement was mailed."
+    ),
     subject="contact",
     fields=(),
     export_fields=("notice", "sent_at"),
@@ -102,7 +107,9 @@ registry.declare(
 registry.declare(
     Suppression,
     category="suppression",
-    description="A keyed hash of an opted-out address, so it is never contacted again.",
+    description=gettext_noop(
+        "A keyed hash of an opted-out address, so it is never contacted again."
+    ),
     rows=_suppression_rows,
     fields=("email_hash",),
     export_fields=("client", "reason", "created_at", "lifted_at"),
@@ -127,7 +134,7 @@ def _certificate_rows(contact_ids: list[int]) -> QuerySet:
 registry.declare(
     SubjectRequest,
     category="subject_requests",
-    description="Data-subject requests and how they were answered.",
+    description=gettext_noop("Data-subject requests and how they were answered."),
     rows=_requests_rows,
     fields=("email", "details", "identity_check", "letter", "result", "extension_reason"),
     export_fields=("kind", "channel", "status", "received_at", "due_at", "completed_at"),
@@ -147,7 +154,9 @@ registry.declare(
 registry.declare(
     SubjectExport,
     category="subject_requests",
-    description="Copies of a person's data made for an access or portability request.",
+    description=gettext_noop(
+        "Copies of a person's data made for an access or portability request."
+    ),
     subject="contact",
     fields=("file",),
     export_fields=("created_at", "expires_at", "downloads"),
@@ -156,7 +165,9 @@ registry.declare(
 registry.declare(
     ErasureCertificate,
     category="subject_requests",
-    description="Proof that a person's data was erased: counts only, and the address's hash.",
+    description=gettext_noop(
+        "Proof that a person's data was erased: counts only, and the address's hash."
+    ),
     rows=_certificate_rows,
     fields=("email_hash",),
     export_fields=("erased_at", "rows_found"),
@@ -165,7 +176,9 @@ registry.declare(
 registry.declare(
     Disclosure,
     category="disclosures",
-    description="Disclosures to authorities: who asked, on which legal ground, what was given.",
+    description=gettext_noop(
+        "Disclosures to authorities: who asked, on which legal ground, what was given."
+    ),
     subject="contact",
     fields=("data_given", "reference"),
     export_fields=("authority", "legal_ground", "disclosed_on"),
@@ -175,7 +188,9 @@ registry.declare(
 registry.declare(
     BreachSubject,
     category="breaches",
-    description="That a person was affected by a data breach, and when they were told.",
+    description=gettext_noop(
+        "That a person was affected by a data breach, and when they were told."
+    ),
     subject="contact",
     fields=(),
     export_fields=("breach", "notified_at"),

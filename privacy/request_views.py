@@ -8,12 +8,14 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from privacy.exports import ExportExpired, ExportUnavailable, open_export
 from privacy.forms import SubjectRequestForm
+from privacy.languages import activate_for_link, requester_language
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import SubjectRequest
 from privacy.ratelimit import client_address, limit_posts, too_many_requests
@@ -21,6 +23,7 @@ from privacy.subject_requests import (
     RateLimited,
     request_from_status_token,
     submit_request,
+    verification_link_language,
     verify_request,
 )
 
@@ -43,6 +46,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 purposes=form.cleaned_data["purposes"],
                 channel=SubjectRequest.Channel.WEB_FORM,
                 client_address=client_address(request),
+                language=translation.get_language() or settings.LANGUAGE_CODE,
             )
         except RateLimited:
             return too_many_requests(request)
@@ -63,6 +67,7 @@ def request_sent(request: HttpRequest) -> HttpResponse:
 @limit_posts("request-verify", limit_setting="LINK_POST_RATE_PER_IP")
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET: mail scanners follow links), then verify (POST)."""
+    activate_for_link(request, verification_link_language(token))
     if request.method == "GET":
         return render(request, "public/request_verify.html")
     try:
@@ -82,6 +87,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         subject_request = request_from_status_token(token)
     except InvalidLink:
         return render(request, "public/link_problem.html", _broken, status=400)
+    activate_for_link(request, requester_language(subject_request))
     return render(request, "public/request_status.html", {"subject_request": subject_request})
 
 

@@ -19,7 +19,9 @@ from django.apps import apps
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from privacy.models import RetentionRule, RetentionRun, SubjectRequest
 from privacy.registry import Anonymise, Delete, registry
@@ -48,6 +50,7 @@ class RetentionFailed(Exception):
 class RuleKind:
     """Which rows a kind of rule selects, and from which moment their age counts."""
 
+    # Translated: the public privacy page lists the rules in the visitor's language.
     label: str
     model: str
     age: tuple[str, ...]
@@ -61,49 +64,49 @@ class RuleKind:
 
 RULE_KINDS: dict[str, RuleKind] = {
     "inactive_customers_subscribers": RuleKind(
-        label="Customers and subscribers, since their last own activity (or creation)",
+        label=_("Customers and subscribers, since their last own activity (or creation)"),
         model="crm.Contact",
         age=("last_activity_at", "created_at"),
         filters=Q(relationship__in=["customer", "subscriber"]),
         people=True,
     ),
     "contact_form_answered": RuleKind(
-        label="Contact-form messages, since they were answered",
+        label=_("Contact-form messages, since they were answered"),
         model="crm.Interaction",
         age=("answered_at",),
         filters=Q(kind="contact_form", answered_at__isnull=False),
     ),
     "contact_form_unanswered": RuleKind(
-        label="Contact-form messages never marked answered, since they arrived",
+        label=_("Contact-form messages never marked answered, since they arrived"),
         model="crm.Interaction",
         age=("occurred_at",),
         filters=Q(kind="contact_form", answered_at__isnull=True),
     ),
     "unverified_requests": RuleKind(
-        label="Data-subject requests never verified, since they arrived",
+        label=_("Data-subject requests never verified, since they arrived"),
         model="privacy.SubjectRequest",
         age=("received_at",),
         filters=Q(status__in=[SubjectRequest.Status.UNVERIFIED, SubjectRequest.Status.EXPIRED]),
     ),
     "completed_requests": RuleKind(
-        label="Answered data-subject requests, since they were closed",
+        label=_("Answered data-subject requests, since they were closed"),
         model="privacy.SubjectRequest",
         age=("completed_at",),
         filters=Q(status__in=[SubjectRequest.Status.COMPLETED, SubjectRequest.Status.REJECTED]),
     ),
     "expired_exports": RuleKind(
-        label="Access and portability exports, since their link expired",
+        label=_("Access and portability exports, since their link expired"),
         model="privacy.SubjectExport",
         age=("expires_at",),
     ),
     "audit_events": RuleKind(
-        label="Audit trail entries, since they were written",
+        label=_("Audit trail entries, since they were written"),
         model="privacy.AuditEvent",
         age=("at",),
         category="audit_trail",
     ),
     "invoices": RuleKind(
-        label="Invoices, since their due date",
+        label=_("Invoices, since their due date"),
         model="crm.Invoice",
         age=("due_on",),
         date_only=True,
@@ -347,16 +350,17 @@ def schedule() -> list[ScheduleEntry]:
     entries = []
     for rule in RetentionRule.objects.filter(is_active=True, kind__in=RULE_KINDS).order_by("kind"):
         days = rule.period_days
+        # Read on the public privacy page, so in the visitor's language (English in docs/).
         period = (
-            "not at all after that"
+            gettext("not at all after that")
             if days == 0
-            else f"{days // 365} year{'s' if days // 365 > 1 else ''}"
+            else ngettext("%(n)s year", "%(n)s years", days // 365) % {"n": days // 365}
             if days % 365 == 0
-            else f"{days} days"
+            else ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
         )
         entries.append(
             ScheduleEntry(
-                what=rule_kind(rule).label,
+                what=str(rule_kind(rule).label),
                 category=category(rule),
                 period=period,
                 action=rule.get_action_display().lower(),
@@ -367,9 +371,10 @@ def schedule() -> list[ScheduleEntry]:
 
 
 def schedule_markdown() -> str:
-    """Return the retention schedule as a Markdown table."""
+    """Return the retention schedule as a Markdown table, in English like the rest of docs/."""
     lines = ["| data | category | kept for | then | why |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {e.what} | {e.category} | {e.period} | {e.action} | {e.why} |" for e in schedule()
-    ]
+    with translation.override("en"):
+        lines += [
+            f"| {e.what} | {e.category} | {e.period} | {e.action} | {e.why} |" for e in schedule()
+        ]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from config.outbox import enqueue_on_commit
 from crm.contacts import Actor
@@ -36,6 +37,7 @@ from privacy.audit import record_audit
 from privacy.consent import record_consent, withdraw_all
 from privacy.erasure import erase_subject
 from privacy.exports import download_url, export_subject
+from privacy.languages import requester_language, supported_language
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import AuditEvent, ConsentEvent, Purpose, SubjectRequest, Suppression
 from privacy.ratelimit import allow
@@ -68,8 +70,12 @@ def submit_request(
     channel: str,
     client_address: str,
     purposes: Iterable[Purpose] = (),
+    language: str = "",
 ) -> SubjectRequest:
-    """Store an unverified request and queue its verification mail; raise RateLimited."""
+    """Store an unverified request and queue its verification mail; raise RateLimited.
+
+    `language` is the one the form was filled in: the mails use it for an unknown address.
+    """
     from privacy.tasks import send_request_verification
 
     address = normalise_email(email)
@@ -97,6 +103,7 @@ def submit_request(
             email=address,
             email_hash=digest,
             details=details,
+            language=supported_language(language) or "",
             status=SubjectRequest.Status.UNVERIFIED,
             verification_nonce=secrets.token_hex(16),
         )
@@ -136,8 +143,12 @@ def log_staff_request(
     details: str = "",
     letter=None,
     purposes: Iterable[Purpose] = (),
+    language: str = "",
 ) -> SubjectRequest:
-    """Log a request that came by e-mail or letter; identity was checked by staff, so it is open."""
+    """Log a request that came by e-mail or letter; identity was checked by staff, so it is open.
+
+    `language` is the one the person wrote in, for the mails when the address is no contact's.
+    """
     address = check_staff_request(
         email=email, received_at=received_at, identity_check=identity_check
     )
@@ -149,6 +160,7 @@ def log_staff_request(
             email_hash=email_hash(address),
             details=details,
             identity_check=identity_check,
+            language=supported_language(language) or "",
             received_at=received_at,
             handler=actor if actor is not None and actor.is_authenticated else None,
         )
@@ -182,6 +194,16 @@ def request_from_status_token(token: str) -> SubjectRequest:
     if request is None:
         raise InvalidLink
     return request
+
+
+def verification_link_language(token: str) -> str | None:
+    """Return the language of the request a verification link belongs to, expired or not."""
+    try:
+        pk, _nonce = signing.loads(token, salt=VERIFY_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    request = SubjectRequest.objects.select_related("contact").filter(pk=pk).first()
+    return requester_language(request) if request is not None else None
 
 
 def verify_request(*, token: str) -> SubjectRequest:
@@ -248,31 +270,27 @@ def act_on_request(*, request_id: int) -> SubjectRequest:
                 wording="Data-subject request: withdraw every consent.",
                 idempotency_key=f"request:{request.pk}",
             )
-        return complete_request(
-            request=request, actor=None, result="Every consent you had given us is withdrawn."
-        )
+        with translation.override(requester_language(request)):
+            result = gettext("Every consent you had given us is withdrawn.")
+        return complete_request(request=request, actor=None, result=result)
     if request.kind in ERASING and settings.ERASURE_AUTO_APPROVE:
         return approve_erasure(request=request, actor=None)
     return request
 
 
 def _answer_with_export(request: SubjectRequest) -> SubjectRequest:
-    if request.contact is None:
-        return complete_request(
-            request=request, actor=None, result="We hold no personal data about this address."
+    with translation.override(requester_language(request)):
+        if request.contact is None:
+            result = gettext("We hold no personal data about this address.")
+            return complete_request(request=request, actor=None, result=result)
+        export = export_subject(
+            contact=request.contact, requested_by=None, channel="task", request=request
         )
-    export = export_subject(
-        contact=request.contact, requested_by=None, channel="task", request=request
-    )
-    return complete_request(
-        request=request,
-        actor=None,
-        result=(
+        result = gettext(
             "Your data is ready: a zip with data.json (machine-readable) and index.html "
-            f"(readable). Download it within {settings.EXPORT_LINK_MAX_AGE_DAYS} days: "
-            f"{download_url(export)}"
-        ),
-    )
+            "(readable). Download it within %(days)s days: %(url)s"
+        ) % {"days": settings.EXPORT_LINK_MAX_AGE_DAYS, "url": download_url(export)}
+    return complete_request(request=request, actor=None, result=result)
 
 
 def extend_request(*, request: SubjectRequest, months: int, reason: str, actor: Actor) -> None:
@@ -326,7 +344,7 @@ def _close(request: SubjectRequest, *, actor: Actor, result: str, status: str) -
         request.completed_at = timezone.now()
         if actor is not None and actor.is_authenticated:
             request.handler = actor
-        request.save(update_fields=["status", "result", "completed_at", "handler"])
+        request.save(update_fields=["status", "result", "completed_at", "handler", "language"])
         record_audit(
             actor=actor,
             action=AuditEvent.Action.CHANGED,
@@ -344,7 +362,8 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
         raise ValidationError("Only erasure and exclusion requests erase.")
     _require_open(request)
     email = request.email
-    with transaction.atomic():
+    language = requester_language(request)
+    with transaction.atomic(), translation.override(language):
         if request.contact is not None:
             certificate = erase_subject(
                 contact=request.contact,
@@ -357,20 +376,24 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
                 f"{apps.get_model(label)._meta.verbose_name_plural} ({info['ground']})"
                 for label, info in certificate.retained.items()
             )
-            result = (
-                f"Your data is erased: {sum(certificate.removed.values())} records removed, "
-                f"{certificate.rows_found} left anywhere we looked. We keep only a coded trace "
-                "of your address so you are never added again."
-                + (f" Kept because the law requires it: {held}." if held else "")
-            )
+            result = gettext(
+                "Your data is erased: %(removed)s records removed, %(left)s left anywhere we "
+                "looked. We keep only a coded trace of your address so you are never added again."
+            ) % {"removed": sum(certificate.removed.values()), "left": certificate.rows_found}
+            if held:
+                result += " " + gettext("Kept because the law requires it: %(held)s.") % {
+                    "held": held
+                }
         else:
             suppress(email=email, reason=Suppression.Reason.ERASURE)
-            result = (
+            result = gettext(
                 "We held no data about this address. It is now on our do-not-contact "
                 "list, so no list or form can add it."
             )
-        # Erasure blanked the request's stored address; the answer still goes to it, once.
+        # Erasure blanked the request's stored address; the answer still goes to it, once, and
+        # in the person's language, which the erased contact no longer holds.
         request.email = email
+        request.language = language
         return complete_request(request=request, actor=actor, result=result)
 
 
@@ -387,12 +410,12 @@ def restrict_processing(*, request: SubjectRequest, actor: Actor) -> SubjectRequ
                 channel="admin",
                 fields=["is_restricted"],
             )
-        return complete_request(
-            request=request,
-            actor=actor,
-            result="Your data is restricted: we keep it but use it for nothing until the "
-            "restriction is lifted, which we will tell you about first.",
-        )
+        with translation.override(requester_language(request)):
+            result = gettext(
+                "Your data is restricted: we keep it but use it for nothing until the "
+                "restriction is lifted, which we will tell you about first."
+            )
+        return complete_request(request=request, actor=actor, result=result)
 
 
 def uphold_objection(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
@@ -412,11 +435,11 @@ def uphold_objection(*, request: SubjectRequest, actor: Actor) -> SubjectRequest
                     idempotency_key=f"objection:{request.pk}",
                 )
         suppress(email=request.email, reason=Suppression.Reason.OBJECTION)
-        return complete_request(
-            request=request,
-            actor=actor,
-            result="We stopped the processing you objected to and will send you no marketing.",
-        )
+        with translation.override(requester_language(request)):
+            result = gettext(
+                "We stopped the processing you objected to and will send you no marketing."
+            )
+        return complete_request(request=request, actor=actor, result=result)
 
 
 def _require_open(request: SubjectRequest) -> None:
@@ -459,9 +482,8 @@ def send_verification_mail(*, request_id: int) -> None:
 def _mail_requester(request: SubjectRequest, template: str, extra: dict | None = None) -> None:
     if not request.email:
         return
-    contact = request.contact
     context = {"request": request, "status_url": status_url(request), **(extra or {})}
-    with translation.override((contact.language if contact else "") or None):
+    with translation.override(requester_language(request)):
         subject = translation.gettext("Your privacy request #%(id)s") % {"id": request.pk}
         EmailMessage(
             subject=subject, body=render_to_string(template, context), to=[request.email]

@@ -20,6 +20,7 @@ from crm.contact_form import receive_contact_message
 from crm.models import Client, Contact
 from privacy.consent import RequestMetadata, consent_states, current_notice
 from privacy.forms import ContactMessageForm, PreferencesForm, SubscribeForm
+from privacy.languages import activate_for_link, contact_language
 from privacy.links import (
     ExpiredLink,
     InvalidLink,
@@ -131,8 +132,9 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "GET":
             # Check the link before offering the button, so a bad one is told at once.
-            read_subscription_token(token)
+            activate_for_link(request, read_subscription_token(token).language)
             return render(request, "public/subscribe_confirm.html", {"token": token})
+        activate_for_link(request, read_subscription_token(token).language)
         outcome = confirm_subscription(token=token, metadata=_metadata(request))
     except ExpiredLink:
         return _link_problem(request, expired=True)
@@ -154,6 +156,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return _link_problem(request, expired=False)
     if contact is None:
         return _link_problem(request, expired=False, status=404)
+    activate_for_link(request, contact_language(contact))
     purposes = _offered_queryset()
     saved = False
     if request.method == "POST" and "unsubscribe_all" in request.POST:
@@ -221,6 +224,7 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     if contact is None or (target.client_id and client is None):
         # Erased since the e-mail was sent: nothing left to unsubscribe, and nothing to reveal.
         return render(request, "public/unsubscribed.html", {"client": client})
+    activate_for_link(request, contact_language(contact))
     if request.method == "GET":
         return render(request, "public/unsubscribe.html", {"client": client})
     unsubscribe(

@@ -38,6 +38,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """Leave no language active after a test: a request in one test must not translate the next."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_embedded_broker(tmp_path_factory):
     """Give this test run its own file-system broker and results folder.

@@ -10,12 +10,22 @@ from django.http import HttpResponse
 
 
 class _Tags(HTMLParser):
+    """Collect the tags inside <main>: the header's language switcher is on every page."""
+
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.in_main = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
+        if tag == "main":
+            self.in_main = True
+        elif self.in_main:
+            self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main = False
 
 
 def text(response: HttpResponse) -> str:
@@ -24,7 +34,7 @@ def text(response: HttpResponse) -> str:
 
 
 def tags(response: HttpResponse, name: str) -> list[dict[str, str | None]]:
-    """Return the attributes of every `name` tag on the page."""
+    """Return the attributes of every `name` tag in the page's main content."""
     parser = _Tags()
     parser.feed(text(response))
     return [attrs for tag, attrs in parser.tags if tag == name]

@@ -387,9 +387,11 @@ def test_the_subjects_files_go_after_commit_and_the_neighbours_stay(world, erase
 def test_the_requester_is_told_the_certificates_summary(world, erased):
     answer = mails_to(SUBJECT.email)[-1]
 
-    assert "Your data is erased" in answer.body
-    assert f"{sum(erased.removed.values())} records removed, 0 left" in answer.body
-    assert "Kept because the law requires it" in answer.body
+    # She subscribed in Dutch: the whole answer is in Dutch, though her contact is gone.
+    assert answer.body.startswith("Goedendag,")
+    assert "Uw gegevens zijn gewist" in answer.body
+    assert f"{sum(erased.removed.values())} records verwijderd, 0 nog aangetroffen" in answer.body
+    assert "Bewaard omdat de wet dat vereist" in answer.body
 
 
 def test_the_address_cannot_be_added_again_by_code_api_or_admin(
@@ -526,8 +528,9 @@ def test_with_automatic_approval_the_worker_erases_at_once(
 def test_the_status_page_shows_the_erasure_answer(world, erased, client):
     page = client.get(site_path(status_url(SubjectRequest.objects.get(pk=world.erasure.pk))))
 
-    assert heading(page) == f"Your request #{world.erasure.pk}"
-    assert "Your data is erased" in page.content.decode()
+    # The page a personal link opens speaks the requester's language (Dutch here).
+    assert heading(page) == f"Uw verzoek #{world.erasure.pk}"
+    assert "Uw gegevens zijn gewist" in page.content.decode()
 
 
 def test_a_contact_without_an_address_is_erased_by_number_and_again_changes_nothing(capsys):
