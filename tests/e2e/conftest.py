@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from privacy.two_factor import requires_two_factor
+from tests.two_factor import confirmed_device, current_code
+
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 INSTALL_HINT = (
@@ -172,3 +175,16 @@ def link_in_mail(body: str, path_prefix: str) -> str:
     """Return the one link in a mail body whose path starts with `path_prefix`."""
     (link,) = {url for url in re.findall(r"https?://\S+", body) if path_prefix in url}
     return link.rstrip(".,")
+
+
+def log_in_as_staff(visitor: Visitor, user, password: str, *, start: str = "/admin/login/"):
+    """Log in through the admin's login page and, where the role needs it, the code page."""
+    device = confirmed_device(user) if requires_two_factor(user) else None
+    page = visitor.open(start)
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if device is not None:
+        page.locator("input[name=code]").fill(current_code(device))
+        page.get_by_role("button", name="Verify").click()
+    return page

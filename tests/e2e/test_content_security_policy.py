@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.e2e.conftest import log_in_as_staff
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant, withdraw
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -11,14 +12,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def staff(visitor_factory):
     """A logged-in superuser's browser tab."""
-    get_user_model().objects.create_superuser(
+    admin = get_user_model().objects.create_superuser(
         "admin", "admin@example.org", "a long demo passphrase"
     )
     visitor = visitor_factory("en-GB")
-    page = visitor.open("/admin/login/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill("a long demo passphrase")
-    page.get_by_role("button", name="Log in").click()
+    log_in_as_staff(visitor, admin, "a long demo passphrase")
     return visitor
 
 
