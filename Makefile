@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test lint format bench messages clean
+.PHONY: install run test lint format bench messages screenshots clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: install
 
 # Refresh the Dutch and Romanian catalogues from the sources, then compile them (needs gettext);
 # translate the new entries in locale/*/LC_MESSAGES/django.po and commit both .po and .mo.
+screenshots: install
+	E2E_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
+
 messages: install
 	$(PY) manage.py makemessages -l nl -l ro --no-location --ignore='.venv/*' --ignore='var/*' \
 		--ignore='tests/*' --ignore='bench/*' --ignore='templates/admin/*' --ignore='scripts/*'
