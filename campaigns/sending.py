@@ -9,14 +9,17 @@ restriction, bounce or erasure after the start wins and the message is skipped.
 Never two copies to one person (at-most-once), and nothing lost that was never tried:
 1. a batch is claimed first (status SENDING, `claimed_at`) in its own committed transaction, so
    no other worker and no re-delivered task takes the same messages;
-2. right before a message is handed to the mail server, `sent_at` is committed: from then on the
-   message is never handed over again by anyone, whatever happens;
-3. after the server accepts it, it is marked SENT (committed before the rate limiter sleeps).
+2. before messages are handed to the mail server, their `sent_at` is committed, for the next
+   SENDING_HANDOVER_GROUP messages at a time: from then on none of them is handed over again by
+   anyone, whatever happens;
+3. after the server accepts one, it is marked SENT (committed with the next group's mark, and
+   before the rate limiter sleeps).
 If a worker dies, its claimed messages without `sent_at` were never handed over and go back to the
-queue when their claim expires (`resume_stalled_sending`). The one message a worker may have been
-handing over when it died (`sent_at` set, not SENT) has an unknown outcome: it is marked failed
-with that reason and never sent again. This is the trade-off chosen: at most one message per dead
-worker may be lost, none is ever duplicated. A server that answers with an error code has not taken
+queue when their claim expires (`resume_stalled_sending`). Those of its current group (`sent_at`
+set, not SENT) have an unknown outcome: each is marked failed with that reason and never sent
+again. This is the trade-off chosen, at-most-once: a dead worker may lose up to one group (one
+message with a group of 1, the exact setting; the default of 10 commits ten times less often),
+and never duplicates one. A server that answers with an error code has not taken
 the message: 4xx is retried with backoff, 5xx fails. A connection lost during a hand-over is an
 unknown outcome too, never retried.
 """
@@ -347,6 +350,7 @@ class _Sender:
             self._release([m.pk for m in messages])
             raise SendingInterrupted(_describe(exc)) from exc
         started = time.monotonic()
+        marked_until = 0
         try:
             for index, message in enumerate(messages):
                 if self.rate > 0:
@@ -357,7 +361,9 @@ class _Sender:
                 email = build_email(
                     self.campaign, message, recipients[message.contact_id], self.link_ids
                 )
-                self._mark_handing_over(message.pk)
+                if index >= marked_until:
+                    marked_until = index + max(1, settings.SENDING_HANDOVER_GROUP)
+                    self._mark_handing_over([m.pk for m in messages[index:marked_until]])
                 try:
                     backend.send_messages([email])
                 except smtplib.SMTPRecipientsRefused as exc:
@@ -390,17 +396,18 @@ class _Sender:
             released=self.released,
         )
 
-    def _mark_handing_over(self, message_id: int) -> None:
-        """Commit `sent_at` (and earlier successes) before the message leaves: never twice."""
-        now = timezone.now()
+    def _mark_handing_over(self, message_ids: list[int]) -> None:
+        """Commit `sent_at` (and earlier successes) before these messages leave: never twice."""
         with transaction.atomic():
             self._flush_sent()
-            Message.objects.filter(pk=message_id).update(sent_at=now, attempts=F("attempts") + 1)
+            Message.objects.filter(pk__in=message_ids).update(sent_at=timezone.now())
 
     def _flush_sent(self) -> None:
         if not self.pending_sent:
             return
-        Message.objects.filter(pk__in=self.pending_sent).update(status=Message.Status.SENT)
+        Message.objects.filter(pk__in=self.pending_sent).update(
+            status=Message.Status.SENT, attempts=F("attempts") + 1
+        )
         self.pending_sent = []
 
     def _refused(self, message: Message, code: int) -> None:
@@ -409,26 +416,30 @@ class _Sender:
         temporary = 400 <= code < 500
         if temporary and attempts < settings.SENDING_MAX_ATTEMPTS:
             Message.objects.filter(pk=message.pk).update(
-                sent_at=None, claimed_at=timezone.now(), error=f"SMTP {code}: retrying"
+                sent_at=None,
+                claimed_at=timezone.now(),
+                attempts=attempts,
+                error=f"SMTP {code}: retrying",
             )
             self.retrying.append(message.pk)
         else:
             kind = "temporary, out of attempts" if temporary else "permanent"
             Message.objects.filter(pk=message.pk).update(
-                status=Message.Status.FAILED, error=f"SMTP {code} ({kind})"
+                status=Message.Status.FAILED, attempts=attempts, error=f"SMTP {code} ({kind})"
             )
             self.failed += 1
 
     def _unknown(self, message_id: int) -> None:
         Message.objects.filter(pk=message_id).update(
-            status=Message.Status.FAILED, error=UNKNOWN_OUTCOME
+            status=Message.Status.FAILED, attempts=F("attempts") + 1, error=UNKNOWN_OUTCOME
         )
         self.unknown += 1
 
     def _release(self, message_ids: list[int]) -> None:
+        """Queue again messages this worker claimed (or marked) but has not tried to hand over."""
         self.released += Message.objects.filter(
-            pk__in=message_ids, status=Message.Status.SENDING, sent_at__isnull=True
-        ).update(status=Message.Status.QUEUED, claimed_at=None)
+            pk__in=message_ids, status=Message.Status.SENDING
+        ).update(status=Message.Status.QUEUED, claimed_at=None, sent_at=None)
 
 
 def _describe(exc: BaseException) -> str:

@@ -187,6 +187,9 @@ SENDING_RATE_PER_WORKER = env_int("SENDING_RATE_PER_WORKER", 50)
 SENDING_BATCH_SIZE = env_int("SENDING_BATCH_SIZE", 200)
 # How many batches of one campaign run at once (at most one per sending worker is useful).
 SENDING_PARALLEL_BATCHES = env_int("SENDING_PARALLEL_BATCHES", 2)
+# Messages marked "being handed over" per commit. A worker that dies loses at most this many (never
+# sending one twice); 1 is exact, larger commits less often.
+SENDING_HANDOVER_GROUP = env_int("SENDING_HANDOVER_GROUP", 10)
 # Attempts per message on temporary SMTP failures (4xx) before it is marked failed.
 SENDING_MAX_ATTEMPTS = env_int("SENDING_MAX_ATTEMPTS", 5)
 # Seconds before the first retry of a temporary failure; doubled on each further attempt.

@@ -101,6 +101,7 @@ def test_a_worker_killed_mid_send_and_restarted_sends_no_copy_twice_and_loses_no
             SENDING_BATCH_SIZE=10,
             SENDING_PARALLEL_BATCHES=1,
             SENDING_RATE_PER_WORKER=20,
+            SENDING_HANDOVER_GROUP=1,
         )
         first = _fork_worker()
         sending.start_sending(campaign=campaign)
