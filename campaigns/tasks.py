@@ -11,15 +11,9 @@ import logging
 from celery import shared_task
 
 from campaigns import sending
-from campaigns.models import Campaign, Message
+from campaigns.models import Message
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def start_campaign(campaign_id: int) -> int:
-    """Start sending a campaign now; return how many messages were created."""
-    return sending.start_sending(campaign=Campaign(pk=campaign_id))
 
 
 @shared_task(
