@@ -11,13 +11,16 @@ Audience = the segment's contacts, less those
     client (suppressions and contacts hold the same HMAC, so this is a join, never a hash per row).
 
 Each excluded person is counted under the first of these reasons that applies, in that order, so
-the counts add up to the segment. Every condition is an uncorrelated subquery the planner runs once
-(hashed), which keeps a million-contact audience to one pass over the contacts.
+the counts add up to the segment. Consent and suppression are EXISTS subqueries: in the audience's
+WHERE they become hash semi- and anti-joins, and in the breakdown's counts PostgreSQL hashes them
+when they fit in memory and otherwise probes their indexes, row by row. (An `IN (subquery)` that
+does not fit in `work_mem` is re-scanned for every contact: minutes instead of a second at a
+million contacts.)
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns.models import Campaign
 from campaigns.segments import segment_contacts
@@ -48,13 +51,11 @@ class AudienceBreakdown:
 
 def lawful_condition(purpose: Purpose) -> Q:
     """Return the condition on contacts under which processing for the purpose is lawful now."""
+    states = ConsentState.objects.filter(contact_id=OuterRef("pk"), purpose=purpose)
     if purpose.needs_consent:
-        granted = ConsentState.objects.filter(purpose=purpose, status=ConsentEvent.Action.GRANT)
-        return Q(pk__in=granted.values("contact_id"))
-    declined = ConsentState.objects.filter(
-        purpose=purpose, status__in=[ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW]
-    )
-    return ~Q(pk__in=declined.values("contact_id"))
+        return Q(Exists(states.filter(status=ConsentEvent.Action.GRANT)))
+    declined = [ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW]
+    return ~Q(Exists(states.filter(status__in=declined)))
 
 
 def suppressed_condition(client: Client | None) -> Q:
@@ -62,26 +63,28 @@ def suppressed_condition(client: Client | None) -> Q:
     scope = Q(client__isnull=True)
     if client is not None:
         scope |= Q(client=client)
-    active = Suppression.objects.filter(scope, lifted_at__isnull=True)
-    return Q(email_hash__in=active.values("email_hash"))
+    active = Suppression.objects.filter(scope, email_hash=OuterRef("email_hash"))
+    return Q(Exists(active.filter(lifted_at__isnull=True)))
 
 
-def exclusion_conditions(*, purpose: Purpose, client: Client | None) -> dict[str, Q]:
-    """Return the condition of each exclusion reason, in the order they are applied."""
+def requirements(*, purpose: Purpose, client: Client | None) -> dict[str, Q]:
+    """Return, per exclusion reason in the order applied, the condition a recipient must meet.
+
+    Stated positively, so that the audience's WHERE gets plain EXISTS and NOT EXISTS, which the
+    planner turns into semi- and anti-joins (a doubly negated EXISTS it would run row by row).
+    """
     return {
-        "no_address": Q(email__isnull=True) | Q(email="") | Q(anonymised_at__isnull=False),
-        "restricted": Q(is_restricted=True),
-        "undeliverable": ~Q(email_status=Contact.EmailStatus.VALID),
-        "not_lawful": ~lawful_condition(purpose),
-        "suppressed": suppressed_condition(client),
+        "no_address": Q(email__isnull=False) & ~Q(email="") & Q(anonymised_at__isnull=True),
+        "restricted": Q(is_restricted=False),
+        "undeliverable": Q(email_status=Contact.EmailStatus.VALID),
+        "not_lawful": lawful_condition(purpose),
+        "suppressed": ~suppressed_condition(client),
     }
 
 
 def eligible(contacts: QuerySet, *, purpose: Purpose, client: Client | None) -> QuerySet:
     """Return those of the contacts no exclusion applies to."""
-    for condition in exclusion_conditions(purpose=purpose, client=client).values():
-        contacts = contacts.exclude(condition)
-    return contacts
+    return contacts.filter(*requirements(purpose=purpose, client=client).values())
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet:
@@ -92,17 +95,28 @@ def campaign_audience(campaign: Campaign) -> QuerySet:
 
 
 def audience_breakdown(campaign: Campaign) -> AudienceBreakdown:
-    """Count the segment, each exclusion (first reason that applies) and the audience at once."""
-    conditions = exclusion_conditions(purpose=campaign.purpose, client=campaign.client)
+    """Count the segment, each exclusion (first reason that applies) and the audience.
+
+    Three queries, each one pass: the plain column conditions counted together, then how many of
+    the remaining people are lawful for the purpose, then how many of those are not suppressed.
+    Counting the consent and suppression conditions in one aggregate would run their subqueries
+    once per contact and per count (twenty seconds at a million contacts instead of one or two).
+    """
+    conditions = requirements(purpose=campaign.purpose, client=campaign.client)
+    contacts = segment_contacts(campaign.segment)
+    plain = ("no_address", "restricted", "undeliverable")
     aggregates = {"segment": Count("pk")}
     earlier = Q()
-    for code, condition in conditions.items():
-        aggregates[code] = Count("pk", filter=earlier & condition)
-        earlier &= ~condition
-    aggregates["audience"] = Count("pk", filter=earlier)
-    counts = segment_contacts(campaign.segment).aggregate(**aggregates)
-    return AudienceBreakdown(
-        segment=counts["segment"],
-        excluded={code: counts[code] for code in conditions},
-        audience=counts["audience"],
-    )
+    for code in plain:
+        aggregates[code] = Count("pk", filter=earlier & ~conditions[code])
+        earlier &= conditions[code]
+    counts = contacts.aggregate(**aggregates)
+    deliverable = contacts.filter(earlier)
+    lawful = deliverable.filter(conditions["not_lawful"])
+    lawful_count = lawful.count()
+    audience = lawful.filter(conditions["suppressed"]).count()
+    remaining = counts["segment"] - sum(counts[code] for code in plain)
+    excluded = {code: counts[code] for code in plain}
+    excluded["not_lawful"] = remaining - lawful_count
+    excluded["suppressed"] = lawful_count - audience
+    return AudienceBreakdown(segment=counts["segment"], excluded=excluded, audience=audience)
