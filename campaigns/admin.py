@@ -228,8 +228,11 @@ class CampaignAdmin(admin.ModelAdmin):
     def _act(self, request, campaign: Campaign, schedule_form: ScheduleForm) -> str | None:
         """Run the button pressed; return the message to show, or None to show the page again."""
         if "send" in request.POST:
-            created = sending.start_sending(campaign=campaign, actor=request.user)
-            return f"Sending started: {created:,} messages queued."
+            sending.request_start(campaign=campaign, actor=request.user)
+            return (
+                "Sending is starting: the messages are being created by a sending worker. "
+                "Open Audience and sending again to follow it."
+            )
         if "schedule" in request.POST:
             if not schedule_form.is_valid():
                 return None

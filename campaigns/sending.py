@@ -195,6 +195,24 @@ def start_sending(*, campaign: Campaign, actor: Actor = None) -> int:
     return created
 
 
+def request_start(*, campaign: Campaign, actor: Actor = None) -> None:
+    """Check that the campaign may start now, and have a sending worker start it.
+
+    Creating the messages of a large audience takes longer than a web request may (about 40 s
+    for 600,000 people), so the admin asks for it and the worker does it. The checks are
+    repeated by `start_sending`, which changes nothing when they no longer hold.
+    """
+    from campaigns.tasks import start_campaign
+
+    require_transition(campaign, Status.SENDING)
+    check_campaign_content(
+        subject=campaign.subject, html_body=campaign.html_body, text_body=campaign.text_body
+    )
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: start_campaign.delay(campaign_id, actor_id))
+
+
 def create_messages(campaign: Campaign) -> int:
     """Insert one queued message per audience member with a fresh token, in one statement.
 

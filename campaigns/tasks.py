@@ -9,11 +9,25 @@ SENDING_PARALLEL_BATCHES batches going until nothing is queued.
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from campaigns import sending
-from campaigns.models import Message
+from campaigns.models import Campaign, Message
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def start_campaign(campaign_id: int, actor_id: int | None = None) -> int:
+    """Start sending a campaign staff asked to send; return how many messages were created."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return sending.start_sending(campaign=Campaign(pk=campaign_id), actor=actor)
+    except ValidationError:
+        # Started, changed or cancelled meanwhile (a second click, another member of staff).
+        logger.warning("Campaign %s could not start", campaign_id)
+        return 0
 
 
 @shared_task(

@@ -297,6 +297,7 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.*": {"queue": "default"},
     "privacy.tasks.*": {"queue": "maintenance"},
     # Sending and its watchers on the sending workers, so a big campaign never delays the rest.
+    "campaigns.tasks.start_campaign": {"queue": "sending"},
     "campaigns.tasks.send_batch": {"queue": "sending"},
     "campaigns.tasks.requeue_messages": {"queue": "sending"},
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},

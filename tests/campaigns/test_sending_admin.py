@@ -122,7 +122,19 @@ def test_a_campaign_with_a_forbidden_variable_is_refused_at_save_with_its_line(
     assert not Campaign.objects.exists()
 
 
-def test_the_audience_page_shows_the_exclusions_and_sends(marketing, newsletter):
+@pytest.fixture
+def eager_tasks():
+    """Run queued tasks at once, in this process, as a worker would."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_the_audience_page_shows_the_exclusions_and_sends(
+    marketing, newsletter, eager_tasks, django_capture_on_commit_callbacks
+):
     for _ in range(2):
         grant(ContactFactory(), newsletter)
     ContactFactory(is_restricted=True)
@@ -138,15 +150,27 @@ def test_the_audience_page_shows_the_exclusions_and_sends(marketing, newsletter)
     assert '<tr class="exclusion-not_lawful"><td>Less: No consent for the purpose' in page
     assert '<th id="audience-size">2</th>' in page
 
-    answer = marketing.post(url, {"send": "Send now"})
-    assert answer.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = marketing.post(url, {"send": "Send now"}, follow=True)
+    assert "Sending is starting" in answer.content.decode()
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.SENDING
-    assert Message.objects.filter(campaign=campaign).count() == 2
+    assert campaign.status == Campaign.Status.SENT
+    assert Message.objects.filter(campaign=campaign, status=Message.Status.SENT).count() == 2
+    assert len(mail.outbox) == 2
     # Once it is sending, the campaign can no longer be edited.
     change = marketing.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
     assert 'name="subject"' not in change.content.decode()
     assert 'href="report/"' in change.content.decode()
+
+
+def test_a_sent_campaign_cannot_be_sent_again_from_the_audience_page(marketing, newsletter):
+    campaign = CampaignFactory(purpose=newsletter, status=Campaign.Status.SENT)
+    url = reverse("admin:campaigns_campaign_audience", args=[campaign.pk])
+    page = marketing.get(url).content.decode()
+    assert 'name="send"' not in page
+    refused = marketing.post(url, {"send": "Send now"}).content.decode()
+    assert "A sent campaign cannot become sending." in refused
+    assert not Message.objects.exists()
 
 
 def test_support_sees_the_audience_but_cannot_send(support, newsletter):
