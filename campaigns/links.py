@@ -11,9 +11,12 @@ from html import unescape
 from urllib.parse import quote
 
 from django.conf import settings
+from django.urls import reverse
 
 from crm.models import Client, Contact
-from privacy.links import unsubscribe_url
+from privacy.links import preferences_token, unsubscribe_token
+
+PLACEHOLDER = "--token--"
 
 # The href of an <a> tag, quoted either way; group 2 is the value.
 ANCHOR_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
@@ -31,9 +34,27 @@ def click_url(token: str, link_id: int) -> str:
     return f"{settings.SITE_URL}/t/c/{token}/{link_id}/"
 
 
-def message_unsubscribe_url(contact: Contact, client: Client | None, token: str) -> str:
-    """Return the one-click unsubscribe URL of one message; the opt-out counts for its campaign."""
-    return f"{unsubscribe_url(contact, client)}?m={token}"
+class PersonalLinks:
+    """Build the preference-centre and unsubscribe URLs of many recipients of one sender.
+
+    The same URLs as `privacy.links.preferences_url` and `unsubscribe_url`, with the path
+    resolved once per batch instead of once per message (a sensible share of the time per
+    message at hundreds of messages a second).
+    """
+
+    def __init__(self, client: Client | None) -> None:
+        self.client = client
+        self.preferences = f"{settings.SITE_URL}{reverse('preferences', args=[PLACEHOLDER])}"
+        self.unsubscribe = f"{settings.SITE_URL}{reverse('unsubscribe', args=[PLACEHOLDER])}"
+
+    def preferences_url(self, contact: Contact) -> str:
+        """Return the absolute URL of the contact's preference centre."""
+        return self.preferences.replace(PLACEHOLDER, preferences_token(contact))
+
+    def unsubscribe_url(self, contact: Contact, token: str) -> str:
+        """Return the one-click unsubscribe URL of one message; `?m=` ties it to the campaign."""
+        signed = unsubscribe_token(contact, self.client)
+        return f"{self.unsubscribe.replace(PLACEHOLDER, signed)}?m={token}"
 
 
 def unsubscribe_mailto(token: str) -> str:

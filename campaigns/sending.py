@@ -48,7 +48,6 @@ from campaigns.templating import check_template, render
 from crm.contacts import Actor
 from crm.models import Contact
 from privacy.audit import record_audit
-from privacy.links import preferences_url
 from privacy.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -356,6 +355,7 @@ class _Sender:
         self.link_ids = link_ids
         self.sleep = sleep
         self.rate = settings.SENDING_RATE_PER_WORKER
+        self.personal_links = links.PersonalLinks(campaign.client)
         self.pending_sent: list[int] = []
         self.sent = self.failed = self.unknown = self.released = 0
         self.retrying: list[int] = []
@@ -377,7 +377,11 @@ class _Sender:
                         self._flush_sent()
                         self.sleep(wait)
                 email = build_email(
-                    self.campaign, message, recipients[message.contact_id], self.link_ids
+                    self.campaign,
+                    message,
+                    recipients[message.contact_id],
+                    self.link_ids,
+                    self.personal_links,
                 )
                 if index >= marked_until:
                     marked_until = index + max(1, settings.SENDING_HANDOVER_GROUP)
@@ -481,12 +485,14 @@ def retry_delay(attempts: int) -> int:
 # The e-mail itself ------------------------------------------------------------------------------
 
 
-def template_values(campaign: Campaign, contact: Contact, token: str) -> dict[str, str]:
+def template_values(
+    personal_links: links.PersonalLinks, contact: Contact, token: str
+) -> dict[str, str]:
     """Return the values the template language may use for one recipient."""
     return {
         "first_name": _one_line(contact.first_name),
-        "preferences_url": preferences_url(contact),
-        "unsubscribe_url": links.message_unsubscribe_url(contact, campaign.client, token),
+        "preferences_url": personal_links.preferences_url(contact),
+        "unsubscribe_url": personal_links.unsubscribe_url(contact, token),
     }
 
 
@@ -504,11 +510,15 @@ def from_address(campaign: Campaign) -> str:
 
 
 def build_email(
-    campaign: Campaign, message: Message, contact: Contact, link_ids: dict[str, int]
+    campaign: Campaign,
+    message: Message,
+    contact: Contact,
+    link_ids: dict[str, int],
+    personal_links: links.PersonalLinks | None = None,
 ) -> EmailMultiAlternatives:
     """Render one recipient's e-mail with its unsubscribe headers, tracking and Message-ID."""
     token = message.token
-    values = template_values(campaign, contact, token)
+    values = template_values(personal_links or links.PersonalLinks(campaign.client), contact, token)
     html = render(campaign.html_body, values, html=True)
     if contact.tracking_allowed:
         html = links.append_open_pixel(

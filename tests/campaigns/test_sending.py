@@ -391,6 +391,16 @@ def test_a_test_send_goes_only_to_a_staff_address_and_records_nothing_as_sent(ne
     assert not Message.objects.exists()
 
 
+def test_personal_links_are_the_privacy_apps_own_links():
+    from privacy.links import preferences_url, unsubscribe_url
+
+    person, client = ContactFactory(), ClientFactory()
+    for sender in (None, client):
+        built = links.PersonalLinks(sender)
+        assert built.preferences_url(person) == preferences_url(person)
+        assert built.unsubscribe_url(person, "tok") == f"{unsubscribe_url(person, sender)}?m=tok"
+
+
 def test_links_point_at_the_stable_tracking_paths(settings):
     assert links.open_pixel_url("abc") == "https://crm.example.org/t/o/abc.gif"
     assert links.click_url("abc", 7) == "https://crm.example.org/t/c/abc/7/"
