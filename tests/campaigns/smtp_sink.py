@@ -18,14 +18,21 @@ def free_port() -> int:
 
 @dataclass
 class SinkHandler:
-    """Accepts every message, except recipients told to answer a given SMTP code."""
+    """Accepts every message, except recipients told to answer a given SMTP code.
+
+    `refusals_left` limits how many times a recipient is refused; without it, always.
+    """
 
     refusals: dict[str, str] = field(default_factory=dict)
+    refusals_left: dict[str, int] = field(default_factory=dict)
     received: list[ParsedEmail] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refusals:
+        left = self.refusals_left.get(address)
+        if address in self.refusals and (left is None or left > 0):
+            if left is not None:
+                self.refusals_left[address] = left - 1
             return self.refusals[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -404,3 +404,44 @@ def test_personal_links_are_the_privacy_apps_own_links():
 def test_links_point_at_the_stable_tracking_paths(settings):
     assert links.open_pixel_url("abc") == "https://crm.example.org/t/o/abc.gif"
     assert links.click_url("abc", 7) == "https://crm.example.org/t/c/abc/7/"
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run queued tasks at once, in this process (countdowns are not waited for)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_the_tasks_retry_a_temporary_refusal_until_the_server_accepts(
+    newsletter, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    [busy] = _audience(newsletter, 1)
+    campaign = CampaignFactory(purpose=newsletter)
+    with SmtpSink() as sink:
+        for name, value in sink.settings().items():
+            setattr(settings, name, value)
+        sink.handler.refusals = {busy.email: "421 4.3.2 Try again later"}
+        sink.handler.refusals_left = {busy.email: 2}
+        with django_capture_on_commit_callbacks(execute=True):
+            sending.start_sending(campaign=campaign)
+        received = sink.handler.recipients()
+
+    message = Message.objects.get()
+    assert received == [busy.email]
+    assert (message.status, message.attempts) == (Message.Status.SENT, 3)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+
+
+def test_a_start_asked_twice_starts_once(newsletter):
+    from campaigns.tasks import start_campaign
+
+    _audience(newsletter, 2)
+    campaign = CampaignFactory(purpose=newsletter)
+    assert start_campaign(campaign.pk) == 2
+    assert start_campaign(campaign.pk) == 0
+    assert Message.objects.count() == 2
