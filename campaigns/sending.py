@@ -157,11 +157,18 @@ def unschedule_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
 
 
 def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
-    """Cancel a campaign; when it is sending, its messages not yet claimed are skipped."""
+    """Cancel a campaign: every message not yet being handed over is skipped.
+
+    A batch in progress stops before its next group (it checks the campaign under the same lock);
+    the messages it is handing over at that moment still go.
+    """
     with transaction.atomic():
         campaign = _locked(campaign.pk)
         require_transition(campaign, Status.CANCELLED)
-        skipped = Message.objects.filter(campaign=campaign, status=Message.Status.QUEUED).update(
+        not_handed_over = Q(status=Message.Status.QUEUED) | Q(
+            status=Message.Status.SENDING, sent_at__isnull=True
+        )
+        skipped = Message.objects.filter(not_handed_over, campaign=campaign).update(
             status=Message.Status.SKIPPED, error=CANCELLED_REASON
         )
         campaign.finished_at = timezone.now() if campaign.started_at else None
@@ -385,7 +392,8 @@ class _Sender:
                 )
                 if index >= marked_until:
                     marked_until = index + max(1, settings.SENDING_HANDOVER_GROUP)
-                    self._mark_handing_over([m.pk for m in messages[index:marked_until]])
+                    if not self._mark_handing_over([m.pk for m in messages[index:marked_until]]):
+                        break
                 try:
                     backend.send_messages([email])
                 except smtplib.SMTPRecipientsRefused as exc:
@@ -418,11 +426,20 @@ class _Sender:
             released=self.released,
         )
 
-    def _mark_handing_over(self, message_ids: list[int]) -> None:
-        """Commit `sent_at` (and earlier successes) before these messages leave: never twice."""
+    def _mark_handing_over(self, message_ids: list[int]) -> bool:
+        """Commit `sent_at` (and earlier successes) before these messages leave: never twice.
+
+        Return False, marking nothing, when the campaign was cancelled meanwhile (its lock
+        orders this against `cancel_campaign`).
+        """
         with transaction.atomic():
+            # The campaign first, then its messages: the order every writer here takes locks in.
+            cancelled = _locked(self.campaign.pk).status != Status.SENDING
             self._flush_sent()
+            if cancelled:
+                return False
             Message.objects.filter(pk__in=message_ids).update(sent_at=timezone.now())
+        return True
 
     def _flush_sent(self) -> None:
         if not self.pending_sent:

@@ -223,6 +223,23 @@ def test_cancelling_a_sending_campaign_skips_what_is_still_queued(newsletter):
     assert counts[Message.Status.SKIPPED] == 3
 
 
+def test_a_cancel_during_a_batch_stops_it_before_the_next_message(newsletter, settings):
+    _audience(newsletter, 3)
+    settings.SENDING_RATE_PER_WORKER = 1  # a wait before each message after the first
+    settings.SENDING_HANDOVER_GROUP = 1
+    campaign = CampaignFactory(purpose=newsletter)
+    sending.start_sending(campaign=campaign)
+
+    # Staff cancel while the worker waits before its second message.
+    outcome = sending.send_batch(
+        campaign_id=campaign.pk, sleep=lambda _: sending.cancel_campaign(campaign=campaign)
+    )
+
+    assert outcome.sent == len(mail.outbox) == 1
+    statuses = sorted(Message.objects.values_list("status", flat=True))
+    assert statuses == [Message.Status.SENT, Message.Status.SKIPPED, Message.Status.SKIPPED]
+
+
 def test_scheduling_is_for_the_future_and_the_beat_task_starts_due_campaigns(newsletter):
     _audience(newsletter, 1)
     campaign = CampaignFactory(purpose=newsletter)
