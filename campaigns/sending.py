@@ -159,8 +159,8 @@ def unschedule_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
 def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
     """Cancel a campaign: every message not yet being handed over is skipped.
 
-    A batch in progress stops before its next group (it checks the campaign under the same lock);
-    the messages it is handing over at that moment still go.
+    A batch in progress stops before its next group (its mark finds the messages skipped); the
+    messages it is handing over at that moment still go.
     """
     with transaction.atomic():
         campaign = _locked(campaign.pk)
@@ -429,17 +429,15 @@ class _Sender:
     def _mark_handing_over(self, message_ids: list[int]) -> bool:
         """Commit `sent_at` (and earlier successes) before these messages leave: never twice.
 
-        Return False, marking nothing, when the campaign was cancelled meanwhile (its lock
-        orders this against `cancel_campaign`).
+        Return False when they are no longer this worker's to send: a cancel skips every
+        message not yet marked in one transaction, so the mark then finds none of them.
         """
         with transaction.atomic():
-            # The campaign first, then its messages: the order every writer here takes locks in.
-            cancelled = _locked(self.campaign.pk).status != Status.SENDING
             self._flush_sent()
-            if cancelled:
-                return False
-            Message.objects.filter(pk__in=message_ids).update(sent_at=timezone.now())
-        return True
+            marked = Message.objects.filter(
+                pk__in=message_ids, status=Message.Status.SENDING
+            ).update(sent_at=timezone.now())
+        return marked == len(message_ids)
 
     def _flush_sent(self) -> None:
         if not self.pending_sent:
