@@ -179,10 +179,11 @@ def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
 # Starting ---------------------------------------------------------------------------------------
 
 
-def start_sending(*, campaign: Campaign, actor: Actor = None) -> int:
+def start_sending(*, campaign: Campaign, actor: Actor = None, on_workers: bool = True) -> int:
     """Create the messages of the audience and the tracked links, mark the campaign sending.
 
-    Return how many messages were created. The batches are queued when the transaction commits.
+    Return how many messages were created. The batches are queued for the sending workers when
+    the transaction commits, unless `on_workers` is False (the caller sends them itself).
     """
     with transaction.atomic():
         campaign = _locked(campaign.pk)
@@ -196,7 +197,8 @@ def start_sending(*, campaign: Campaign, actor: Actor = None) -> int:
         campaign.started_at = timezone.now()
         _change_status(campaign, Status.SENDING, actor, messages=created)
         campaign_id = campaign.pk
-        transaction.on_commit(lambda: queue_batches(campaign_id))
+        if on_workers:
+            transaction.on_commit(lambda: queue_batches(campaign_id))
     logger.info("Campaign %s started: %s messages", campaign_id, created)
     return created
 

@@ -34,10 +34,11 @@ class Command(BaseCommand):
         for _, label, count in breakdown.rows():
             self.stdout.write(f"  excluded, {label.lower()}: {count}")
         try:
-            created = sending.start_sending(campaign=campaign)
+            created = sending.start_sending(campaign=campaign, on_workers=not foreground)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Campaign #{campaign_id} is sending: {created} messages queued.")
+        where = "here" if foreground else "on the sending workers"
+        self.stdout.write(f"Campaign #{campaign_id} is sending {where}: {created} messages.")
         if foreground:
             self._send_here(campaign_id)
 
