@@ -20,9 +20,11 @@ BENCHMARKS = {
     "admin_contacts": "bench.admin_contacts",
     "subject_requests": "bench.subject_requests",
     "purge": "bench.purge",
+    "campaign_audience": "bench.campaign_audience",
+    "campaign_sending": "bench.campaign_sending",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
-OWN_DATABASE = frozenset({"purge"})
+OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending"})
 
 
 def main() -> int:

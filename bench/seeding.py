@@ -1,11 +1,11 @@
 """Seed the bench database: N contacts with companies, sources, provenance and interactions.
 
 The rows are made up and the same on every run (a fixed random seed): names from short lists,
-e-mail addresses like `anna.jansen42@example.org` at reserved domains, countries spread over ten EU
-member states. PostgreSQL receives them by COPY, with the secondary indexes and foreign keys
-re-created after the load, and is then vacuumed and analysed, so that the planner's statistics and
-the visibility map look like those of a table autovacuum has seen; other databases receive them by
-bulk_create in batches.
+e-mail addresses like `anna.jansen42@example.org` at reserved domains (and their keyed hashes),
+countries spread over ten EU member states. PostgreSQL receives them by COPY, with the secondary
+indexes and foreign keys re-created after the load, and is then vacuumed and analysed, so that the
+planner's statistics and the visibility map look like those of a table autovacuum has seen; other
+databases receive them by bulk_create in batches.
 """
 
 import random
@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
+from privacy.hashing import stored_email_hash
 
 SEED = 20261122
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -104,6 +105,10 @@ CONTACT_COLUMNS = (
     "created_at",
     "updated_at",
 )
+# The shared seed also gives each contact its address's keyed hash (Contact.save keeps it; COPY
+# bypasses save), so that audiences can match suppressions, and the tracking choice, which has no
+# database default.
+SEEDED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, "email_hash", "tracking_allowed")
 PROVENANCE_COLUMNS = (
     "id",
     "contact_id",
@@ -145,7 +150,7 @@ def seed(*, scale: int) -> None:
         sources = create_sources()
         tables = (
             TableRows(Company, COMPANY_COLUMNS, company_rows(rng, companies)),
-            TableRows(Contact, CONTACT_COLUMNS, _contacts(rng, scale, companies)),
+            TableRows(Contact, SEEDED_CONTACT_COLUMNS, _contacts(rng, scale, companies)),
             TableRows(ContactSource, PROVENANCE_COLUMNS, _provenance(rng, scale, sources)),
             TableRows(Interaction, INTERACTION_COLUMNS, _interactions(rng, scale)),
         )
@@ -319,6 +324,7 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
     for pk in range(1, count + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         local = f"{first}.{last.replace(' ', '')}{pk}".lower()
+        email = f"{local}@{EMAIL_DOMAINS[pk % 2]}"
         country = _country(rng)
         created = _ago(rng, 1_500)
         active = _ago(rng, 1_000) if rng.random() < 0.7 else None
@@ -326,7 +332,7 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             pk,
             first,
             last,
-            f"{local}@{EMAIL_DOMAINS[pk % 2]}",
+            email,
             # The UK's range reserved for drama: never a real number.
             f"+44207946{pk % 10_000:04d}" if rng.random() < 0.3 else "",
             rng.choice(JOB_TITLES),
@@ -340,6 +346,8 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             Contact.EmailStatus.BOUNCED.value if pk % 50 == 0 else Contact.EmailStatus.VALID.value,
             created,
             created,
+            stored_email_hash(email),
+            pk % 20 != 0,
         )
 
 

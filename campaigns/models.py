@@ -114,6 +114,8 @@ class Message(models.Model):
     token = models.CharField(max_length=43, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When a sending worker claimed it; a claim older than SENDING_CLAIM_LEASE is a dead worker's.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.CharField(max_length=200, blank=True, help_text="Never personal data.")
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -212,6 +212,31 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CRM <crm@example.org>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
+# Campaigns --------------------------------------------------------------------------------------
+
+# The host of SITE_URL: the right-hand side of campaign Message-IDs (<token@SITE_DOMAIN>).
+SITE_DOMAIN = env_str("SITE_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")
+# The mailto half of List-Unsubscribe; the bounce and unsubscribe mailbox reads it.
+UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", f"unsubscribe@{SITE_DOMAIN}")
+# Messages per second each sending worker hands to the mail server (0: as fast as it takes them).
+SENDING_RATE_PER_WORKER = env_int("SENDING_RATE_PER_WORKER", 50)
+# Messages per sending task: one SMTP connection and one suppression re-check each.
+SENDING_BATCH_SIZE = env_int("SENDING_BATCH_SIZE", 200)
+# How many batches of one campaign run at once (at most one per sending worker is useful).
+SENDING_PARALLEL_BATCHES = env_int("SENDING_PARALLEL_BATCHES", 2)
+# Messages marked "being handed over" per commit. A worker that dies loses at most this many (never
+# sending one twice); 1 is exact, larger commits less often.
+SENDING_HANDOVER_GROUP = env_int("SENDING_HANDOVER_GROUP", 10)
+# Attempts per message on temporary SMTP failures (4xx) before it is marked failed.
+SENDING_MAX_ATTEMPTS = env_int("SENDING_MAX_ATTEMPTS", 5)
+# Seconds before the first retry of a temporary failure; doubled on each further attempt.
+SENDING_RETRY_BACKOFF = env_int("SENDING_RETRY_BACKOFF", 60)
+# Seconds after which messages claimed by a worker but never handed over are queued again: longer
+# than a sending task may run (its time limit), so that only a dead worker's claims qualify.
+SENDING_CLAIM_LEASE = env_int("SENDING_CLAIM_LEASE", 15 * 60)
+# The admin's live segment count is exact up to this many contacts, an estimate above.
+SEGMENT_COUNT_EXACT_LIMIT = env_int("SEGMENT_COUNT_EXACT_LIMIT", 100_000)
+
 # Security ---------------------------------------------------------------------------------------
 
 # An https SITE_URL means production behind TLS: secure cookies, HSTS and redirects follow from it.
@@ -319,6 +344,12 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "maintenance"},
     "privacy.tasks.*": {"queue": "maintenance"},
+    # Sending and its watchers on the sending workers, so a big campaign never delays the rest.
+    "campaigns.tasks.start_campaign": {"queue": "sending"},
+    "campaigns.tasks.send_batch": {"queue": "sending"},
+    "campaigns.tasks.requeue_messages": {"queue": "sending"},
+    "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
+    "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
@@ -347,6 +378,16 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-indirect-notices-daily": {
         "task": "privacy.tasks.mail_indirect_notices",
         "schedule": crontab(hour=9, minute=0),
+    },
+    # Campaigns whose scheduled time has come start within the minute.
+    "campaigns-start-scheduled-every-minute": {
+        "task": "campaigns.tasks.start_scheduled_campaigns",
+        "schedule": crontab(),
+    },
+    # Messages claimed by a worker that died go back to the queue; a stalled send is resumed.
+    "campaigns-resume-stalled-sending": {
+        "task": "campaigns.tasks.resume_stalled_sending",
+        "schedule": crontab(minute="*/5"),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

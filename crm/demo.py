@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.models import Campaign, Segment
 from crm.companies import save_company
 from crm.contacts import create_contact
 from crm.models import Client, Company, Contact, Interaction, Source
@@ -131,6 +132,45 @@ def _seed_consents() -> None:
             )
 
 
+DEMO_HTML = """<html><body>
+<p>Hello {{ first_name|default:"there" }},</p>
+<p>Spring is here, and so are our new routes. <a href="https://northwind.example.org/spring">See
+what is new</a>.</p>
+<p><a href="{{ preferences_url }}">Your preferences</a> ·
+<a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
+</body></html>"""
+DEMO_TEXT = """Hello {{ first_name|default:"there" }},
+
+Spring is here, and so are our new routes: https://northwind.example.org/spring
+
+Your preferences: {{ preferences_url }}
+Unsubscribe: {{ unsubscribe_url }}"""
+
+
+def _seed_campaign() -> None:
+    """Create a ready-to-send demo newsletter to subscribers and customers, once."""
+    newsletter = Purpose.objects.filter(code="newsletter").first()
+    if newsletter is None:
+        return
+    segment, _ = Segment.objects.get_or_create(
+        name="Demo: subscribers and customers",
+        defaults={
+            "description": "Everyone who subscribed or bought from us.",
+            "relationships": [Contact.Relationship.SUBSCRIBER, Contact.Relationship.CUSTOMER],
+        },
+    )
+    Campaign.objects.get_or_create(
+        name="Demo: spring newsletter",
+        defaults={
+            "purpose": newsletter,
+            "segment": segment,
+            "subject": 'Spring news for {{ first_name|default:"you" }}',
+            "html_body": DEMO_HTML,
+            "text_body": DEMO_TEXT,
+        },
+    )
+
+
 @transaction.atomic
 def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary:
     """Create the demo companies, contacts, provenance and interactions that are not there yet."""
@@ -210,6 +250,7 @@ def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary
                     actor=None, action=AuditEvent.Action.CREATED, obj=interaction, channel=CHANNEL
                 )
     _seed_consents()
+    _seed_campaign()
     return DemoSummary(
         companies=Company.objects.count(),
         contacts=Contact.objects.count(),

@@ -26,6 +26,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.noticeversion": (VIEW,),
         "privacy.consentevent": (VIEW, ADD),
         "privacy.consentstate": (VIEW,),
+        # Marketing builds and sends campaigns; messages and events are records, never edited.
+        "campaigns.segment": ALL,
+        "campaigns.campaign": ALL,
+        "campaigns.trackedlink": (VIEW,),
+        "campaigns.message": (VIEW,),
+        "campaigns.messageevent": (VIEW,),
     },
     "Support": {
         "crm.contact": (VIEW, CHANGE),
@@ -36,6 +42,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.consentevent": (VIEW,),
         "privacy.consentstate": (VIEW,),
         "privacy.subjectrequest": (VIEW, ADD),
+        "campaigns.segment": (VIEW,),
+        "campaigns.campaign": (VIEW,),
+        "campaigns.message": (VIEW,),
     },
     "Privacy officer": {
         "crm.contact": (VIEW, CHANGE),
@@ -61,6 +70,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.disclosure": (VIEW, ADD, CHANGE),
         "privacy.breach": (VIEW, ADD, CHANGE),
         "privacy.breachsubject": (VIEW, ADD, CHANGE),
+        # To answer "why did (or didn't) I get this e-mail?": audiences and messages, read only.
+        "campaigns.segment": (VIEW,),
+        "campaigns.campaign": (VIEW,),
+        "campaigns.trackedlink": (VIEW,),
+        "campaigns.message": (VIEW,),
+        "campaigns.messageevent": (VIEW,),
     },
 }
 EXTRA: dict[str, tuple[str, ...]] = {

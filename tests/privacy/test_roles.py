@@ -30,6 +30,9 @@ EVERYONE = [*ROLES, ADMINISTRATOR, SUPERUSER]
 # What each role finds on the admin index: the table of docs/roles.md, as model labels.
 INDEX = {
     "Marketing": {
+        "campaigns.campaign",
+        "campaigns.message",
+        "campaigns.segment",
         "crm.client",
         "crm.company",
         "crm.contact",
@@ -40,6 +43,9 @@ INDEX = {
         "privacy.purpose",
     },
     "Support": {
+        "campaigns.campaign",
+        "campaigns.message",
+        "campaigns.segment",
         "crm.company",
         "crm.contact",
         "crm.interaction",
@@ -48,6 +54,9 @@ INDEX = {
         "privacy.subjectrequest",
     },
     "Privacy officer": {
+        "campaigns.campaign",
+        "campaigns.message",
+        "campaigns.segment",
         "crm.client",
         "crm.company",
         "crm.contact",

@@ -1,0 +1,93 @@
+"""Celery tasks of campaign sending (the `sending` queue): thin callers of campaigns.sending.
+
+`send_batch` is acknowledged late and rejected when its worker is lost, so a task whose worker
+died is delivered again; that is safe because messages are claimed before they are sent (see
+campaigns.sending). Each batch queues the next one, so a campaign keeps
+SENDING_PARALLEL_BATCHES batches going until nothing is queued.
+"""
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from campaigns import sending
+from campaigns.models import Campaign, Message
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def start_campaign(campaign_id: int, actor_id: int | None = None) -> int:
+    """Start sending a campaign staff asked to send; return how many messages were created."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return sending.start_sending(campaign=Campaign(pk=campaign_id), actor=actor)
+    except ValidationError:
+        # Started, changed or cancelled meanwhile (a second click, another member of staff).
+        logger.warning("Campaign %s could not start", campaign_id)
+        return 0
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    time_limit=10 * 60,
+    soft_time_limit=9 * 60,
+)
+def send_batch(self, campaign_id: int) -> dict:
+    """Send one batch of the campaign, then queue the next batch or finish the campaign."""
+    try:
+        outcome = sending.send_batch(campaign_id=campaign_id)
+    except sending.SendingInterrupted as exc:
+        logger.warning("Campaign %s: mail server unreachable (%s); retrying", campaign_id, exc)
+        attempt = self.request.retries + 1
+        raise self.retry(countdown=sending.retry_delay(min(attempt, 6))) from exc
+    if outcome.retrying:
+        attempts = max(
+            Message.objects.filter(pk__in=outcome.retrying).values_list("attempts", flat=True)
+        )
+        requeue_messages.apply_async(
+            (campaign_id, list(outcome.retrying)), countdown=sending.retry_delay(attempts)
+        )
+    if sending.has_queued(campaign_id):
+        send_batch.delay(campaign_id)
+    else:
+        sending.finish_if_done(campaign_id)
+    return {
+        "sent": outcome.sent,
+        "skipped": outcome.skipped,
+        "failed": outcome.failed,
+        "retrying": len(outcome.retrying),
+        "unknown": outcome.unknown,
+    }
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def requeue_messages(campaign_id: int, message_ids: list[int]) -> int:
+    """Queue messages again after their backoff, and send them."""
+    requeued = sending.requeue_for_retry(message_ids)
+    if requeued:
+        send_batch.delay(campaign_id)
+    return requeued
+
+
+@shared_task
+def start_scheduled_campaigns() -> list[int]:
+    """Start the scheduled campaigns whose time has come (beat, every minute)."""
+    return sending.start_due_campaigns()
+
+
+@shared_task
+def resume_stalled_sending() -> dict:
+    """Recover the claims of dead workers and resume or finish stalled campaigns (beat)."""
+    report = sending.resume_stalled_sending()
+    return {
+        "requeued": report.requeued,
+        "unknown": report.unknown,
+        "resumed": list(report.resumed),
+        "finished": list(report.finished),
+    }
