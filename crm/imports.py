@@ -108,6 +108,7 @@ LEGAL_BASES = (
 )
 # Rejected rows that keep no values: we must not hold an opted-out person's or a child's data.
 VALUELESS_REASONS = (Reason.SUPPRESSED, Reason.SUPPRESSED_CLIENT, Reason.UNDER_16)
+COUNTRY_MEMO_SIZE = 10_000
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 STAGE_COLUMNS = (
     "row_number",
@@ -321,7 +322,9 @@ def can_resume(batch: ImportBatch) -> bool:
     return False
 
 
-def resume_batch(*, batch: ImportBatch, actor: Actor, queue: bool = True) -> ImportBatch:
+def resume_batch(
+    *, batch: ImportBatch, actor: Actor, channel: str, queue: bool = True
+) -> ImportBatch:
     """Queue a batch that stopped half-way again; it carries on where it was.
 
     Raise ValidationError if it is still running or has ended for good.
@@ -335,7 +338,7 @@ def resume_batch(*, batch: ImportBatch, actor: Actor, queue: bool = True) -> Imp
         actor=actor,
         action=AuditEvent.Action.CHANGED,
         obj=batch,
-        channel="admin",
+        channel=channel,
         details={"import": "resumed", "rows_done": batch.rows_done},
     )
     if queue:
@@ -454,6 +457,8 @@ class RowPlan:
         self.columns = {field: mapping.get(field) for field in FIELDS}
         self.languages = {code for code, _ in settings.LANGUAGES}
         self.default_region = settings.DEFAULT_PHONE_REGION
+        # A list spells its countries a few ways: look each spelling up once.
+        self.countries: dict[str, str | ValidationError] = {}
         opts = Contact._meta
         self.lengths = {
             name: opts.get_field(name).max_length
@@ -482,10 +487,7 @@ class RowPlan:
             except ValidationError as exc:
                 raise _Refused(Reason.INVALID_EMAIL, exc.messages[0]) from exc
             birth_date = self.birth_date(get(cells, "birth_date"))
-            try:
-                country = normalise_country(get(cells, "country"))
-            except ValidationError as exc:
-                raise _Refused(Reason.INVALID_COUNTRY, exc.messages[0]) from exc
+            country = self.country(get(cells, "country"))
             raw_phone = get(cells, "phone")
             if raw_phone:
                 try:
@@ -520,6 +522,20 @@ class RowPlan:
             message[:300],
             json.dumps(cells, ensure_ascii=False),
         )
+
+    def country(self, raw: str) -> str:
+        """Return the country code for a code or name; refuse an unknown one."""
+        found = self.countries.get(raw)
+        if found is None:
+            try:
+                found = normalise_country(raw)
+            except ValidationError as exc:
+                found = exc
+            if len(self.countries) < COUNTRY_MEMO_SIZE:
+                self.countries[raw] = found
+        if isinstance(found, ValidationError):
+            raise _Refused(Reason.INVALID_COUNTRY, found.messages[0])
+        return found
 
     @staticmethod
     def birth_date(raw: str) -> date | None:
@@ -576,6 +592,11 @@ class Stage:
                 "outcome VARCHAR(8) NOT NULL DEFAULT '')"
             )
 
+    def analyze(self) -> None:
+        """Give the planner the table's statistics: autovacuum may not have seen it yet."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {self.table}")
+
     def drop(self) -> None:
         """Drop the table."""
         with connection.cursor() as cursor:
@@ -630,6 +651,7 @@ def _prepare(batch: ImportBatch, stage: Stage) -> None:
     """
     pending = "reason = '' AND outcome = ''"
     blank = "email = '', email_hash = '', cells = '[]'"
+    stage.analyze()
     with transaction.atomic():
         stage.execute(
             f"UPDATE {{stage}} SET reason = %s, message = %s, {blank} WHERE {pending} AND "
@@ -791,25 +813,24 @@ def _write_provenance(batch: ImportBatch, stage: Stage, chunk: str, now: Any) ->
         timezone.make_aware(datetime.combine(batch.collected_on, datetime.min.time()))
     )
     reference = f"Import #{batch.pk}: {batch.file_name}"[:500]
+    params = [batch.source_id, collected_at, reference, batch.created_by_id, batch.pk, now]
+    again = ""
+    same_file = ImportBatch.objects.filter(
+        file_sha256=batch.file_sha256, source_id=batch.source_id
+    ).exclude(pk=batch.pk)
+    if same_file.exists():
+        again = (
+            "AND NOT EXISTS (SELECT 1 FROM crm_contactsource AS earlier "
+            "WHERE earlier.contact_id = {stage}.contact_id AND earlier.import_batch_id IN "
+            "(SELECT id FROM crm_importbatch WHERE file_sha256 = %s AND source_id = %s))"
+        )
+        params += [batch.file_sha256, batch.source_id]
     stage.execute(
         "INSERT INTO crm_contactsource (contact_id, source_id, collected_at, reference, "
         "collected_by_id, informed_at, import_batch_id, created_at) "
         "SELECT contact_id, %s, %s, %s, %s, NULL, %s, %s FROM {stage} "
-        f"WHERE {chunk} AND contact_id IS NOT NULL AND NOT EXISTS ("
-        "SELECT 1 FROM crm_contactsource AS earlier JOIN crm_importbatch AS other "
-        "ON other.id = earlier.import_batch_id WHERE earlier.contact_id = {stage}.contact_id "
-        "AND earlier.source_id = %s AND other.file_sha256 = %s) "
-        "ON CONFLICT DO NOTHING",
-        [
-            batch.source_id,
-            collected_at,
-            reference,
-            batch.created_by_id,
-            batch.pk,
-            now,
-            batch.source_id,
-            batch.file_sha256,
-        ],
+        f"WHERE {chunk} AND contact_id IS NOT NULL {again} ON CONFLICT DO NOTHING",
+        params,
     )
 
 

@@ -23,7 +23,13 @@ def normalise_email(raw: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         raise ValidationError("Enter a valid e-mail address, like name@example.org.", "invalid")
-    address = f"{local}@{_idna_domain(domain)}"
+    try:
+        ascii_domain = _ascii_domain(domain)
+    except idna.IDNAError as exc:
+        raise ValidationError(
+            "The domain of this e-mail address is not a valid domain name.", "invalid"
+        ) from exc
+    address = f"{local}@{ascii_domain}"
     try:
         validate_email(address)
     except ValidationError as exc:
@@ -34,15 +40,10 @@ def normalise_email(raw: str) -> str:
 
 
 # Imports normalise a million addresses over a few thousand domains: encode each domain once.
-@lru_cache(maxsize=4096)
-def _idna_domain(domain: str) -> str:
-    """Return the domain in IDNA (ASCII) form; refuse one that is not a valid domain name."""
-    try:
-        return idna.encode(domain, uts46=True).decode("ascii")
-    except idna.IDNAError as exc:
-        raise ValidationError(
-            "The domain of this e-mail address is not a valid domain name.", "invalid"
-        ) from exc
+@lru_cache(maxsize=65536)
+def _ascii_domain(domain: str) -> str:
+    """Return the domain in IDNA (ASCII) form; raise idna.IDNAError for an invalid one."""
+    return idna.encode(domain, uts46=True).decode("ascii")
 
 
 def normalise_phone(raw: str, *, region: str) -> str:
@@ -84,7 +85,7 @@ def normalise_domain(raw: str) -> str:
     if not value:
         return ""
     try:
-        return idna.encode(value, uts46=True).decode("ascii")
+        return _ascii_domain(value)
     except idna.IDNAError as exc:
         raise ValidationError("Enter a valid domain name, like example.org.", "invalid") from exc
 
