@@ -11,13 +11,15 @@ The work is set-based, so a million rows take seconds rather than hours:
    other entry point uses (crm.normalisation, crm.contacts.refuse_children), its address hashed
    with the suppression key, and the rows are written to a staging table of their own (PostgreSQL:
    an unlogged table filled by COPY; SQLite: executemany), one transaction per chunk.
-2. *Prepare*, in SQL over the whole file: rows whose address opted out, globally or for this
-   client, are refused and keep no values; later rows repeating an address are refused as
-   duplicates; companies are matched by domain, else by exact name, and missing ones created.
-3. *Merge*, in SQL, chunk by chunk, one transaction each: rows matching an existing contact by
-   normalised address fill only that contact's blank fields (never a value staff or anyone else
-   entered, never a restricted person's record); the others are inserted; provenance and the
-   rejected rows are written, and the batch's counters move in the same transaction.
+2. *Prepare*, in SQL over the rows not merged yet, in one transaction: rows whose address opted
+   out, globally or for this client, are refused and keep no values; later rows repeating an
+   address are refused as duplicates; companies are matched by domain, else by exact name, and
+   missing ones created; rows matching an existing contact by normalised address fill only that
+   contact's blank fields (never a value staff or anyone else entered, never a restricted
+   person's record).
+3. *Merge*, in SQL, chunk by chunk, one transaction each: the other valid rows are inserted as
+   contacts; provenance and the rejected rows are written, and the batch's counters and the last
+   row merged move in the same transaction.
 
 Every step is idempotent and the batch records how far it got, so a worker killed anywhere can be
 resumed and ends exactly as an uninterrupted run; re-running the same file creates nothing twice
@@ -51,7 +53,7 @@ from crm.models import Client, Contact, ImportBatch, ImportRejection, Source
 from crm.normalisation import normalise_country, normalise_domain, normalise_email, normalise_phone
 from crm.provenance import get_source
 from privacy.audit import record_audit
-from privacy.hashing import stored_email_hash
+from privacy.hashing import stored_email_hasher
 from privacy.models import AuditEvent, Purpose
 
 logger = logging.getLogger(__name__)
@@ -454,7 +456,8 @@ class RowPlan:
     """How one file's columns become contact fields: normalise a row for the staging table."""
 
     def __init__(self, mapping: dict[str, int]) -> None:
-        self.columns = {field: mapping.get(field) for field in FIELDS}
+        self.columns = [mapping.get(field) for field in FIELDS]
+        self.hash = stored_email_hasher()
         self.languages = {code for code, _ in settings.LANGUAGES}
         self.default_region = settings.DEFAULT_PHONE_REGION
         # A list spells its countries a few ways: look each spelling up once.
@@ -465,20 +468,28 @@ class RowPlan:
             for name in ("first_name", "last_name", "job_title")
         }
 
-    def cell(self, cells: list[str], field: str) -> str:
-        index = self.columns[field]
-        if index is None or index >= len(cells):
-            return ""
-        return cells[index].strip()
-
     def stage(self, number: int, cells: list[str]) -> tuple:
         """Return the staging row: normalised fields, and a reason if the row is refused."""
-        get = self.cell
+        width = len(cells)
+        (
+            raw_email,
+            first_name,
+            last_name,
+            raw_phone,
+            job_title,
+            company,
+            company_domain,
+            raw_country,
+            language,
+            raw_birth_date,
+        ) = (
+            cells[index].strip() if index is not None and index < width else ""
+            for index in self.columns
+        )
         reason, message = "", ""
         email = email_hash = ""
         birth_date = None
         country = phone = ""
-        raw_email = get(cells, "email")
         try:
             if not raw_email:
                 raise _Refused(Reason.MISSING_FIELD, "The e-mail address is empty.")
@@ -486,37 +497,36 @@ class RowPlan:
                 email = normalise_email(raw_email)
             except ValidationError as exc:
                 raise _Refused(Reason.INVALID_EMAIL, exc.messages[0]) from exc
-            birth_date = self.birth_date(get(cells, "birth_date"))
-            country = self.country(get(cells, "country"))
-            raw_phone = get(cells, "phone")
+            birth_date = self.birth_date(raw_birth_date)
+            country = self.country(raw_country)
             if raw_phone:
                 try:
                     phone = normalise_phone(raw_phone, region=country or self.default_region)
                 except ValidationError as exc:
                     raise _Refused(Reason.INVALID_PHONE, exc.messages[0]) from exc
-            email_hash = stored_email_hash(email)
+            email_hash = self.hash(email)
         except _Refused as refused:
             reason, message = refused.reason, refused.message
         if reason == Reason.UNDER_16:
             # We keep nothing about a child, not even in the report.
             return (number, "", "", "", "", "", "", "", "", None, "", "", reason, message, "[]")
         try:
-            domain = normalise_domain(get(cells, "company_domain"))
+            domain = normalise_domain(company_domain) if company_domain else ""
         except ValidationError:
             domain = ""  # a company is then matched by its name
-        language = get(cells, "language").lower()[:2]
+        language = language.lower()[:2]
         return (
             number,
             email,
             email_hash,
-            get(cells, "first_name")[: self.lengths["first_name"]],
-            get(cells, "last_name")[: self.lengths["last_name"]],
+            first_name[: self.lengths["first_name"]],
+            last_name[: self.lengths["last_name"]],
             phone,
-            get(cells, "job_title")[: self.lengths["job_title"]],
+            job_title[: self.lengths["job_title"]],
             country,
             language if language in self.languages else "",
             birth_date,
-            get(cells, "company")[:200],
+            company[:200],
             domain[:253],
             reason,
             message[:300],
@@ -649,7 +659,8 @@ def _prepare(batch: ImportBatch, stage: Stage) -> None:
     Rows already merged by an earlier run are left as they are; the rest is decided again the
     same way, so a resumed run reaches the result an uninterrupted one would.
     """
-    pending = "reason = '' AND outcome = ''"
+    merged = int(batch.last_row_merged)
+    pending = f"row_number > {merged} AND reason = '' AND outcome = ''"
     blank = "email = '', email_hash = '', cells = '[]'"
     stage.analyze()
     with transaction.atomic():
@@ -697,7 +708,49 @@ def _prepare(batch: ImportBatch, stage: Stage) -> None:
             [now, now],
         )
         _match_companies(stage)
+        _merge_existing(stage, after_row=merged)
         _save_progress(batch)
+
+
+# Filled only when blank on the existing contact: never a value someone entered or corrected.
+FILLABLE_TEXT = ("first_name", "last_name", "phone", "job_title", "country", "language")
+FILLABLE_NULL = ("company_id", "birth_date")
+
+
+def _merge_existing(stage: Stage, *, after_row: int) -> None:
+    """Match rows to existing contacts by address and fill those contacts' blank fields only.
+
+    One pass over the rows not merged yet (after `after_row`): the contacts that a previous run of
+    the batch created from earlier rows are not matched again as existing ones.
+    """
+    stage.execute(
+        "UPDATE {stage} SET contact_id = contact.id, outcome = 'merged' "
+        "FROM crm_contact AS contact WHERE contact.email = {stage}.email "
+        f"AND {{stage}}.row_number > {int(after_row)} "
+        "AND {stage}.reason = '' AND {stage}.outcome = ''"
+    )
+    fills = ", ".join(
+        [
+            *(
+                f"{name} = CASE WHEN crm_contact.{name} = '' THEN s.{name} "
+                f"ELSE crm_contact.{name} END"
+                for name in FILLABLE_TEXT
+            ),
+            *(f"{name} = COALESCE(crm_contact.{name}, s.{name})" for name in FILLABLE_NULL),
+        ]
+    )
+    changes = " OR ".join(
+        [
+            *(f"(crm_contact.{name} = '' AND s.{name} <> '')" for name in FILLABLE_TEXT),
+            *(f"(crm_contact.{name} IS NULL AND s.{name} IS NOT NULL)" for name in FILLABLE_NULL),
+        ]
+    )
+    stage.execute(
+        f"UPDATE crm_contact SET {fills}, updated_at = %s FROM {{stage}} AS s "
+        f"WHERE s.contact_id = crm_contact.id AND s.outcome = 'merged' AND s.row_number > "
+        f"{int(after_row)} AND crm_contact.is_restricted = %s AND ({changes})",
+        [_db_datetime(timezone.now()), False],
+    )
 
 
 def _match_companies(stage: Stage) -> None:
@@ -716,11 +769,6 @@ def _match_companies(stage: Stage) -> None:
     )
 
 
-# Filled only when blank on the existing contact: never a value someone entered or corrected.
-FILLABLE_TEXT = ("first_name", "last_name", "phone", "job_title", "country", "language")
-FILLABLE_NULL = ("company_id", "birth_date")
-
-
 def _merge_chunk(batch: ImportBatch, stage: Stage) -> bool:
     """Merge the next chunk of staged rows in one transaction; say whether there was one."""
     low = batch.last_row_merged
@@ -735,50 +783,15 @@ def _merge_chunk(batch: ImportBatch, stage: Stage) -> bool:
     now = _db_datetime(timezone.now())
     with transaction.atomic():
         stage.execute(
-            "UPDATE {stage} SET contact_id = contact.id, outcome = 'merged' "
-            "FROM crm_contact AS contact WHERE contact.email = {stage}.email "
-            f"AND {chunk} AND {{stage}}.reason = '' AND {{stage}}.outcome = ''"
-        )
-        fills = ", ".join(
-            [
-                *(
-                    f"{name} = CASE WHEN crm_contact.{name} = '' THEN s.{name} "
-                    f"ELSE crm_contact.{name} END"
-                    for name in FILLABLE_TEXT
-                ),
-                *(f"{name} = COALESCE(crm_contact.{name}, s.{name})" for name in FILLABLE_NULL),
-            ]
-        )
-        changes = " OR ".join(
-            [
-                *(f"(crm_contact.{name} = '' AND s.{name} <> '')" for name in FILLABLE_TEXT),
-                *(
-                    f"(crm_contact.{name} IS NULL AND s.{name} IS NOT NULL)"
-                    for name in FILLABLE_NULL
-                ),
-            ]
-        )
-        stage.execute(
-            f"UPDATE crm_contact SET {fills}, updated_at = %s FROM {{stage}} AS s "
-            f"WHERE s.contact_id = crm_contact.id AND s.outcome = 'merged' "
-            f"AND s.row_number > {int(low)} AND s.row_number <= {int(high)} "
-            f"AND crm_contact.is_restricted = %s AND ({changes})",
-            [now, False],
-        )
-        stage.execute(
             "INSERT INTO crm_contact (first_name, last_name, email, email_hash, phone, job_title, "
             "company_id, country, language, birth_date, relationship, last_activity_at, "
             "tracking_allowed, is_restricted, email_status, anonymised_at, created_at, updated_at) "
             "SELECT first_name, last_name, email, email_hash, phone, job_title, company_id, "
             "country, language, birth_date, %s, NULL, %s, %s, %s, NULL, %s, %s FROM {stage} "
-            f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY row_number "
+            # In address order: the unique index on it is then filled page after page.
+            f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY email "
             "ON CONFLICT (email) DO NOTHING",
             [Contact.Relationship.PROSPECT, True, False, Contact.EmailStatus.VALID, now, now],
-        )
-        stage.execute(
-            "UPDATE {stage} SET contact_id = contact.id, outcome = 'created' "
-            "FROM crm_contact AS contact WHERE contact.email = {stage}.email "
-            f"AND {chunk} AND {{stage}}.reason = '' AND {{stage}}.outcome = ''"
         )
         _write_provenance(batch, stage, chunk, now)
         cells = "cells::jsonb" if stage.postgresql else "cells"
@@ -821,15 +834,19 @@ def _write_provenance(batch: ImportBatch, stage: Stage, chunk: str, now: Any) ->
     if same_file.exists():
         again = (
             "AND NOT EXISTS (SELECT 1 FROM crm_contactsource AS earlier "
-            "WHERE earlier.contact_id = {stage}.contact_id AND earlier.import_batch_id IN "
+            "WHERE earlier.contact_id = found.contact_id AND earlier.import_batch_id IN "
             "(SELECT id FROM crm_importbatch WHERE file_sha256 = %s AND source_id = %s))"
         )
         params += [batch.file_sha256, batch.source_id]
+    # The contacts created or matched, found by one index look-up per row: a join could read the
+    # whole contact table for every chunk, and writing the ids back to the stage costs more.
     stage.execute(
         "INSERT INTO crm_contactsource (contact_id, source_id, collected_at, reference, "
         "collected_by_id, informed_at, import_batch_id, created_at) "
-        "SELECT contact_id, %s, %s, %s, %s, NULL, %s, %s FROM {stage} "
-        f"WHERE {chunk} AND contact_id IS NOT NULL {again} ON CONFLICT DO NOTHING",
+        "SELECT found.contact_id, %s, %s, %s, %s, NULL, %s, %s FROM (SELECT (SELECT contact.id "
+        "FROM crm_contact AS contact WHERE contact.email = {stage}.email) AS contact_id "
+        f"FROM {{stage}} WHERE {chunk} AND {{stage}}.reason = '') AS found "
+        f"WHERE found.contact_id IS NOT NULL {again} ON CONFLICT DO NOTHING",
         params,
     )
 
@@ -847,10 +864,10 @@ def _count_chunk(batch: ImportBatch, stage: Stage, chunk: str) -> None:
         if reason:
             batch.rejected += count
             by_reason[reason] = by_reason.get(reason, 0) + count
-        elif outcome == "created":
-            batch.created += count
-        else:
+        elif outcome == "merged":
             batch.merged += count
+        else:  # inserted by this chunk's transaction
+            batch.created += count
     batch.rejected_by_reason = by_reason
 
 

@@ -6,16 +6,26 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
 from crm.exports_csv import contact_row
-from crm.imports import Attestation, counts, create_batch, resume_batch, run_batch, write_report
+from crm.imports import (
+    Attestation,
+    counts,
+    create_batch,
+    discard_unfinished,
+    resume_batch,
+    run_batch,
+    write_report,
+)
 from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
 from privacy.erasure import erase_subject
 from privacy.indirect_notices import contacts_awaiting_notice
@@ -23,6 +33,7 @@ from privacy.models import AuditEvent, RetentionRule
 from privacy.retention import run_rule
 from privacy.suppression import suppress
 from tests.crm.factories import ClientFactory, CompanyFactory, ContactFactory
+from tests.privacy.test_roles import run_roles_migration
 
 pytestmark = pytest.mark.django_db
 
@@ -439,3 +450,37 @@ def test_the_command_imports_a_file_and_shows_progress(client_org, tmp_path):
     assert "merged 1 of 1 rows: 1 created" in text
     assert "completed: 1 rows, 1 created, 0 merged, 0 rejected" in text
     assert Contact.objects.filter(email="anna@example.org").exists()
+
+
+def test_a_draft_left_unmapped_is_discarded_with_its_file(client_org, settings):
+    draft = upload(
+        csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]]),
+        client=client_org,
+        mapping=None,
+    )
+    stored = Path(settings.PRIVATE_FILES_DIR) / draft.file.name
+    assert (draft.status, stored.exists()) == (ImportBatch.Status.DRAFT, True)
+    ImportBatch.objects.filter(pk=draft.pk).update(created_at=timezone.now() - timedelta(days=3))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert discard_unfinished() == 1
+    draft.refresh_from_db()
+    assert (draft.status, bool(draft.file), stored.exists()) == ("discarded", False, False)
+    assert not Contact.objects.exists()
+
+
+def test_the_privacy_officer_reads_imports_but_cannot_upload(client, django_user_model):
+    run_roles_migration()
+    batch = import_rows(
+        [["anna@example.org", "Anna", "", "", "", "", ""]],
+        None,
+        source_kind=Source.Kind.PUBLIC_WEBSITE,
+        list_name="Company websites",
+    )
+    officer = django_user_model.objects.create_user(username="olga", is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    client.force_login(officer)
+    page = client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert page.status_code == 200
+    assert "Consent" in page.text  # the attested legal basis
+    assert client.get(reverse("admin:crm_importbatch_add")).status_code == 403
+    assert client.get(reverse("admin:crm_importbatch_report", args=[batch.pk])).status_code == 200
