@@ -416,15 +416,6 @@ class ImportBatch(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("admin:crm_importbatch_change", args=[self.pk])
 
-    @property
-    def is_finished(self) -> bool:
-        """Say whether the batch has ended, successfully or not."""
-        return self.status in (
-            self.Status.COMPLETED,
-            self.Status.FAILED,
-            self.Status.DISCARDED,
-        )
-
 
 class ImportRejection(models.Model):
     """One row of an imported list that was refused, with the reason: the rejected-rows report.
