@@ -5,8 +5,8 @@ collected (for public sources, the directory or site). It becomes an `ImportBatc
 it brings in or matches gets a `ContactSource` pointing at the batch, with `informed_at` empty, so
 the daily art. 14 notice tells the person (privacy/indirect_notices.py).
 
-The work is set-based, streamed and chunked, so memory stays flat and a million rows take minutes
-rather than the days a row-by-row import would (docs/performance.md has the figures):
+The work is streamed, chunked and set-based, so memory stays flat whatever the file's size and no
+row goes through the ORM one by one (docs/performance.md has the figures):
 
 1. *Stage*: the file is streamed; each row is normalised in Python by the same functions every
    other entry point uses (crm.normalisation, crm.contacts.refuse_children), its address hashed
