@@ -778,18 +778,7 @@ def _merge_chunk(batch: ImportBatch, stage: Stage) -> bool:
     chunk = f"{{stage}}.row_number > {int(low)} AND {{stage}}.row_number <= {int(high)}"
     now = _db_datetime(timezone.now())
     with transaction.atomic():
-        stage.execute(
-            "INSERT INTO crm_contact (first_name, last_name, email, email_hash, phone, job_title, "
-            "company_id, country, language, birth_date, relationship, last_activity_at, "
-            "tracking_allowed, is_restricted, email_status, anonymised_at, created_at, updated_at) "
-            "SELECT first_name, last_name, email, email_hash, phone, job_title, company_id, "
-            "country, language, birth_date, %s, NULL, %s, %s, %s, NULL, %s, %s FROM {stage} "
-            # In address order: the unique index on it is then filled page after page.
-            f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY email "
-            "ON CONFLICT (email) DO NOTHING",
-            [Contact.Relationship.PROSPECT, True, False, Contact.EmailStatus.VALID, now, now],
-        )
-        _write_provenance(batch, stage, chunk, now)
+        _insert_contacts_and_provenance(batch, stage, chunk, now)
         cells = "cells::jsonb" if stage.postgresql else "cells"
         stage.execute(
             "INSERT INTO crm_importrejection (batch_id, row_number, reason, message, cells, "
@@ -812,38 +801,72 @@ def _merge_chunk(batch: ImportBatch, stage: Stage) -> bool:
     return True
 
 
-def _write_provenance(batch: ImportBatch, stage: Stage, chunk: str, now: Any) -> None:
-    """Give each created or matched contact a provenance row pointing at the batch.
+def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str, now: Any):
+    """Insert the chunk's new contacts and give each created or matched one its provenance.
 
-    A contact that already has provenance from the same source through a batch of the very same
-    file gets none again: re-importing a file changes nothing.
+    A matched contact that already has provenance from the same source through a batch of the
+    very same file gets none again: re-importing a file changes nothing.
     """
+    new_contacts = (
+        "INSERT INTO crm_contact (first_name, last_name, email, email_hash, phone, job_title, "
+        "company_id, country, language, birth_date, relationship, last_activity_at, "
+        "tracking_allowed, is_restricted, email_status, anonymised_at, created_at, updated_at) "
+        "SELECT first_name, last_name, email, email_hash, phone, job_title, company_id, "
+        "country, language, birth_date, %s, NULL, %s, %s, %s, NULL, %s, %s FROM {stage} "
+        # In address order: the unique index on it is then filled page after page.
+        f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY email "
+        "ON CONFLICT (email) DO NOTHING"
+    )
+    contact_params = [Contact.Relationship.PROSPECT, True, False, Contact.EmailStatus.VALID]
+    contact_params += [now, now]
     collected_at = _db_datetime(
         timezone.make_aware(datetime.combine(batch.collected_on, datetime.min.time()))
     )
     reference = f"Import #{batch.pk}: {batch.file_name}"[:500]
+    values = "%s, %s, %s, %s, NULL, %s, %s"
+    if stage.postgresql:
+        # Typed: in a UNION PostgreSQL cannot tell what type a parameter or NULL is.
+        values = "%s::bigint, %s::timestamptz, %s::varchar, %s::integer, NULL::date, %s::bigint, "
+        values += "%s::timestamptz"
     params = [batch.source_id, collected_at, reference, batch.created_by_id, batch.pk, now]
-    again = ""
+    provenance = (
+        "INSERT INTO crm_contactsource (contact_id, source_id, collected_at, reference, "
+        "collected_by_id, informed_at, import_batch_id, created_at) "
+    )
+    again, again_params = "", []
     same_file = ImportBatch.objects.filter(
         file_sha256=batch.file_sha256, source_id=batch.source_id
     ).exclude(pk=batch.pk)
     if same_file.exists():
         again = (
             "AND NOT EXISTS (SELECT 1 FROM crm_contactsource AS earlier "
-            "WHERE earlier.contact_id = found.contact_id AND earlier.import_batch_id IN "
+            "WHERE earlier.contact_id = {stage}.contact_id AND earlier.import_batch_id IN "
             "(SELECT id FROM crm_importbatch WHERE file_sha256 = %s AND source_id = %s))"
         )
-        params += [batch.file_sha256, batch.source_id]
-    # The contacts created or matched, found by one index look-up per row: a join could read the
-    # whole contact table for every chunk, and writing the ids back to the stage costs more.
+        again_params = [batch.file_sha256, batch.source_id]
+    # Matched in the prepare step; a contact erased since then is left out.
+    matched = (
+        f"SELECT {{stage}}.contact_id, {values} FROM {{stage}} WHERE {chunk} "
+        "AND {stage}.reason = '' AND {stage}.outcome = 'merged' AND EXISTS (SELECT 1 FROM "
+        f"crm_contact AS kept WHERE kept.id = {{stage}}.contact_id) {again}"
+    )
+    if stage.postgresql:
+        # One statement: the insert returns the new contacts' ids, no look-up by address.
+        stage.execute(
+            f"WITH created AS ({new_contacts} RETURNING id) {provenance}"
+            f"SELECT id, {values} FROM created UNION ALL {matched} ON CONFLICT DO NOTHING",
+            [*contact_params, *params, *params, *again_params],
+        )
+        return
+    stage.execute(new_contacts, contact_params)
+    # One index look-up per new row: a join could read the whole contact table for each chunk.
     stage.execute(
-        "INSERT INTO crm_contactsource (contact_id, source_id, collected_at, reference, "
-        "collected_by_id, informed_at, import_batch_id, created_at) "
-        "SELECT found.contact_id, %s, %s, %s, %s, NULL, %s, %s FROM (SELECT (SELECT contact.id "
+        f"{provenance}SELECT found.contact_id, {values} FROM (SELECT (SELECT contact.id "
         "FROM crm_contact AS contact WHERE contact.email = {stage}.email) AS contact_id "
-        f"FROM {{stage}} WHERE {chunk} AND {{stage}}.reason = '') AS found "
-        f"WHERE found.contact_id IS NOT NULL {again} ON CONFLICT DO NOTHING",
-        params,
+        f"FROM {{stage}} WHERE {chunk} AND {{stage}}.reason = '' AND {{stage}}.outcome = '') "
+        f"AS found WHERE found.contact_id IS NOT NULL UNION ALL {matched} "
+        "ON CONFLICT DO NOTHING",
+        [*params, *params, *again_params],
     )
 
 
