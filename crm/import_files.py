@@ -71,14 +71,17 @@ def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int) -> FileLayout:
     return layout
 
 
-def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[list[str]]:
-    """Yield the data rows below the header as lists of text, blank rows skipped."""
+def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[tuple[int, list[str]]]:
+    """Yield (row number, cells as text) below the header, blank rows skipped but counted.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1.
+    """
     handle.seek(0)
     rows = _xlsx_rows(handle) if layout.file_format == "xlsx" else _text_rows(handle, layout)
     next(rows, None)  # the header
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
         if any(cell.strip() for cell in row):
-            yield row
+            yield number, row
 
 
 def _inspect_text(handle: BinaryIO, head: bytes, size: int) -> FileLayout:

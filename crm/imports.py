@@ -34,7 +34,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -425,14 +425,13 @@ def _stage_file(batch: ImportBatch, stage: "Stage", progress: Progress | None) -
     """Stream the file into the staging table, one transaction per chunk, after what is there."""
     plan = RowPlan(batch.mapping)
     done = stage.last_row()
+    if done == 1:
+        # Nothing staged (first run, or PostgreSQL emptied the unlogged table after a crash).
+        batch.rows_read = 0
     size = settings.IMPORT_CHUNK_ROWS
     layout = FileLayout(batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0)
     with batch.file.open("rb") as handle:
-        rows = (
-            (number, cells)
-            for number, cells in _numbered(read_rows(handle, layout))
-            if number > done
-        )
+        rows = ((number, cells) for number, cells in read_rows(handle, layout) if number > done)
         while chunk := list(islice(rows, size)):
             staged = [plan.stage(number, cells) for number, cells in chunk]
             with transaction.atomic():
@@ -445,11 +444,6 @@ def _stage_file(batch: ImportBatch, stage: "Stage", progress: Progress | None) -
                 progress(batch)
     batch.total_rows = batch.rows_read
     _save_progress(batch, "total_rows")
-
-
-def _numbered(rows: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """Number the data rows as a spreadsheet does: the header is row 1."""
-    return enumerate(rows, start=2)
 
 
 class RowPlan:

@@ -484,3 +484,9 @@ def test_the_privacy_officer_reads_imports_but_cannot_upload(client, django_user
     assert "Consent" in page.text  # the attested legal basis
     assert client.get(reverse("admin:crm_importbatch_add")).status_code == 403
     assert client.get(reverse("admin:crm_importbatch_report", args=[batch.pk])).status_code == 200
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_rows_included(client_org):
+    content = b"E-mail,First name\r\nanna@example.org,Anna\r\n\r\n,\r\nnot an address,Bram\r\n"
+    batch = run_batch(batch_id=upload(content, client=client_org, mapping={"email": 0}).pk)
+    assert list(batch.rejections.values_list("row_number", "reason")) == [(5, "invalid_email")]
