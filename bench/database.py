@@ -2,7 +2,8 @@
 
 The developer's database is never touched: the bench settings replace the database name before
 Django connects, and only the bench's own databases (`crm_bench`, the purge benchmark's
-`crm_bench_purge` and `crm_bench_purge_run`, the campaign benchmarks' `crm_bench_send`, or the
+`crm_bench_purge` and `crm_bench_purge_run`, the campaign benchmarks' `crm_bench_send`, the
+import benchmark's `crm_bench_imp…`, or the
 bench's SQLite file) are ever dropped.
 """
 
@@ -27,6 +28,8 @@ PURGE_RUN_DB_NAME = "crm_bench_purge_run"
 # The campaign benchmarks' database: contacts with consent decisions and suppressions.
 SEND_DB_NAME = "crm_bench_send"
 POSTGRESQL_NAMES = frozenset({BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME, SEND_DB_NAME})
+# The import benchmark's databases: one seeded per list size, and the copy one run imports into.
+IMPORT_DB_PREFIX = "crm_bench_imp"
 # How often CREATE DATABASE … TEMPLATE is tried while another session (autovacuum) is connected.
 COPY_ATTEMPTS = 10
 SQLITE_PATH = Path(__file__).resolve().parent.parent / "var" / "bench" / "crm_bench.sqlite3"
@@ -152,7 +155,8 @@ def _current_name() -> str:
 
 def _require_bench_name(name: object) -> None:
     # A last guard before DROP: whatever the settings say, only the bench's own databases go.
-    if str(name) not in (*POSTGRESQL_NAMES, str(SQLITE_PATH)):
+    known = str(name) in (*POSTGRESQL_NAMES, str(SQLITE_PATH))
+    if not known and not str(name).startswith(IMPORT_DB_PREFIX):
         raise ImproperlyConfigured(f"Refusing to drop {name!r}: not a bench database.")
 
 

@@ -22,9 +22,10 @@ BENCHMARKS = {
     "purge": "bench.purge",
     "campaign_audience": "bench.campaign_audience",
     "campaign_sending": "bench.campaign_sending",
+    "imports": "bench.imports",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
-OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending"})
+OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports"})
 
 
 def main() -> int:

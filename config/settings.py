@@ -341,6 +341,8 @@ CELERY_TASK_ROUTES = {
     # Requesters wait for these two; the rest of the privacy app's work is maintenance.
     "privacy.tasks.send_request_verification": {"queue": "default"},
     "privacy.tasks.act_on_request": {"queue": "default"},
+    "crm.tasks.run_import": {"queue": "imports"},
+    "crm.tasks.discard_unfinished_imports": {"queue": "imports"},
     "crm.tasks.*": {"queue": "default"},
     "config.tasks.*": {"queue": "maintenance"},
     "privacy.tasks.*": {"queue": "maintenance"},
@@ -389,6 +391,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.resume_stalled_sending",
         "schedule": crontab(minute="*/5"),
     },
+    "crm-discard-unfinished-imports-nightly": {
+        "task": "crm.tasks.discard_unfinished_imports",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -430,6 +436,17 @@ ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
 CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
 # How long a subscription confirmation link stays valid, in seconds.
 SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)
+
+# List imports -----------------------------------------------------------------------------------
+
+# The largest list file accepted, in bytes (a million rows of CSV take about 100 MB).
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 200 * 1024 * 1024)
+# Rows read, and rows merged, per transaction: the step by which progress moves and resumes.
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000)
+# A running import without a heartbeat for this long was stopped (worker killed): it may resume.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 300)
+# Drafts never mapped and failed imports never resumed are discarded (file deleted) after this.
+IMPORT_UNFINISHED_HOURS = env_int("IMPORT_UNFINISHED_HOURS", 48)
 
 # Data-subject requests --------------------------------------------------------------------------
 

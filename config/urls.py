@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
+from crm.import_api import ImportViewSet
 from privacy import api as privacy_api
 from privacy import request_views, staff_auth
 from privacy import views as privacy_views
@@ -37,6 +38,7 @@ router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("imports", ImportViewSet, basename="import")
 
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"

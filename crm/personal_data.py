@@ -1,5 +1,6 @@
 """Declare the CRM's models in the personal-data registry."""
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
 from crm.models import (
@@ -7,12 +8,30 @@ from crm.models import (
     Company,
     Contact,
     ContactSource,
+    ImportBatch,
+    ImportRejection,
     Interaction,
     Invoice,
     Source,
     Tag,
 )
 from privacy.registry import Anonymise, Delete, Retain, registry
+
+
+def _rejected_rows(contact_ids: list[int]) -> QuerySet:
+    """Return the rejected import rows that carry the contacts' addresses (by keyed hash)."""
+    # Read now, not as a subquery: erasure may delete the contacts before it applies this.
+    hashes = list(
+        Contact.objects.filter(pk__in=contact_ids)
+        .exclude(email_hash="")
+        .values_list("email_hash", flat=True)
+    )
+    if not hashes:
+        # A condition the database evaluates: Django skips a query with an empty IN, and the
+        # registry's Delete needs the row count a real statement returns.
+        return ImportRejection.objects.filter(pk__isnull=True)
+    return ImportRejection.objects.filter(email_hash__in=hashes)
+
 
 registry.declare(
     Contact,
@@ -94,6 +113,20 @@ registry.declare(
         ground="Billing records are kept at least one year after the invoice's due date.",
         until_field="hold_until",
     ),
+)
+registry.declare(
+    ImportRejection,
+    category="import_reports",
+    description="Rows of a list supplied to us that we refused, with the reason, for the report.",
+    rows=_rejected_rows,
+    fields=("cells",),
+    export_fields=("batch", "row_number", "reason", "created_at"),
+    erasure=Delete(),
+)
+registry.exempt(
+    ImportBatch,
+    reason="Who supplied a list, on what basis, its column mapping and counts. The uploaded file "
+    "is deleted when the batch ends; the people in it are contacts or rejected rows, declared.",
 )
 registry.exempt(
     Company,

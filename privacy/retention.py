@@ -105,6 +105,11 @@ RULE_KINDS: dict[str, RuleKind] = {
         age=("at",),
         category="audit_trail",
     ),
+    "import_reports": RuleKind(
+        label="Rejected rows of imported lists (the import report), since they were refused",
+        model="crm.ImportRejection",
+        age=("created_at",),
+    ),
     "invoices": RuleKind(
         label=_("Invoices, since their due date"),
         model="crm.Invoice",

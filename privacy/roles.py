@@ -20,6 +20,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.source": (VIEW, ADD, CHANGE),
         "crm.contactsource": (VIEW, ADD, CHANGE),
         "crm.interaction": (VIEW, ADD, CHANGE),
+        # Importing a list is adding a batch; its rejected rows are read, never edited.
+        "crm.importbatch": (VIEW, ADD, CHANGE),
+        "crm.importrejection": (VIEW,),
         # No invoices: billing records are kept for the law and the contract, not for marketing
         # (GDPR art. 5(1)(b)); whether someone is a customer shows in their relationship.
         "privacy.purpose": (VIEW,),
@@ -54,6 +57,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.contactsource": (VIEW,),
         "crm.interaction": ALL,
         "crm.invoice": (VIEW,),
+        "crm.importbatch": (VIEW,),
+        "crm.importrejection": (VIEW,),
         "privacy.auditevent": (VIEW,),
         "privacy.purpose": ALL,
         "privacy.noticeversion": ALL,

@@ -19,16 +19,19 @@ from django.conf import settings as django_settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection, models
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, Segment
 from crm.contacts import create_contact, update_contact
+from crm.imports import Attestation, create_batch, run_batch
 from crm.invoices import hold_end, record_invoice
-from crm.models import Client, Contact
+from crm.models import Client, Contact, Source
 from privacy.consent import RequestMetadata, consent_states
 from privacy.erasure import erase_subject
 from privacy.exports import export_subject
@@ -187,6 +190,21 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
         country="NL",
         occurred_at=timezone.now(),
     )
+    # A client's list named the person twice: the second row is in the import's report.
+    twice = f"E-mail,Name\r\n{person.email},{person.name}\r\n{person.email},{person.name}\r\n"
+    batch = create_batch(
+        upload=ContentFile(twice.encode(), name="fair.csv"),
+        file_name="fair.csv",
+        client=ClientFactory(),
+        source_kind=Source.Kind.CLIENT_LIST,
+        list_name=f"Fair {contact.pk}",
+        attestation=Attestation("consent", "Ticked the box at the fair.", today),
+        mapping={"email": "E-mail"},
+        actor=staff,
+        channel="admin",
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the list's file goes when it ends
+        run_batch(batch_id=batch.pk)
     for declaration in registry:
         assert declaration.rows_for(contact_ids=[contact.pk]).exists(), declaration.label
     return contact

@@ -1,0 +1,227 @@
+"""Read an uploaded list: CSV in any common encoding and delimiter, or XLSX, as rows of text.
+
+The format is told by the content, not the name: a ZIP container is XLSX (read with openpyxl in
+read-only mode, one row at a time, so memory stays flat whatever the size), anything else is read
+as delimited text. Text is UTF-8 (with or without byte-order mark) or UTF-16 when it says so or
+looks so, else Windows-1252 (Latin-1 for the few bytes Windows-1252 leaves undefined). Bad files
+are refused with a message a person can act on, before anything is stored.
+"""
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import BinaryIO
+
+from django.core.exceptions import ValidationError
+
+SAMPLE_BYTES = 64 * 1024
+PREVIEW_ROWS = 5
+DELIMITERS = (",", ";", "\t", "|")
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls) and other old Office files
+# Characters no text list contains: more than a few of them means the file is not text.
+CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What reading the start of a file found: format, encoding, delimiter, header, first rows."""
+
+    file_format: str
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    preview: list[list[str]]
+    estimated_rows: int
+
+
+def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int) -> FileLayout:
+    """Return the file's layout; raise ValidationError for an empty, binary or too large file."""
+    if size == 0:
+        raise ValidationError({"file": "The file is empty."}, code="empty")
+    if size > max_bytes:
+        raise ValidationError(
+            {
+                "file": f"The file is {size / 1_000_000:.1f} MB; the limit is "
+                f"{max_bytes / 1_000_000:.0f} MB. Split the list into smaller files."
+            },
+            code="too_large",
+        )
+    handle.seek(0)
+    head = handle.read(SAMPLE_BYTES)
+    if head.startswith(OLE_MAGIC):
+        raise ValidationError(
+            {"file": "This is an old Excel (.xls) file: save it as .xlsx or CSV and upload again."},
+            code="binary",
+        )
+    if head.startswith(XLSX_MAGIC):
+        layout = _inspect_xlsx(handle)
+    else:
+        layout = _inspect_text(handle, head, size)
+    if not any(layout.headers):
+        raise ValidationError({"file": "The first row holds no column names."}, code="empty")
+    if not layout.preview:
+        raise ValidationError(
+            {"file": "The file has a header row but no rows below it."}, code="empty"
+        )
+    return layout
+
+
+def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[tuple[int, list[str]]]:
+    """Yield (row number, cells as text) below the header, blank rows skipped but counted.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1.
+    """
+    handle.seek(0)
+    rows = _xlsx_rows(handle) if layout.file_format == "xlsx" else _text_rows(handle, layout)
+    next(rows, None)  # the header
+    for number, row in enumerate(rows, start=2):
+        if any(cell.strip() for cell in row):
+            yield number, row
+
+
+def _inspect_text(handle: BinaryIO, head: bytes, size: int) -> FileLayout:
+    encoding = _detect_encoding(handle, head)
+    sample = head.decode(encoding, errors="ignore")
+    if "\x00" in sample or sum(char in CONTROL for char in sample) > len(sample) // 100:
+        raise ValidationError(
+            {"file": "This is not a text (CSV) or Excel (XLSX) file."}, code="binary"
+        )
+    lines = sample.splitlines()
+    if size > SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the sample may be cut short
+    delimiter = _detect_delimiter(lines)
+    layout = FileLayout("csv", encoding, delimiter, [], [], 0)
+    handle.seek(0)
+    rows = _text_rows(handle, layout)
+    headers = [cell.strip() for cell in next(rows, [])]
+    preview = []
+    for row in rows:
+        if any(cell.strip() for cell in row):
+            preview.append(row)
+            if len(preview) == PREVIEW_ROWS:
+                break
+    # A line in the sample stands for about that many bytes of the file.
+    estimated = max(len(preview), int(size / max(1, len(head) / max(1, len(lines)))) - 1)
+    return FileLayout("csv", encoding, delimiter, _named(headers), preview, estimated)
+
+
+def _detect_encoding(handle: BinaryIO, head: bytes) -> str:
+    """Tell the encoding from the byte-order mark, the zero bytes of UTF-16, or a full decode."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even, odd = head[0::2], head[1::2]
+    # ASCII text in UTF-16 has a zero byte in every other position.
+    if len(head) >= 4 and odd.count(0) > len(odd) * 0.4 and even.count(0) == 0:
+        return "utf-16-le"
+    if len(head) >= 4 and even.count(0) > len(even) * 0.4 and odd.count(0) == 0:
+        return "utf-16-be"
+    # UTF-8 only if the whole file decodes: one é from Latin-1 deep in the list would break it.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    handle.seek(0)
+    try:
+        while chunk := handle.read(1024 * 1024):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        handle.seek(0)
+        try:
+            while chunk := handle.read(1024 * 1024):
+                chunk.decode("cp1252")
+        except UnicodeDecodeError:
+            return "latin-1"
+        return "cp1252"
+    return "utf-8"
+
+
+def _detect_delimiter(lines: list[str]) -> str:
+    """Pick the delimiter that splits the sample's lines into the most, equally many, columns."""
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines[:50], delimiter=delimiter) if row]
+        if not widths:
+            continue
+        header_width = widths[0]
+        agreeing = sum(width == header_width for width in widths)
+        score = (agreeing, header_width) if header_width > 1 else (0, 0)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _text_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(handle, encoding=layout.encoding, errors="replace", newline="")
+    try:
+        yield from csv.reader(text, delimiter=layout.delimiter)
+    finally:
+        text.detach()  # leave the underlying file open for the caller
+
+
+def _inspect_xlsx(handle: BinaryIO) -> FileLayout:
+    handle.seek(0)
+    try:
+        rows = _xlsx_rows(handle)
+        headers = [cell.strip() for cell in next(rows, [])]
+        preview = []
+        for row in rows:
+            if any(cell.strip() for cell in row):
+                preview.append(row)
+                if len(preview) == PREVIEW_ROWS:
+                    break
+        estimated = _xlsx_dimension(handle)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationError(
+            {"file": "This ZIP file is not a readable Excel (XLSX) workbook."}, code="binary"
+        ) from exc
+    return FileLayout("xlsx", "", "", _named(headers), preview, max(estimated - 1, len(preview)))
+
+
+def _open_sheet(handle: BinaryIO):
+    # Imported here: openpyxl is large and only XLSX uploads need it.
+    from openpyxl import load_workbook
+
+    handle.seek(0)
+    # data_only: the values the client saw, never a formula to evaluate.
+    workbook = load_workbook(handle, read_only=True, data_only=True)
+    return workbook, workbook.worksheets[0]
+
+
+def _xlsx_dimension(handle: BinaryIO) -> int:
+    workbook, sheet = _open_sheet(handle)
+    try:
+        return sheet.max_row or 0
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(handle: BinaryIO) -> Iterator[list[str]]:
+    workbook, sheet = _open_sheet(handle)
+    try:
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    """Return a spreadsheet cell as the text a person would type: 31201234567, not 3.12e10."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _named(headers: list[str]) -> list[str]:
+    """Give unnamed columns a name people can pick in the mapping: "Column 3"."""
+    return [name or f"Column {number}" for number, name in enumerate(headers, start=1)]

@@ -1,0 +1,492 @@
+"""Importing client lists: files, rejections, the merge rule, provenance, re-runs, resumes."""
+
+import csv
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import connection
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook
+
+from crm.exports_csv import contact_row
+from crm.imports import (
+    Attestation,
+    counts,
+    create_batch,
+    discard_unfinished,
+    resume_batch,
+    run_batch,
+    write_report,
+)
+from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
+from privacy.erasure import erase_subject
+from privacy.indirect_notices import contacts_awaiting_notice
+from privacy.models import AuditEvent, RetentionRule
+from privacy.retention import run_rule
+from privacy.suppression import suppress
+from tests.crm.factories import ClientFactory, CompanyFactory, ContactFactory
+from tests.privacy.test_roles import run_roles_migration
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["E-mail", "First name", "Last name", "Phone", "Company", "Website", "Birth date"]
+STATEMENT = Attestation(
+    legal_basis="consent",
+    text="Visitors of the spring fair ticked the box to hear from the client's partners.",
+    collected_on=date(2026, 3, 1),
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path) -> None:
+    settings.PRIVATE_FILES_DIR = tmp_path / "private"
+
+
+@pytest.fixture
+def client_org():
+    return ClientFactory(name="Tulip Events")
+
+
+def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([HEADER, *rows])
+    return out.getvalue().encode(encoding)
+
+
+def upload(content: bytes, name: str = "fair.csv", **overrides) -> ImportBatch:
+    """Create a batch from the bytes with the usual statement and the guessed mapping."""
+    arguments = {
+        "client": overrides.pop("client", None),
+        "source_kind": Source.Kind.CLIENT_LIST,
+        "list_name": "Spring fair",
+        "attestation": STATEMENT,
+        "actor": None,
+        "channel": "test",
+        "mapping": {
+            "email": "E-mail",
+            "first_name": "First name",
+            "last_name": "Last name",
+            "phone": "Phone",
+            "company": "Company",
+            "company_domain": "Website",
+            "birth_date": "Birth date",
+        },
+        **overrides,
+    }
+    return create_batch(upload=ContentFile(content, name=name), file_name=name, **arguments)
+
+
+def import_rows(rows: list[list[str]], client, **overrides) -> ImportBatch:
+    batch = upload(csv_bytes(rows), client=client, **overrides)
+    return run_batch(batch_id=batch.pk)
+
+
+def report_rows(batch: ImportBatch) -> list[list[str]]:
+    out = io.StringIO()
+    write_report(batch=batch, out=out, actor=None, channel="test")
+    return list(csv.reader(io.StringIO(out.getvalue())))
+
+
+def stage_tables() -> list[str]:
+    return [t for t in connection.introspection.table_names() if t.startswith("crm_import_stage")]
+
+
+# Files ------------------------------------------------------------------------------------------
+
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "latin-1"]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_files_in_each_encoding_and_delimiter_import_the_same_people(
+    client_org, encoding, delimiter
+):
+    name = "Zoë" if encoding != "cp1252" else "Zoë Œuvre"
+    rows = [["zoe.muller@example.org", name, "Müller", "", "", "", ""]]
+    rows.append(["daan.smit@example.net", "Daan", "Smit, jr.", "", "", "", ""])
+    batch = upload(csv_bytes(rows, delimiter=delimiter, encoding=encoding), client=client_org)
+    batch = run_batch(batch_id=batch.pk)
+    assert batch.delimiter == delimiter
+    assert batch.status == ImportBatch.Status.COMPLETED
+    assert Contact.objects.get(email="zoe.muller@example.org").first_name == name
+    assert Contact.objects.get(email="daan.smit@example.net").last_name == "Smit, jr."
+
+
+def test_an_xlsx_workbook_imports_numbers_and_dates_as_people_typed_them(client_org, tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(
+        ["femke.bakker@example.org", "Femke", "Bakker", 31201234567, "", "", date(1980, 5, 17)]
+    )
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    batch = upload(path.read_bytes(), name="list.xlsx", client=client_org)
+    batch = run_batch(batch_id=batch.pk)
+    femke = Contact.objects.get(email="femke.bakker@example.org")
+    assert batch.file_format == "xlsx"
+    assert (femke.phone, femke.birth_date) == ("+31201234567", date(1980, 5, 17))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not a text (CSV) or Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old Excel (.xls)"),
+        (b"E-mail,First name\r\n", "no rows below it"),
+        (b"PK\x03\x04 not really a workbook", "not a readable Excel"),
+    ],
+)
+def test_bad_files_are_refused_with_a_clear_message_and_nothing_is_stored(
+    client_org, content, message
+):
+    with pytest.raises(ValidationError) as refused:
+        upload(content, client=client_org)
+    assert message in " ".join(refused.value.message_dict["file"])
+    assert not ImportBatch.objects.exists()
+    assert not Source.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_before_anything_is_written(client_org, settings):
+    settings.IMPORT_MAX_FILE_BYTES = 100
+    content = csv_bytes([[f"person{n}@example.org", "A", "B", "", "", "", ""] for n in range(9)])
+    with pytest.raises(ValidationError) as refused:
+        upload(content, client=client_org)
+    assert "the limit is" in refused.value.message_dict["file"][0]
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_mapping_without_an_email_column_is_refused_before_anything_is_written(client_org):
+    content = csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]])
+    with pytest.raises(ValidationError) as refused:
+        upload(content, client=client_org, mapping={"first_name": "First name"})
+    assert "Map one column to E-mail" in refused.value.message_dict["mapping"][0]
+    assert not ImportBatch.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_a_client_list_needs_its_client_and_a_public_source_its_name_or_address():
+    content = csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]])
+    with pytest.raises(ValidationError) as refused:
+        upload(content, client=None)
+    assert "client" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        upload(content, source_kind=Source.Kind.BUSINESS_DIRECTORY, list_name="")
+    assert "source_url" in refused.value.message_dict
+
+
+# Rows -------------------------------------------------------------------------------------------
+
+
+def test_each_rejected_row_is_reported_with_its_reason(client_org):
+    other = ClientFactory(name="Other client")
+    suppress(email="gone@example.org", reason="unsubscribe")
+    suppress(email="not.for.tulip@example.org", reason="objection", client=client_org)
+    suppress(email="not.for.other@example.org", reason="objection", client=other)
+    child_born = (timezone.localdate() - timedelta(days=365 * 10)).isoformat()
+    batch = import_rows(
+        [
+            ["anna@example.org", "Anna", "Jansen", "", "", "", ""],  # row 2: created
+            ["not an address", "Bram", "", "", "", "", ""],  # 3
+            ["bram@example.org", "Bram", "", "12", "", "", ""],  # 4
+            ["", "Nobody", "", "", "", "", ""],  # 5
+            ["kid@example.org", "Kid", "Young", "", "", "", child_born],  # 6
+            ["old@example.org", "Old", "", "", "", "", "1980-02-30"],  # 7
+            ["GONE@example.org", "Gone", "Away", "", "", "", ""],  # 8
+            ["not.for.tulip@example.org", "Nina", "", "", "", "", ""],  # 9
+            ["Anna@Example.org", "Anna", "Again", "", "", "", ""],  # 10
+            ["not.for.other@example.org", "Olga", "", "", "", "", ""],  # 11: created
+        ],
+        client_org,
+    )
+    reasons = dict(ImportRejection.objects.values_list("row_number", "reason"))
+    assert reasons == {
+        3: "invalid_email",
+        4: "invalid_phone",
+        5: "missing_field",
+        6: "under_16",
+        7: "invalid_date",
+        8: "suppressed",
+        9: "suppressed_client",
+        10: "duplicate",
+    }
+    assert (batch.created, batch.merged, batch.rejected) == (2, 0, 8)
+    report = report_rows(batch)
+    assert report[0] == ["row", "reason", "message", *HEADER]
+    by_row = {row[0]: row for row in report[1:]}
+    assert by_row["10"][1:4] == [
+        "Duplicate of an earlier row in the file",
+        "The same address is on an earlier row of the file.",
+        "Anna@Example.org",
+    ]
+    # Nothing of an opted-out person or a child is kept, not even in the report.
+    for row in ("6", "8", "9"):
+        assert len(by_row[row]) == 3
+    assert not ImportRejection.objects.filter(row_number__in=[6, 8, 9]).exclude(cells=[]).exists()
+    assert set(Contact.objects.values_list("email", flat=True)) == {
+        "anna@example.org",
+        "not.for.other@example.org",
+    }
+
+
+def test_a_suppressed_address_never_comes_back_through_a_list(client_org):
+    person = ContactFactory(email="leaving@example.org")
+    erase_subject(contact=person, requested_by=None, channel="test")
+    batch = import_rows([["Leaving@Example.org", "Back", "Again", "", "", "", ""]], client_org)
+    assert batch.rejected_by_reason == {"suppressed": 1}
+    assert not Contact.objects.filter(email="leaving@example.org").exists()
+
+
+def test_an_existing_contact_keeps_every_value_and_only_blank_fields_are_filled(client_org):
+    acme = CompanyFactory(name="Acme", domain="acme.example.org")
+    kept = ContactFactory(
+        email="femke@example.org", first_name="Femke", last_name="", phone="", company=None
+    )
+    restricted = ContactFactory(
+        email="held@example.org", first_name="", last_name="", company=None, is_restricted=True
+    )
+    batch = import_rows(
+        [
+            [
+                "FEMKE@example.org",
+                "Fem",
+                "Bakker",
+                "+31 20 123 4567",
+                "Acme",
+                "acme.example.org",
+                "",
+            ],
+            ["held@example.org", "Held", "Back", "", "", "", ""],
+        ],
+        client_org,
+    )
+    kept.refresh_from_db()
+    restricted.refresh_from_db()
+    assert (batch.created, batch.merged) == (0, 2)
+    assert (kept.first_name, kept.last_name, kept.phone) == ("Femke", "Bakker", "+31201234567")
+    assert kept.company == acme
+    assert (restricted.first_name, restricted.last_name) == ("", "")
+    # Both got the provenance of the list all the same.
+    assert set(
+        ContactSource.objects.filter(import_batch=batch).values_list("contact", flat=True)
+    ) == {
+        kept.pk,
+        restricted.pk,
+    }
+
+
+def test_contacts_are_attached_to_companies_by_domain_then_by_name(client_org):
+    by_domain = CompanyFactory(name="Polder Logistics BV", domain="polder.example.org")
+    by_name = CompanyFactory(name="Maas Advisory", domain="")
+    import_rows(
+        [
+            ["a@example.org", "A", "", "", "Polder", "https://www.polder.example.org/x", ""],
+            ["b@example.org", "B", "", "", "Maas Advisory", "", ""],
+            ["c@example.org", "C", "", "", "Newco", "newco.example.net", ""],
+            ["d@example.org", "D", "", "", "Newco Europe", "newco.example.net", ""],
+        ],
+        client_org,
+    )
+    companies = dict(Contact.objects.values_list("email", "company"))
+    newco = Company.objects.get(domain="newco.example.net")
+    assert companies == {
+        "a@example.org": by_domain.pk,
+        "b@example.org": by_name.pk,
+        "c@example.org": newco.pk,
+        "d@example.org": newco.pk,
+    }
+
+
+def test_formulas_are_stored_as_text_and_neutralised_in_every_csv(client_org):
+    batch = import_rows(
+        [
+            ["eve@example.org", '=HYPERLINK("http://x")', "+Eve", "", "", "", ""],
+            ["@bad", "-2+3", "", "", "", "", ""],
+        ],
+        client_org,
+    )
+    eve = Contact.objects.get(email="eve@example.org")
+    assert eve.first_name == '=HYPERLINK("http://x")'
+    assert contact_row(eve)[1:3] == ['\'=HYPERLINK("http://x")', "'+Eve"]
+    rejected = report_rows(batch)[1]
+    assert rejected[3:5] == ["'@bad", "'-2+3"]
+
+
+# Provenance, audit, the file ---------------------------------------------------------------------
+
+
+def test_every_imported_contact_has_provenance_and_awaits_its_art_14_notice(client_org):
+    batch = import_rows([["anna@example.org", "Anna", "", "", "", "", ""]], client_org)
+    provenance = ContactSource.objects.get()
+    assert provenance.import_batch == batch
+    assert provenance.source.kind == Source.Kind.CLIENT_LIST
+    assert provenance.source.client == client_org
+    assert timezone.localtime(provenance.collected_at).date() == STATEMENT.collected_on
+    assert provenance.informed_at is None
+    assert list(contacts_awaiting_notice()) == [provenance.contact]
+
+
+def test_a_public_source_records_its_address(client_org):
+    batch = import_rows(
+        [["anna@example.org", "Anna", "", "", "", "", ""]],
+        None,
+        source_kind=Source.Kind.BUSINESS_DIRECTORY,
+        list_name="Kompass NL",
+        source_url="https://directory.example.org/",
+    )
+    assert (batch.source.name, batch.source.url) == ("Kompass NL", "https://directory.example.org/")
+
+
+def test_the_file_is_deleted_and_the_import_audited_with_counts_only(client_org, settings):
+    batch = upload(csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]]), client=client_org)
+    stored = Path(settings.PRIVATE_FILES_DIR) / batch.file.name
+    assert stored.exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        batch = run_batch(batch_id=batch.pk)
+    assert not stored.exists()
+    assert not batch.file
+    assert stage_tables() == []
+    events = AuditEvent.objects.filter(object_id=str(batch.pk))
+    completed = events.get(details__import="completed")
+    assert completed.details["created"] == 1
+    assert "anna@example.org" not in str(list(events.values_list("details", flat=True)))
+
+
+def test_running_the_same_file_again_changes_nothing(client_org):
+    rows = [
+        ["anna@example.org", "Anna", "Jansen", "", "Acme", "acme.example.org", ""],
+        ["bram@example.org", "Bram", "", "", "", "", ""],
+    ]
+    first = import_rows(rows, client_org)
+    before = (Contact.objects.count(), ContactSource.objects.count(), Company.objects.count())
+    second = import_rows(rows, client_org)
+    assert (first.created, second.created, second.merged) == (2, 0, 2)
+    after = (Contact.objects.count(), ContactSource.objects.count(), Company.objects.count())
+    assert after == before
+    # The same batch run twice does nothing the second time.
+    assert run_batch(batch_id=second.pk).merged == 2
+
+
+def test_an_interrupted_import_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
+    client_org, settings
+):
+    settings.IMPORT_CHUNK_ROWS = 3
+    ContactFactory(email="person4@example.org", first_name="Known")
+    rows = [[f"person{n}@example.org", f"P{n}", "", "", "", "", ""] for n in range(20)]
+    rows += [["person5@example.org", "Again", "", "", "", "", ""], ["bad", "", "", "", "", "", ""]]
+    batch = upload(csv_bytes(rows), client=client_org)
+
+    class Stopped(Exception):
+        pass
+
+    def stop_once_merging(progress: ImportBatch) -> None:
+        if progress.rows_done >= 6:
+            raise Stopped  # as a worker killed between two chunks
+
+    with pytest.raises(Stopped):
+        run_batch(batch_id=batch.pk, progress=stop_once_merging)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert 0 < batch.rows_done < 22
+    resume_batch(batch=batch, actor=None, channel="test", queue=False)
+    batch = run_batch(batch_id=batch.pk)
+    assert counts(batch) == {
+        "rows": 22,
+        "created": 19,
+        "merged": 1,
+        "rejected": 2,
+        "rejected_by_reason": {"duplicate": 1, "invalid_email": 1},
+    }
+    assert Contact.objects.count() == 20
+    assert ContactSource.objects.filter(import_batch=batch).count() == 20
+    assert ImportRejection.objects.filter(batch=batch).count() == 2
+
+
+def test_the_report_expires_by_its_retention_rule_and_goes_with_an_erased_person(client_org):
+    rule = RetentionRule.objects.get_or_create(kind="import_reports", defaults={"period_days": 30})[
+        0
+    ]
+    batch = import_rows(
+        [
+            ["anna@example.org", "Anna", "", "", "", "", ""],
+            ["anna@example.org", "Anna", "Twice", "", "", "", ""],
+            ["not an address", "Bram", "", "", "", "", ""],
+        ],
+        client_org,
+    )
+    assert batch.rejections.count() == 2
+    erase_subject(
+        contact=Contact.objects.get(email="anna@example.org"), requested_by=None, channel="test"
+    )
+    assert list(batch.rejections.values_list("reason", flat=True)) == ["invalid_email"]
+    batch.rejections.update(created_at=timezone.now() - timedelta(days=31))
+    run_rule(rule)
+    assert not batch.rejections.exists()
+
+
+def test_the_command_imports_a_file_and_shows_progress(client_org, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]]))
+    out = io.StringIO()
+    call_command(
+        "import_contacts",
+        str(path),
+        client="Tulip Events",
+        source_kind="client_list",
+        attestation="Signed up at the fair.",
+        collected_on=date(2026, 3, 1),
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "merged 1 of 1 rows: 1 created" in text
+    assert "completed: 1 rows, 1 created, 0 merged, 0 rejected" in text
+    assert Contact.objects.filter(email="anna@example.org").exists()
+
+
+def test_a_draft_left_unmapped_is_discarded_with_its_file(client_org, settings):
+    draft = upload(
+        csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]]),
+        client=client_org,
+        mapping=None,
+    )
+    stored = Path(settings.PRIVATE_FILES_DIR) / draft.file.name
+    assert (draft.status, stored.exists()) == (ImportBatch.Status.DRAFT, True)
+    ImportBatch.objects.filter(pk=draft.pk).update(created_at=timezone.now() - timedelta(days=3))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert discard_unfinished() == 1
+    draft.refresh_from_db()
+    assert (draft.status, bool(draft.file), stored.exists()) == ("discarded", False, False)
+    assert not Contact.objects.exists()
+
+
+def test_the_privacy_officer_reads_imports_but_cannot_upload(client, django_user_model):
+    run_roles_migration()
+    batch = import_rows(
+        [["anna@example.org", "Anna", "", "", "", "", ""]],
+        None,
+        source_kind=Source.Kind.PUBLIC_WEBSITE,
+        list_name="Company websites",
+    )
+    officer = django_user_model.objects.create_user(username="olga", is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))
+    client.force_login(officer)
+    page = client.get(reverse("admin:crm_importbatch_change", args=[batch.pk]))
+    assert page.status_code == 200
+    assert "Consent" in page.text  # the attested legal basis
+    assert client.get(reverse("admin:crm_importbatch_add")).status_code == 403
+    assert client.get(reverse("admin:crm_importbatch_report", args=[batch.pk])).status_code == 200
+
+
+def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_rows_included(client_org):
+    content = b"E-mail,First name\r\nanna@example.org,Anna\r\n\r\n,\r\nnot an address,Bram\r\n"
+    batch = run_batch(batch_id=upload(content, client=client_org, mapping={"email": 0}).pk)
+    assert list(batch.rejections.values_list("row_number", "reason")) == [(5, "invalid_email")]
