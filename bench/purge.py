@@ -59,7 +59,6 @@ from bench.database import (
 from bench.measuring import Figure, Timing, start_peak_measure, time_requests
 from bench.seeding import (
     COMPANY_COLUMNS,
-    CONTACT_COLUMNS,
     CONTACTS_PER_COMPANY,
     COUNTRIES,
     CUMULATIVE_COUNTRY_WEIGHTS,
@@ -73,6 +72,7 @@ from bench.seeding import (
     NOW,
     PROVENANCE_COLUMNS,
     SEED,
+    SEEDED_CONTACT_COLUMNS,
     Row,
     TableRows,
     bulk_load,
@@ -81,6 +81,7 @@ from bench.seeding import (
     vacuum_analyze,
 )
 from crm.models import Company, Contact, ContactSource, Interaction, Source
+from privacy.hashing import stored_email_hash
 from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, RetentionRule
 from privacy.removal import remove_subjects
 from privacy.retention import BATCH_SIZE, expired
@@ -314,7 +315,7 @@ def _seed(scale: int) -> None:
         sources = create_sources()
         tables = (
             TableRows(Company, COMPANY_COLUMNS, company_rows(rng, companies)),
-            TableRows(Contact, CONTACT_COLUMNS, _contacts(rng, scale, companies)),
+            TableRows(Contact, SEEDED_CONTACT_COLUMNS, _contacts(rng, scale, companies)),
             TableRows(ContactSource, PROVENANCE_COLUMNS, _provenance(rng, scale, sources)),
             TableRows(ConsentEvent, CONSENT_COLUMNS, _consent_events(scale, purposes, notice_id)),
             TableRows(ConsentState, STATE_COLUMNS, _consent_states(scale, purposes)),
@@ -355,11 +356,12 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         country = rng.choices(COUNTRIES, cum_weights=CUMULATIVE_COUNTRY_WEIGHTS)[0]
         created = _created(pk)
+        email = f"{first}.{last.replace(' ', '')}{pk}".lower() + f"@{EMAIL_DOMAINS[pk % 2]}"
         yield (
             pk,
             first,
             last,
-            f"{first}.{last.replace(' ', '')}{pk}".lower() + f"@{EMAIL_DOMAINS[pk % 2]}",
+            email,
             "",
             rng.choice(JOB_TITLES),
             rng.randint(1, companies) if rng.random() < 0.9 else None,
@@ -373,6 +375,8 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             Contact.EmailStatus.VALID.value,
             created,
             created,
+            stored_email_hash(email),
+            True,
         )
 
 
