@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from campaigns import report_views
+from campaigns.api import CampaignViewSet
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from privacy import api as privacy_api
@@ -35,6 +37,7 @@ router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"
@@ -76,11 +79,27 @@ urlpatterns = [
     path("preferences/<str:token>/", privacy_views.preferences, name="preferences"),
     path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
     path("contact/", privacy_views.contact_message, name="contact"),
+    path("", include("campaigns.urls")),
     # Before admin.site.urls, whose catch-all would answer these paths with a 404.
     path(
         "admin/privacy/register/<str:document>",
         admin.site.admin_view(privacy_views.register_export),
         name="privacy-register-export",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/",
+        admin.site.admin_view(report_views.report),
+        name="campaign-report",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/csv/",
+        admin.site.admin_view(report_views.report_download),
+        name="campaign-report-csv",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/engagement/",
+        admin.site.admin_view(report_views.engagement_export),
+        name="campaign-engagement-export",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),

@@ -94,6 +94,12 @@ RULE_KINDS: dict[str, RuleKind] = {
         age=("at",),
         category="audit_trail",
     ),
+    "tracking_events": RuleKind(
+        label="Campaign opens and clicks, since they happened",
+        model="campaigns.MessageEvent",
+        age=("occurred_at",),
+        filters=Q(kind__in=["opened", "clicked"]),
+    ),
     "invoices": RuleKind(
         label="Invoices, since their due date",
         model="crm.Invoice",

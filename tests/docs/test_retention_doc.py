@@ -16,6 +16,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "retention.md"
 def test_the_documented_schedule_is_the_one_the_rules_apply():
     if not RetentionRule.objects.exists():
         # A transactional test earlier in the run flushed the seeded rows: seed them again.
-        for migration in ("0006_default_retention_rules", "0012_audit_retention_rule"):
-            importlib.import_module(f"privacy.migrations.{migration}").seed(apps, None)
+        for migration in (
+            "privacy.migrations.0006_default_retention_rules",
+            "privacy.migrations.0012_audit_retention_rule",
+            "campaigns.migrations.0012_tracking_retention_rule",
+        ):
+            importlib.import_module(migration).seed(apps, None)
     assert schedule_markdown() in DOC.read_text()

@@ -1,0 +1,443 @@
+"""Open and click tracking: a hit buffered per request, written as events in batches.
+
+What the privacy statement promises: an open or a click records the message, the time, the link
+and the country it came from, never the IP address, and nothing at all for a person who turned
+tracking off in the preference centre (or whose processing is restricted). The country is read
+from a header set by a trusted proxy (only when the request comes from one of its addresses), or
+looked up in an offline table of the registries' address delegations; the address itself is
+dropped when the request ends.
+
+Each request does a constant amount of work: one indexed query (is this token ours, may we track
+its person, and for a click which address the link goes to) and one append to a buffer shared by
+every web process: a Redis list in production, a SQLite file under var/ on the embedded default.
+`flush_hits` (a Celery task on the `tracking` queue, every few seconds) claims a bounded batch,
+writes it as `MessageEvent`s with a `TrackingFlush` row in one transaction, counts the opens and
+clicks as the people's activity, then releases the batch. A flush killed half-way finds its batch
+still claimed and either writes it (nothing was committed) or skips it (the `TrackingFlush` row
+says it was), so no hit is lost and none is written twice.
+"""
+
+import bisect
+import ipaddress
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from campaigns.models import Message, MessageEvent, TrackedLink, TrackingFlush
+from crm.activity import record_activities
+from privacy.ratelimit import client_address
+
+OPEN, CLICK = "o", "c"
+# Largest value of a PostgreSQL bigint: a longer link id in a URL can match nothing.
+MAX_ID = 2**63 - 1
+# Batch rows are kept this long after their flush: far longer than any claimed batch lives.
+FLUSH_ROWS_KEPT = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One open or click as buffered: no address, no person, only the message's token."""
+
+    kind: str
+    token: str
+    link_id: int | None
+    country: str
+    at: float
+
+    def encode(self) -> str:
+        """Return the compact line the buffer stores."""
+        return json.dumps([self.kind, self.token, self.link_id, self.country, self.at])
+
+    @classmethod
+    def decode(cls, line: str | bytes) -> "Hit | None":
+        """Return the hit a buffer line holds, or None for a line that is not one."""
+        try:
+            kind, token, link_id, country, at = json.loads(line)
+            return cls(kind=kind, token=str(token), link_id=link_id, country=country, at=float(at))
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Hits claimed by one flush, under an id that marks them written once they are."""
+
+    id: str
+    lines: list
+
+
+class HitBuffer(Protocol):
+    """Where web processes append hits and the flush task claims them in batches."""
+
+    def append(self, line: str) -> None: ...
+
+    def claim(self, limit: int) -> Batch | None: ...
+
+    def release(self, batch: Batch) -> None: ...
+
+    def pending(self) -> int: ...
+
+
+# Buffers ----------------------------------------------------------------------------------------
+
+# Move up to ARGV[1] hits from the pending list to the claimed one, after the batch id; a batch
+# claimed before and never released is handed out again as it is. Atomic: Redis runs scripts whole.
+CLAIM_SCRIPT = """
+if redis.call('LLEN', KEYS[2]) > 0 then return redis.call('LRANGE', KEYS[2], 0, -1) end
+if redis.call('LLEN', KEYS[1]) == 0 then return {} end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+for i = 1, tonumber(ARGV[1]) do
+  if not redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') then break end
+end
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
+
+
+class RedisHitBuffer:
+    """A Redis list of pending hits and one of the claimed batch (production)."""
+
+    PENDING = "crm:tracking:pending"
+    CLAIMED = "crm:tracking:claimed"
+
+    def __init__(self, url: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.claim_script = self.redis.register_script(CLAIM_SCRIPT)
+
+    def append(self, line: str) -> None:
+        """Append one hit."""
+        self.redis.rpush(self.PENDING, line)
+
+    def claim(self, limit: int) -> Batch | None:
+        """Return the batch left claimed by an interrupted flush, or claim a new one."""
+        lines = self.claim_script(
+            keys=[self.PENDING, self.CLAIMED], args=[limit, str(uuid.uuid4())]
+        )
+        if not lines:
+            return None
+        return Batch(id=lines[0].decode(), lines=lines[1:])
+
+    def release(self, batch: Batch) -> None:
+        """Forget a batch that is written."""
+        self.redis.delete(self.CLAIMED)
+
+    def pending(self) -> int:
+        """Return how many hits wait, claimed ones included."""
+        claimed = self.redis.llen(self.CLAIMED)
+        return self.redis.llen(self.PENDING) + max(claimed - 1, 0)
+
+
+class SQLiteHitBuffer:
+    """A SQLite file under var/ that every web process appends to (the embedded default).
+
+    WAL mode lets appends go on while a flush reads; a committed append survives a crash of the
+    process. The claim records the highest row id of the batch, so a re-run takes the same rows.
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self.local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS hit (id INTEGER PRIMARY KEY, line TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS claim (batch TEXT NOT NULL, upto INTEGER)")
+            self.local.db = db
+        return db
+
+    def append(self, line: str) -> None:
+        """Append one hit."""
+        self._db().execute("INSERT INTO hit (line) VALUES (?)", (line,))
+
+    def claim(self, limit: int) -> Batch | None:
+        """Return the batch left claimed by an interrupted flush, or claim a new one."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            claimed = db.execute("SELECT batch, upto FROM claim").fetchone()
+            if claimed is None:
+                row = db.execute(
+                    "SELECT max(id) FROM (SELECT id FROM hit ORDER BY id LIMIT ?)", (limit,)
+                ).fetchone()
+                if row[0] is None:
+                    db.execute("COMMIT")
+                    return None
+                claimed = (str(uuid.uuid4()), row[0])
+                db.execute("INSERT INTO claim (batch, upto) VALUES (?, ?)", claimed)
+            lines = [
+                line
+                for (line,) in db.execute(
+                    "SELECT line FROM hit WHERE id <= ? ORDER BY id", (claimed[1],)
+                )
+            ]
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return Batch(id=claimed[0], lines=lines)
+
+    def release(self, batch: Batch) -> None:
+        """Forget a batch that is written."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        claimed = db.execute("SELECT upto FROM claim WHERE batch = ?", (batch.id,)).fetchone()
+        if claimed is not None:
+            db.execute("DELETE FROM hit WHERE id <= ?", (claimed[0],))
+            db.execute("DELETE FROM claim")
+        db.execute("COMMIT")
+
+    def pending(self) -> int:
+        """Return how many hits wait, claimed ones included."""
+        return self._db().execute("SELECT count(*) FROM hit").fetchone()[0]
+
+
+@cache
+def _buffer(kind: str, location: str) -> HitBuffer:
+    if kind == "redis":
+        return RedisHitBuffer(location)
+    return SQLiteHitBuffer(location)
+
+
+def hit_buffer() -> HitBuffer:
+    """Return the configured buffer: Redis in production, a SQLite file on the embedded default."""
+    if settings.TRACKING_BUFFER == "redis":
+        return _buffer("redis", settings.REDIS_URL)
+    return _buffer("sqlite", str(settings.TRACKING_BUFFER_PATH))
+
+
+# Country ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountryTable:
+    """Address ranges and their countries, sorted by first address, for a binary search."""
+
+    starts: array | list
+    ends: array | list
+    codes: list[str]
+
+    def lookup(self, number: int) -> str:
+        """Return the country of the address with this number, or "" when none holds it."""
+        i = bisect.bisect_right(self.starts, number) - 1
+        if i >= 0 and number <= self.ends[i]:
+            return self.codes[i]
+        return ""
+
+
+@cache
+def country_tables() -> tuple[CountryTable, CountryTable]:
+    """Load the bundled delegation tables once per process, compacted for memory (IPv4, IPv6)."""
+    from ip_to_country import IpToCountry
+
+    source = IpToCountry()
+    v4 = CountryTable(array("Q"), array("Q"), [])
+    for start, end, code in source.ipv4_ranges:
+        v4.starts.append(int(start))
+        v4.ends.append(int(end))
+        v4.codes.append(code)
+    v6_rows = sorted(
+        (int(net.network_address), int(net.broadcast_address), code)
+        for net, code in source.ipv6_ranges
+    )
+    v6 = CountryTable([r[0] for r in v6_rows], [r[1] for r in v6_rows], [r[2] for r in v6_rows])
+    return v4, v6
+
+
+def country_of_address(address: str) -> str:
+    """Return the ISO code of the country an address is delegated to; "" if private or unknown."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if not ip.is_global:
+        return ""
+    v4, v6 = country_tables()
+    code = (v4 if ip.version == 4 else v6).lookup(int(ip))
+    return code if len(code) == 2 and code.isalpha() and code.isupper() else ""
+
+
+@cache
+def _header_proxies(configured: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in configured)
+
+
+def _from_trusted_proxy(request: HttpRequest) -> bool:
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    proxies = _header_proxies(tuple(settings.TRACKING_COUNTRY_HEADER_PROXIES))
+    return any(peer in network for network in proxies)
+
+
+def request_country(request: HttpRequest) -> str:
+    """Return the visitor's country: the trusted proxy's header, else the offline table, else ""."""
+    header = settings.TRACKING_COUNTRY_HEADER
+    if header and _from_trusted_proxy(request):
+        value = request.headers.get(header, "").strip().upper()
+        # XX and T1 are what proxies send for unknown and Tor: no country.
+        if len(value) == 2 and value.isalpha() and value not in {"XX", "T1"}:
+            return value
+        return ""
+    if settings.TRACKING_COUNTRY_TABLE:
+        return country_of_address(client_address(request))
+    return ""
+
+
+# Requests ---------------------------------------------------------------------------------------
+
+TRACKABLE = {"contact__tracking_allowed": True, "contact__is_restricted": False}
+
+
+def record_open(request: HttpRequest, *, token: str) -> bool:
+    """Buffer an open of the message with this token if its person may be tracked; say if so."""
+    if not Message.objects.filter(token=token, **TRACKABLE).exists():
+        return False
+    hit = Hit(
+        kind=OPEN, token=token, link_id=None, country=request_country(request), at=time.time()
+    )
+    hit_buffer().append(hit.encode())
+    return True
+
+
+def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | None:
+    """Return where a click goes, buffering it if its person may be tracked; None: no such link.
+
+    Only a link of the campaign the message belongs to is ever returned: the token and the link
+    id are matched together in one query, so nothing in the URL can point the redirect elsewhere.
+    """
+    if link_id > MAX_ID:
+        return None
+    row = (
+        Message.objects.filter(token=token, campaign__links__pk=link_id)
+        .values_list("campaign__links__url", "contact__tracking_allowed", "contact__is_restricted")
+        .first()
+    )
+    if row is None:
+        return None
+    url, allowed, restricted = row
+    if allowed and not restricted:
+        hit = Hit(
+            kind=CLICK,
+            token=token,
+            link_id=link_id,
+            country=request_country(request),
+            at=time.time(),
+        )
+        hit_buffer().append(hit.encode())
+    return url
+
+
+# Flushing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    """What one flush did: batches and hits taken, events written, batches found written."""
+
+    batches: int = 0
+    hits: int = 0
+    events: int = 0
+    skipped_batches: int = 0
+
+
+def flush_hits(*, batch_size: int | None = None, max_batches: int = 50) -> FlushResult:
+    """Write buffered hits as events, a claimed batch per transaction, until the buffer is empty."""
+    buffer = hit_buffer()
+    size = batch_size or settings.TRACKING_FLUSH_BATCH
+    batches = hits = events = skipped = 0
+    for _ in range(max_batches):
+        batch = buffer.claim(size)
+        if batch is None:
+            break
+        written = write_batch(batch)
+        buffer.release(batch)
+        batches += 1
+        hits += len(batch.lines)
+        if written is None:
+            skipped += 1
+        else:
+            events += written
+    TrackingFlush.objects.filter(flushed_at__lt=timezone.now() - FLUSH_ROWS_KEPT).delete()
+    return FlushResult(batches=batches, hits=hits, events=events, skipped_batches=skipped)
+
+
+def write_batch(batch: Batch) -> int | None:
+    """Write one batch's hits as events and activity; return how many, None if written before."""
+    hits = [hit for hit in map(Hit.decode, batch.lines) if hit is not None]
+    pairs = _events(hits)
+    events = [event for event, _ in pairs]
+    try:
+        with transaction.atomic():
+            if TrackingFlush.objects.filter(batch=batch.id).exists():
+                return None
+            TrackingFlush.objects.create(batch=batch.id, hits=len(batch.lines), events=len(events))
+            MessageEvent.objects.bulk_create(events, batch_size=1000)
+            latest: dict[int, datetime] = {}
+            for event, contact_id in pairs:
+                if contact_id not in latest or latest[contact_id] < event.occurred_at:
+                    latest[contact_id] = event.occurred_at
+            record_activities(latest)
+    except IntegrityError:
+        # Another flush wrote the same claimed batch at the same moment.
+        return None
+    return len(events)
+
+
+def _events(hits: Iterable[Hit]) -> list[tuple[MessageEvent, int]]:
+    """Turn hits into unsaved events with their person; drop unknown tokens and untracked people."""
+    hits = list(hits)
+    messages = {
+        token: (pk, campaign_id, contact_id)
+        for token, pk, campaign_id, contact_id in Message.objects.filter(
+            token__in={hit.token for hit in hits}, **TRACKABLE
+        ).values_list("token", "pk", "campaign_id", "contact_id")
+    }
+    link_ids = {hit.link_id for hit in hits if hit.kind == CLICK and isinstance(hit.link_id, int)}
+    links = dict(
+        TrackedLink.objects.filter(pk__in=link_ids).values_list("pk", "campaign_id")
+        if link_ids
+        else []
+    )
+    events = []
+    for hit in hits:
+        known = messages.get(hit.token)
+        if known is None:
+            continue
+        message_id, campaign_id, contact_id = known
+        if hit.kind == CLICK:
+            if links.get(hit.link_id) != campaign_id:
+                continue
+            kind, link_id = MessageEvent.Kind.CLICKED, hit.link_id
+        elif hit.kind == OPEN:
+            kind, link_id = MessageEvent.Kind.OPENED, None
+        else:
+            continue
+        event = MessageEvent(
+            message_id=message_id,
+            campaign_id=campaign_id,
+            kind=kind,
+            link_id=link_id,
+            country=hit.country if len(hit.country or "") == 2 else "",
+            occurred_at=datetime.fromtimestamp(hit.at, tz=UTC),
+        )
+        events.append((event, contact_id))
+    return events
