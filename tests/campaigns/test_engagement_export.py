@@ -66,8 +66,8 @@ def test_the_export_has_pseudonyms_and_no_person(admin_client, events):
         assert value not in text
 
 
-def test_the_pseudonym_cannot_be_joined_to_the_suppression_list(admin_client, events, settings):
-    campaign, first, *_ = events
+def test_the_pseudonym_cannot_be_joined_to_the_suppression_list(events, settings):
+    _, first, *_ = events
     suppression = suppress(email=first.contact.email, reason="unsubscribe")
     pseudonym = person_key(first.contact_id)
     undiluted = hmac.new(

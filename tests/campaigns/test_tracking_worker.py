@@ -1,4 +1,4 @@
-"""The flush on a real Celery worker of the `tracking` queue, and hits that outlive the web process."""
+"""The flush on a real Celery worker of the `tracking` queue; hits outlive the web process."""
 
 import pytest
 from celery.contrib.testing.worker import start_worker
