@@ -2,7 +2,8 @@
 
 The developer's database is never touched: the bench settings replace the database name before
 Django connects, and only the bench's own databases (`crm_bench`, the purge benchmark's
-`crm_bench_purge` and `crm_bench_purge_run`, or the bench's SQLite file) are ever dropped.
+`crm_bench_purge` and `crm_bench_purge_run`, the tracking benchmark's `crm_bench_trk`, or the
+bench's SQLite file) are ever dropped.
 """
 
 import time
@@ -23,7 +24,9 @@ BENCH_DB_NAME = "crm_bench"
 # and the copy of it that one measurement purges.
 PURGE_DB_NAME = "crm_bench_purge"
 PURGE_RUN_DB_NAME = "crm_bench_purge_run"
-POSTGRESQL_NAMES = frozenset({BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME})
+# The tracking benchmark's database, which its gunicorn and Celery worker use too.
+TRACKING_DB_NAME = "crm_bench_trk"
+POSTGRESQL_NAMES = frozenset({BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME, TRACKING_DB_NAME})
 # How often CREATE DATABASE … TEMPLATE is tried while another session (autovacuum) is connected.
 COPY_ATTEMPTS = 10
 SQLITE_PATH = Path(__file__).resolve().parent.parent / "var" / "bench" / "crm_bench.sqlite3"

@@ -20,9 +20,10 @@ BENCHMARKS = {
     "admin_contacts": "bench.admin_contacts",
     "subject_requests": "bench.subject_requests",
     "purge": "bench.purge",
+    "tracking": "bench.tracking",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
-OWN_DATABASE = frozenset({"purge"})
+OWN_DATABASE = frozenset({"purge", "tracking"})
 
 
 def main() -> int:

@@ -7,9 +7,12 @@ from a header set by a trusted proxy (only when the request comes from one of it
 looked up in an offline table of the registries' address delegations; the address itself is
 dropped when the request ends.
 
-Each request does a constant amount of work: one indexed query (is this token ours, may we track
-its person, and for a click which address the link goes to) and one append to a buffer shared by
-every web process: a Redis list in production, a SQLite file under var/ on the embedded default.
+Each request does a constant amount of work: an open only appends to a buffer shared by every web
+process (a Redis list in production, a SQLite file under var/ on the embedded default); a click
+also reads its message by the token's index (whose campaign, may its person be tracked) and its
+link (remembered by the process), and is buffered only for a person who may be tracked. Whether
+an open's token is ours and its person trackable is decided by the flush, before anything is
+written: the hit of someone who turned tracking off waits seconds in the buffer and is dropped.
 `flush_hits` (a Celery task on the `tracking` queue, every few seconds) claims a bounded batch,
 writes it as `MessageEvent`s with a `TrackingFlush` row in one transaction, counts the opens and
 clicks as the people's activity, then releases the batch. A flush killed half-way finds its batch
@@ -305,35 +308,60 @@ def request_country(request: HttpRequest) -> str:
 # Requests ---------------------------------------------------------------------------------------
 
 TRACKABLE = {"contact__tracking_allowed": True, "contact__is_restricted": False}
+# Link id -> (campaign id, address, until): links do not change once a campaign is sent, and a
+# process keeps those of the campaigns being read for a minute, so most clicks cost one query.
+_LINKS: dict[int, tuple[int, str, float]] = {}
+LINKS_KEPT = 4096
+LINK_SECONDS = 60
 
 
-def record_open(request: HttpRequest, *, token: str) -> bool:
-    """Buffer an open of the message with this token if its person may be tracked; say if so."""
-    if not Message.objects.filter(token=token, **TRACKABLE).exists():
-        return False
+def record_open(request: HttpRequest, *, token: str) -> None:
+    """Buffer an open of the message with this token, with the country and the time only.
+
+    No query: whether the token is ours and whether its person may be tracked is decided by the
+    flush before anything is written, so an open of someone who turned tracking off is dropped
+    there and never reaches the database.
+    """
     hit = Hit(
         kind=OPEN, token=token, link_id=None, country=request_country(request), at=time.time()
     )
     hit_buffer().append(hit.encode())
-    return True
+
+
+def _link(link_id: int) -> tuple[int, str] | None:
+    """Return the campaign and address of a tracked link, remembered by this process."""
+    now = time.monotonic()
+    found = _LINKS.get(link_id)
+    if found is None or found[2] < now:
+        row = TrackedLink.objects.filter(pk=link_id).values_list("campaign_id", "url").first()
+        if row is None:
+            return None
+        if len(_LINKS) >= LINKS_KEPT:
+            _LINKS.clear()
+        found = _LINKS[link_id] = (*row, now + LINK_SECONDS)
+    return found[0], found[1]
 
 
 def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | None:
     """Return where a click goes, buffering it if its person may be tracked; None: no such link.
 
-    Only a link of the campaign the message belongs to is ever returned: the token and the link
-    id are matched together in one query, so nothing in the URL can point the redirect elsewhere.
+    Only a link of the campaign the message belongs to is ever returned: the link's campaign must
+    be the token's, so nothing in the URL can point the redirect elsewhere.
     """
     if link_id > MAX_ID:
         return None
-    row = (
-        Message.objects.filter(token=token, campaign__links__pk=link_id)
-        .values_list("campaign__links__url", "contact__tracking_allowed", "contact__is_restricted")
-        .first()
+    message = (
+        Message.objects.filter(token=token)
+        .values_list("campaign_id", "contact__tracking_allowed", "contact__is_restricted")
+        .order_by()[:1]
     )
-    if row is None:
+    rows = list(message)
+    if not rows:
         return None
-    url, allowed, restricted = row
+    campaign_id, allowed, restricted = rows[0]
+    link = _link(link_id)
+    if link is None or link[0] != campaign_id:
+        return None
     if allowed and not restricted:
         hit = Hit(
             kind=CLICK,
@@ -343,7 +371,7 @@ def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | Non
             at=time.time(),
         )
         hit_buffer().append(hit.encode())
-    return url
+    return link[1]
 
 
 # Flushing ---------------------------------------------------------------------------------------
