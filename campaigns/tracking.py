@@ -21,8 +21,10 @@ says it was), so no hit is lost and none is written twice.
 """
 
 import bisect
+import contextlib
 import ipaddress
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -32,6 +34,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
@@ -235,32 +239,94 @@ class CountryTable:
 
     starts: array | list
     ends: array | list
-    codes: list[str]
+    # Two letters per range, in one string: a quarter of a million small strings would take MBs.
+    codes: str
 
     def lookup(self, number: int) -> str:
         """Return the country of the address with this number, or "" when none holds it."""
         i = bisect.bisect_right(self.starts, number) - 1
         if i >= 0 and number <= self.ends[i]:
-            return self.codes[i]
+            return self.codes[2 * i : 2 * i + 2]
         return ""
 
 
 @cache
 def country_tables() -> tuple[CountryTable, CountryTable]:
-    """Load the bundled delegation tables once per process, compacted for memory (IPv4, IPv6)."""
+    """Return the offline delegation tables (IPv4, IPv6), loaded once per process.
+
+    The package's own data takes seconds and some 100 MB to load, so the first process on a
+    machine writes a compact copy (a few MB) under VAR_DIR, which every later process reads in
+    milliseconds.
+    """
+    path = Path(settings.VAR_DIR) / f"country-table-{package_version('ip-to-country')}.bin"
+    try:
+        return _read_tables(path)
+    except (OSError, ValueError, EOFError, KeyError):
+        # Missing, or damaged: rebuilt from the package below.
+        pass
+    tables = _package_tables()
+    with contextlib.suppress(OSError):
+        _write_tables(path, tables)
+    return tables
+
+
+def _package_tables() -> tuple[CountryTable, CountryTable]:
     from ip_to_country import IpToCountry
 
     source = IpToCountry()
-    v4 = CountryTable(array("Q"), array("Q"), [])
-    for start, end, code in source.ipv4_ranges:
-        v4.starts.append(int(start))
-        v4.ends.append(int(end))
-        v4.codes.append(code)
-    v6_rows = sorted(
-        (int(net.network_address), int(net.broadcast_address), code)
-        for net, code in source.ipv6_ranges
+    v4 = sorted((int(s), int(e), c) for s, e, c in source.ipv4_ranges if _is_code(c))
+    v6 = sorted(
+        (int(n.network_address), int(n.broadcast_address), c)
+        for n, c in source.ipv6_ranges
+        if _is_code(c)
     )
-    v6 = CountryTable([r[0] for r in v6_rows], [r[1] for r in v6_rows], [r[2] for r in v6_rows])
+    return (
+        CountryTable([r[0] for r in v4], [r[1] for r in v4], "".join(r[2] for r in v4)),
+        CountryTable([r[0] for r in v6], [r[1] for r in v6], "".join(r[2] for r in v6)),
+    )
+
+
+def _is_code(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()
+
+
+def _write_tables(path: Path, tables: tuple[CountryTable, CountryTable]) -> None:
+    """Write the tables as a header line and raw arrays; atomically, for concurrent processes."""
+    v4, v6 = tables
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as out:
+        out.write(json.dumps({"v4": len(v4.starts), "v6": len(v6.starts)}).encode() + b"\n")
+        array("I", v4.starts).tofile(out)
+        array("I", v4.ends).tofile(out)
+        out.write(v4.codes.encode("ascii"))
+        for numbers in (v6.starts, v6.ends):
+            array("Q", [n >> 64 for n in numbers]).tofile(out)
+            array("Q", [n & (2**64 - 1) for n in numbers]).tofile(out)
+        out.write(v6.codes.encode("ascii"))
+    os.replace(temporary, path)
+
+
+def _read_tables(path: Path) -> tuple[CountryTable, CountryTable]:
+    with path.open("rb") as source:
+        sizes = json.loads(source.readline())
+
+        def numbers(kind: str, count: int) -> array:
+            values = array(kind)
+            values.fromfile(source, count)
+            return values
+
+        def codes(count: int) -> str:
+            text = source.read(2 * count).decode("ascii")
+            if len(text) != 2 * count:
+                raise ValueError("The country table file is cut short.")
+            return text
+
+        v4 = CountryTable(numbers("I", sizes["v4"]), numbers("I", sizes["v4"]), codes(sizes["v4"]))
+        wide = []
+        for _ in range(2):
+            high, low = numbers("Q", sizes["v6"]), numbers("Q", sizes["v6"])
+            wide.append([(h << 64) | lo for h, lo in zip(high, low, strict=True)])
+        v6 = CountryTable(wide[0], wide[1], codes(sizes["v6"]))
     return v4, v6
 
 
@@ -273,8 +339,7 @@ def country_of_address(address: str) -> str:
     if not ip.is_global:
         return ""
     v4, v6 = country_tables()
-    code = (v4 if ip.version == 4 else v6).lookup(int(ip))
-    return code if len(code) == 2 and code.isalpha() and code.isupper() else ""
+    return (v4 if ip.version == 4 else v6).lookup(int(ip))
 
 
 @cache
