@@ -83,7 +83,7 @@ class Batch:
     """Hits claimed by one flush, under an id that marks them written once they are."""
 
     id: str
-    lines: list
+    lines: list[str] | list[bytes]
 
 
 class HitBuffer(Protocol):
@@ -205,11 +205,15 @@ class SQLiteHitBuffer:
         """Forget a batch that is written."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
-        claimed = db.execute("SELECT upto FROM claim WHERE batch = ?", (batch.id,)).fetchone()
-        if claimed is not None:
-            db.execute("DELETE FROM hit WHERE id <= ?", (claimed[0],))
-            db.execute("DELETE FROM claim")
-        db.execute("COMMIT")
+        try:
+            claimed = db.execute("SELECT upto FROM claim WHERE batch = ?", (batch.id,)).fetchone()
+            if claimed is not None:
+                db.execute("DELETE FROM hit WHERE id <= ?", (claimed[0],))
+                db.execute("DELETE FROM claim")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def pending(self) -> int:
         """Return how many hits wait, claimed ones included."""
