@@ -192,3 +192,14 @@ def test_a_campaign_without_events_has_an_empty_report(admin_client):
     response = admin_client.get(f"/admin/campaigns/campaign/{campaign.pk}/report/")
     assert response.status_code == 200
     assert "No opens or clicks recorded." in response.content.decode()
+
+
+def test_the_api_needs_the_campaign_view_permission(client, django_user_model, campaign):
+    from rest_framework.authtoken.models import Token
+
+    user = django_user_model.objects.create_user("integrator", password="x" * 16, is_staff=True)
+    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}/stats/", **auth).status_code == 403
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}/stats/").status_code == 401
+    user.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}/stats/", **auth).status_code == 200
