@@ -5,7 +5,7 @@ can never reach it again, whatever list they supply. Unsubscribing from everythi
 globally and withdraws every consent, each withdrawal a ledger event. In the preference centre
 each consent purpose is switched on or off, again as ledger events; a globally suppressed address
 can switch nothing on there and is pointed to the double opt-in instead. The person also decides
-there whether we may record their opens and clicks (GDPR art. 21(2); ePrivacy art. 5(3)).
+there whether we may record their opens and clicks of our e-mails.
 """
 
 from collections.abc import Iterable
