@@ -488,10 +488,12 @@ def write_batch(batch: Batch) -> int | None:
                 return None
             TrackingFlush.objects.create(batch=batch.id, hits=len(batch.lines), events=len(events))
             MessageEvent.objects.bulk_create(events, batch_size=1000)
+            # To the minute: the inactivity rules count in years, and it keeps the statements few.
             latest: dict[int, datetime] = {}
             for event, contact_id in pairs:
-                if contact_id not in latest or latest[contact_id] < event.occurred_at:
-                    latest[contact_id] = event.occurred_at
+                minute = event.occurred_at.replace(second=0, microsecond=0)
+                if contact_id not in latest or latest[contact_id] < minute:
+                    latest[contact_id] = minute
             record_activities(latest)
     except IntegrityError:
         # Another flush wrote the same claimed batch at the same moment.
