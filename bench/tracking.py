@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -248,13 +249,17 @@ def _server() -> Iterator[tuple[str, subprocess.Popen]]:
 
 
 def _wait_for(port: int) -> None:
-    for _ in range(300):
+    """Wait until the server answers the empty view (workers boot slowly on a busy machine)."""
+    url = f"http://127.0.0.1:{port}/bench/empty/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 -- loopback http.
+                if answer.status == 200:
+                    return
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start.")
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer within 120 s.")
 
 
 class Worker:
@@ -378,6 +383,8 @@ def _wrk(base: str, script: Path, *, seconds: int = SECONDS) -> WrkRun:
         text=True,
         check=True,
     ).stdout
+    if "Requests/sec" not in output:
+        raise RuntimeError(f"wrk printed no summary:\n{output}")
     return WrkRun(
         requests=int(re.search(r"(\d+) requests in", output).group(1)),
         failed=int(m.group(1))
