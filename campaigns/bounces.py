@@ -249,7 +249,7 @@ def read_report(mail: MailMessage) -> list[Feedback]:
         if kind == "message/delivery-status":
             # The first block is about the report, each further one about a recipient.
             recipients = [b for b in part.get_payload()[1:] if isinstance(b, MailMessage)]
-        elif kind in ("message/rfc822", "message/rfc822-headers") and not token:
+        elif kind == "message/rfc822" and not token:
             inner = part.get_payload()
             if isinstance(inner, list) and inner:
                 token = token_from_headers(inner[0])
