@@ -419,12 +419,11 @@ def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | Non
     """
     if link_id > MAX_ID:
         return None
-    message = (
+    rows = list(
         Message.objects.filter(token=token)
         .values_list("campaign_id", "contact__tracking_allowed", "contact__is_restricted")
         .order_by()[:1]
     )
-    rows = list(message)
     if not rows:
         return None
     campaign_id, allowed, restricted = rows[0]
