@@ -493,7 +493,7 @@ def write_batch(batch: Batch) -> int | None:
                 minute = event.occurred_at.replace(second=0, microsecond=0)
                 if contact_id not in latest or latest[contact_id] < minute:
                     latest[contact_id] = minute
-            record_activities(latest)
+            record_activities(moments=latest)
     except IntegrityError:
         # Another flush wrote the same claimed batch at the same moment.
         return None

@@ -23,7 +23,7 @@ def record_activity(*, contact: Contact, at: datetime | None = None) -> None:
         contact.last_activity_at = moment
 
 
-def record_activities(moments: Mapping[int, datetime], *, chunk: int = 1000) -> int:
+def record_activities(*, moments: Mapping[int, datetime], chunk: int = 1000) -> int:
     """Move many contacts' last activity forward at once (opens and clicks written in batches).
 
     `moments` maps contact ids to the time of their latest act; a later time already stored wins.
