@@ -67,7 +67,7 @@ def token_from_headers(headers: MailMessage) -> str:
     return token if TOKEN_PATTERN.match(token) else ""
 
 
-def apply_feedback(feedback: Feedback, *, channel: str) -> bool:
+def apply_feedback(*, feedback: Feedback, channel: str) -> bool:
     """Record one piece of feedback once; say whether anything new was recorded."""
     message = (
         Message.objects.select_related("campaign__client", "contact")
@@ -229,7 +229,9 @@ def receive_webhook(request: HttpRequest) -> int:
                 )
         except IntegrityError as exc:
             raise WebhookRefused("This request was received already.") from exc
-        return sum(apply_feedback(item, channel="webhook") for item in provider.feedback(body))
+        return sum(
+            apply_feedback(feedback=item, channel="webhook") for item in provider.feedback(body)
+        )
 
 
 # Mailbox files ----------------------------------------------------------------------------------
@@ -296,7 +298,7 @@ def feed_mbox(path: Path) -> Counter:
             for item in items:
                 if not Message.objects.filter(token=item.token).exists():
                     outcome["unmatched"] += 1
-                elif apply_feedback(item, channel="mailbox"):
+                elif apply_feedback(feedback=item, channel="mailbox"):
                     outcome["recorded"] += 1
                 else:
                     outcome["already"] += 1
