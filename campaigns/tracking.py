@@ -14,10 +14,10 @@ link (remembered by the process), and is buffered only for a person who may be t
 an open's token is ours and its person trackable is decided by the flush, before anything is
 written: the hit of someone who turned tracking off waits seconds in the buffer and is dropped.
 `flush_hits` (a Celery task on the `tracking` queue, every few seconds) claims a bounded batch,
-writes it as `MessageEvent`s with a `TrackingFlush` row in one transaction, counts the opens and
-clicks as the people's activity, then releases the batch. A flush killed half-way finds its batch
-still claimed and either writes it (nothing was committed) or skips it (the `TrackingFlush` row
-says it was), so no hit is lost and none is written twice.
+writes it as `MessageEvent`s (by COPY on PostgreSQL) with a `TrackingFlush` row in one
+transaction, counts the opens and clicks as the people's activity, then releases the batch. A
+flush killed half-way finds its batch still claimed and either writes it (nothing was committed)
+or skips it (the `TrackingFlush` row says it was), so no hit is lost and none is written twice.
 """
 
 import bisect
@@ -36,10 +36,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -479,29 +479,63 @@ def flush_hits(*, batch_size: int | None = None, max_batches: int = 50) -> Flush
 def write_batch(batch: Batch) -> int | None:
     """Write one batch's hits as events and activity; return how many, None if written before."""
     hits = [hit for hit in map(Hit.decode, batch.lines) if hit is not None]
-    pairs = _events(hits)
-    events = [event for event, _ in pairs]
+    rows = _event_rows(hits)
     try:
         with transaction.atomic():
             if TrackingFlush.objects.filter(batch=batch.id).exists():
                 return None
-            TrackingFlush.objects.create(batch=batch.id, hits=len(batch.lines), events=len(events))
-            MessageEvent.objects.bulk_create(events, batch_size=1000)
+            TrackingFlush.objects.create(batch=batch.id, hits=len(batch.lines), events=len(rows))
+            insert_events([row for row, _ in rows])
             # To the minute: the inactivity rules count in years, and it keeps the statements few.
             latest: dict[int, datetime] = {}
-            for event, contact_id in pairs:
-                minute = event.occurred_at.replace(second=0, microsecond=0)
+            for row, contact_id in rows:
+                minute = row.occurred_at.replace(second=0, microsecond=0)
                 if contact_id not in latest or latest[contact_id] < minute:
                     latest[contact_id] = minute
             record_activities(moments=latest)
     except IntegrityError:
         # Another flush wrote the same claimed batch at the same moment.
         return None
-    return len(events)
+    return len(rows)
 
 
-def _events(hits: Iterable[Hit]) -> list[tuple[MessageEvent, int]]:
-    """Turn hits into unsaved events with their person; drop unknown tokens and untracked people."""
+class EventRow(NamedTuple):
+    """One event to insert, its columns in table order."""
+
+    message_id: int
+    campaign_id: int
+    kind: str
+    link_id: int | None
+    country: str
+    detail: str
+    occurred_at: datetime
+
+
+def insert_events(rows: list[EventRow]) -> None:
+    """Insert event rows in the current transaction: COPY on PostgreSQL, bulk_create elsewhere.
+
+    COPY takes a fifth of the time of Django's multi-row INSERT for a batch of thousands, which
+    matters on a machine whose web processes share the cores with the flush.
+    """
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = MessageEvent._meta.db_table
+        columns = ", ".join(f'"{name}"' for name in EventRow._fields)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    MessageEvent.objects.bulk_create(
+        (MessageEvent(**row._asdict()) for row in rows), batch_size=500
+    )
+
+
+def _event_rows(hits: Iterable[Hit]) -> list[tuple[EventRow, int]]:
+    """Turn hits into event rows with their person; drop unknown tokens and untracked people."""
     hits = list(hits)
     messages = {
         token: (pk, campaign_id, contact_id)
@@ -515,7 +549,7 @@ def _events(hits: Iterable[Hit]) -> list[tuple[MessageEvent, int]]:
         if link_ids
         else []
     )
-    events = []
+    rows = []
     for hit in hits:
         known = messages.get(hit.token)
         if known is None:
@@ -524,18 +558,20 @@ def _events(hits: Iterable[Hit]) -> list[tuple[MessageEvent, int]]:
         if hit.kind == CLICK:
             if links.get(hit.link_id) != campaign_id:
                 continue
-            kind, link_id = MessageEvent.Kind.CLICKED, hit.link_id
+            kind, link_id = MessageEvent.Kind.CLICKED.value, hit.link_id
         elif hit.kind == OPEN:
-            kind, link_id = MessageEvent.Kind.OPENED, None
+            kind, link_id = MessageEvent.Kind.OPENED.value, None
         else:
             continue
-        event = MessageEvent(
+        country = hit.country if isinstance(hit.country, str) and len(hit.country) == 2 else ""
+        row = EventRow(
             message_id=message_id,
             campaign_id=campaign_id,
             kind=kind,
             link_id=link_id,
-            country=hit.country if len(hit.country or "") == 2 else "",
+            country=country,
+            detail="",
             occurred_at=datetime.fromtimestamp(hit.at, tz=UTC),
         )
-        events.append((event, contact_id))
-    return events
+        rows.append((row, contact_id))
+    return rows
