@@ -13,8 +13,8 @@ with 32 connections for a fixed time against:
 Then the restart check: opens under load for 20 s while the Celery worker is killed (SIGKILL,
 mid-flush or not) and started again, and gunicorn reloads its workers (SIGHUP); afterwards the
 buffer is flushed empty and the events are counted against the successful responses `wrk` saw.
-A flush is asked for every `TRACKING_FLUSH_SECONDS` (5 s) throughout, as beat does. The machine's load average is
-recorded with every figure, since the machine may be shared.
+A flush is asked for every `TRACKING_FLUSH_SECONDS` (5 s) throughout, as beat does. The
+machine's load average is recorded with every figure, since the machine may be shared.
 """
 
 import os
