@@ -3,7 +3,7 @@
 The developer's database is never touched: the bench settings replace the database name before
 Django connects, and only the bench's own databases (`crm_bench`, the purge benchmark's
 `crm_bench_purge` and `crm_bench_purge_run`, the campaign benchmarks' `crm_bench_send`, the
-import benchmark's `crm_bench_imp…`, or the
+import benchmark's `crm_bench_imp…`, the tracking benchmark's `crm_bench_trk`, or the
 bench's SQLite file) are ever dropped.
 """
 
@@ -27,7 +27,11 @@ PURGE_DB_NAME = "crm_bench_purge"
 PURGE_RUN_DB_NAME = "crm_bench_purge_run"
 # The campaign benchmarks' database: contacts with consent decisions and suppressions.
 SEND_DB_NAME = "crm_bench_send"
-POSTGRESQL_NAMES = frozenset({BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME, SEND_DB_NAME})
+# The tracking benchmark's database, which its gunicorn and Celery worker use too.
+TRACKING_DB_NAME = "crm_bench_trk"
+POSTGRESQL_NAMES = frozenset(
+    {BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME, SEND_DB_NAME, TRACKING_DB_NAME}
+)
 # The import benchmark's databases: one seeded per list size, and the copy one run imports into.
 IMPORT_DB_PREFIX = "crm_bench_imp"
 # How often CREATE DATABASE … TEMPLATE is tried while another session (autovacuum) is connected.

@@ -23,9 +23,10 @@ BENCHMARKS = {
     "campaign_audience": "bench.campaign_audience",
     "campaign_sending": "bench.campaign_sending",
     "imports": "bench.imports",
+    "tracking": "bench.tracking",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
-OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports"})
+OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports", "tracking"})
 
 
 def main() -> int:

@@ -162,6 +162,40 @@ class MessageEvent(models.Model):
             models.Index(fields=["campaign", "kind", "occurred_at"], name="campaigns_event_report"),
             models.Index(fields=["occurred_at"], name="campaigns_event_age"),
         ]
+        permissions = [
+            ("export_engagement", "Can export pseudonymised engagement for analysis"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of message #{self.message_id}"
+
+
+class TrackingFlush(models.Model):
+    """A batch of buffered opens and clicks written as events; a re-run of the batch skips it."""
+
+    batch = models.CharField(max_length=36, unique=True)
+    hits = models.PositiveIntegerField()
+    events = models.PositiveIntegerField()
+    flushed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-flushed_at"]
+
+    def __str__(self) -> str:
+        return f"Tracking batch {self.batch}"
+
+
+class WebhookNonce(models.Model):
+    """A signed webhook's one-time token, kept while its timestamp is fresh: a replay is refused."""
+
+    provider = models.CharField(max_length=20)
+    nonce = models.CharField(max_length=128)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "nonce"], name="campaigns_webhook_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} webhook {self.pk}"

@@ -1,6 +1,14 @@
 """Declare the campaigns' models in the personal-data registry."""
 
-from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink
+from campaigns.models import (
+    Campaign,
+    Message,
+    MessageEvent,
+    Segment,
+    TrackedLink,
+    TrackingFlush,
+    WebhookNonce,
+)
 from privacy.registry import Anonymise, Delete, registry
 
 registry.declare(
@@ -26,3 +34,5 @@ registry.declare(
 registry.exempt(Segment, reason="A saved filter: criteria, not people.")
 registry.exempt(Campaign, reason="What was sent and to which segment; recipients are messages.")
 registry.exempt(TrackedLink, reason="The links of a campaign's body.")
+registry.exempt(TrackingFlush, reason="A batch id and counts of buffered hits written as events.")
+registry.exempt(WebhookNonce, reason="A provider's one-time request token, kept minutes.")

@@ -352,6 +352,7 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.requeue_messages": {"queue": "sending"},
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
     "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
+    "campaigns.tracking_tasks.*": {"queue": "tracking"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
@@ -394,6 +395,11 @@ CELERY_BEAT_SCHEDULE = {
     "crm-discard-unfinished-imports-nightly": {
         "task": "crm.tasks.discard_unfinished_imports",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Buffered opens and clicks, written as events every few seconds.
+    "campaigns-flush-tracking": {
+        "task": "campaigns.tracking_tasks.flush_tracking_hits",
+        "schedule": timedelta(seconds=env_int("TRACKING_FLUSH_SECONDS", 5)),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -475,3 +481,24 @@ PUBLIC_POST_RATE_PER_IP = env_int("PUBLIC_POST_RATE_PER_IP", 60)
 LINK_POST_RATE_PER_IP = env_int("LINK_POST_RATE_PER_IP", 1000)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket).
 FORWARDED_FOR_PROXIES = env_int("FORWARDED_FOR_PROXIES", 0)
+
+# Campaign tracking, bounces and reports ----------------------------------------------------------
+
+# Where opens and clicks wait for the flush: "redis" (REDIS_URL) or "sqlite" (a file under var/).
+TRACKING_BUFFER = env_str("TRACKING_BUFFER", "redis" if REDIS_URL else "sqlite")
+TRACKING_BUFFER_PATH = Path(env_str("TRACKING_BUFFER_PATH", str(VAR_DIR / "tracking-hits.sqlite3")))
+# Hits written per transaction by the flush.
+TRACKING_FLUSH_BATCH = env_int("TRACKING_FLUSH_BATCH", 2000)
+# A header with the visitor's ISO country code set by a proxy in front (e.g. CF-IPCountry), and
+# the addresses or networks of those proxies: the header is ignored from anyone else.
+TRACKING_COUNTRY_HEADER = env_str("TRACKING_COUNTRY_HEADER")
+TRACKING_COUNTRY_HEADER_PROXIES = env_list("TRACKING_COUNTRY_HEADER_PROXIES", [])
+# Look the country up in the bundled offline table of address delegations (no header, or none).
+TRACKING_COUNTRY_TABLE = env_bool("TRACKING_COUNTRY_TABLE", default=True)
+# Countries with fewer recipients than this are folded into "other" in campaign reports.
+REPORT_MIN_COUNTRY_BUCKET = env_int("REPORT_MIN_COUNTRY_BUCKET", 10)
+# The e-mail provider whose signed webhook reports deliveries, bounces and complaints.
+EMAIL_WEBHOOK_PROVIDER = env_str("EMAIL_WEBHOOK_PROVIDER", "mailgun")
+MAILGUN_WEBHOOK_SIGNING_KEY = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
+# A webhook request whose timestamp is further than this from now (seconds) is refused.
+EMAIL_WEBHOOK_MAX_AGE = env_int("EMAIL_WEBHOOK_MAX_AGE", 300)

@@ -7,6 +7,8 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from campaigns import report_views
+from campaigns.api import CampaignViewSet
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.import_api import ImportViewSet
@@ -39,6 +41,7 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("imports", ImportViewSet, basename="import")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"
@@ -85,6 +88,7 @@ urlpatterns = [
     # only change the language someone reads in, while a token would make every public page
     # differ per visitor (pages that answer everyone the same, byte for byte) and set a cookie.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("", include("campaigns.urls")),
     # Before admin.site.urls, whose catch-all would answer these paths with a 404.
     path(
         "admin/privacy/register/<str:document>",
@@ -105,6 +109,21 @@ urlpatterns = [
         "admin/two-factor/recovery-codes/",
         admin.site.admin_view(staff_auth.new_recovery_codes),
         name="two-factor-recovery-codes",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/",
+        admin.site.admin_view(report_views.report),
+        name="campaign-report",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/csv/",
+        admin.site.admin_view(report_views.report_download),
+        name="campaign-report-csv",
+    ),
+    path(
+        "admin/campaigns/campaign/<int:pk>/report/engagement/",
+        admin.site.admin_view(report_views.engagement_export),
+        name="campaign-engagement-export",
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),

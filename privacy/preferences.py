@@ -4,7 +4,8 @@ Unsubscribing from one sender suppresses the address for that client only: that 
 can never reach it again, whatever list they supply. Unsubscribing from everything suppresses it
 globally and withdraws every consent, each withdrawal a ledger event. In the preference centre
 each consent purpose is switched on or off, again as ledger events; a globally suppressed address
-can switch nothing on there and is pointed to the double opt-in instead.
+can switch nothing on there and is pointed to the double opt-in instead. The person also decides
+there whether we may record their opens and clicks of our e-mails.
 """
 
 from collections.abc import Iterable
@@ -59,6 +60,23 @@ def unsubscribe(
 def is_globally_suppressed(contact: Contact) -> bool:
     """Say whether the contact's address is suppressed for every sender."""
     return bool(contact.email) and not may_contact(email=contact.email)
+
+
+def set_tracking_choice(*, contact: Contact, allowed: bool, channel: str) -> bool:
+    """Record whether the person lets us record their opens and clicks; say if it changed."""
+    if contact.tracking_allowed == allowed:
+        return False
+    with transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).update(tracking_allowed=allowed)
+        contact.tracking_allowed = allowed
+        record_audit(
+            actor=None,
+            action=AuditEvent.Action.CHANGED,
+            obj=contact,
+            channel=channel,
+            fields=["tracking_allowed"],
+        )
+    return True
 
 
 def update_preferences(

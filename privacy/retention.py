@@ -110,6 +110,12 @@ RULE_KINDS: dict[str, RuleKind] = {
         model="crm.ImportRejection",
         age=("created_at",),
     ),
+    "tracking_events": RuleKind(
+        label="Campaign opens and clicks, since they happened",
+        model="campaigns.MessageEvent",
+        age=("occurred_at",),
+        filters=Q(kind__in=["opened", "clicked"]),
+    ),
     "invoices": RuleKind(
         label=_("Invoices, since their due date"),
         model="crm.Invoice",

@@ -16,6 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.events import record_unsubscribe
 from crm.contact_form import receive_contact_message
 from crm.models import Client, Contact
 from privacy.consent import RequestMetadata, consent_states, current_notice
@@ -29,7 +30,12 @@ from privacy.links import (
     read_unsubscribe_token,
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
-from privacy.preferences import is_globally_suppressed, unsubscribe, update_preferences
+from privacy.preferences import (
+    is_globally_suppressed,
+    set_tracking_choice,
+    unsubscribe,
+    update_preferences,
+)
 from privacy.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
 from privacy.registers import DOCUMENTS, export_register, processor_register, public_activities
 from privacy.retention import schedule
@@ -179,7 +185,16 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             metadata=_metadata(request),
         )
         return render(request, "public/unsubscribed.html", {"client": client})
-    form = PreferencesForm(request.POST or None, purposes=purposes)
+    if request.method == "POST" and "tracking_choice" in request.POST:
+        set_tracking_choice(
+            contact=contact,
+            allowed=request.POST.get("tracking") == "on",
+            channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
+        )
+        saved = True
+    # The tracking form posts alone: the consent boxes it does not carry stay as they are.
+    choices = None if "tracking_choice" in request.POST else request.POST or None
+    form = PreferencesForm(choices, purposes=purposes)
     if request.method == "POST" and form.is_valid():
         update_preferences(
             contact=contact,
@@ -200,6 +215,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
+        "tracking_allowed": contact.tracking_allowed,
         # Only the clients whose lists brought this person in: nobody else's business is shown.
         "clients": Client.objects.filter(sources__contact_sources__contact=contact)
         .exclude(pk__in=blocked)
@@ -234,6 +250,11 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
         metadata=_metadata(request),
         idempotency_key=hashlib.sha256(token.encode()).hexdigest(),
     )
+    if request.GET.get("m"):
+        # The campaign e-mail's own link: count the opt-out in that campaign's report.
+        record_unsubscribe(
+            message_token=request.GET["m"], contact_id=contact.pk, client_id=target.client_id
+        )
     if request.POST.get("List-Unsubscribe") == "One-Click":
         return HttpResponse(status=200)
     return render(request, "public/unsubscribed.html", {"client": client})

@@ -20,6 +20,7 @@ def test_the_documented_schedule_is_the_one_the_rules_apply():
             "privacy.migrations.0006_default_retention_rules",
             "privacy.migrations.0012_audit_retention_rule",
             "crm.migrations.0009_import_report_retention_rule",
+            "campaigns.migrations.0012_tracking_retention_rule",
         ):
             importlib.import_module(migration).seed(apps, None)
     assert schedule_markdown() in DOC.read_text()

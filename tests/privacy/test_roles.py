@@ -185,6 +185,12 @@ def test_only_the_privacy_officer_and_administrators_may_export_in_bulk(roles):
         assert exports == (role == "Privacy officer"), role
 
 
+def test_only_the_privacy_officer_and_administrators_export_engagement(roles):
+    for role in ROLES:
+        exports = "campaigns.export_engagement" in role_permissions(role)
+        assert exports == (role == "Privacy officer"), role
+
+
 def test_marketing_has_nothing_of_requests_erasure_audit_or_billing(roles):
     marketing = role_permissions("Marketing")
     forbidden = (

@@ -1,0 +1,92 @@
+"""Campaigns in the API: read-only, with their aggregate statistics (never people)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from campaigns.models import Campaign
+from campaigns.reports import campaign_report
+
+
+class CampaignOutput(serializers.ModelSerializer):
+    client = serializers.CharField(source="client.name", allow_null=True, default=None)
+    purpose = serializers.CharField(source="purpose.code")
+    segment = serializers.CharField(source="segment.name")
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "id",
+            "name",
+            "client",
+            "purpose",
+            "segment",
+            "subject",
+            "status",
+            "scheduled_at",
+            "started_at",
+            "finished_at",
+            "created_at",
+        )
+
+
+class TallyOutput(serializers.Serializer):
+    unique = serializers.IntegerField(help_text="Messages it happened to at least once.")
+    total = serializers.IntegerField(help_text="Times it happened.")
+
+
+class LinkOutput(serializers.Serializer):
+    url = serializers.URLField()
+    unique = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class CountryOutput(serializers.Serializer):
+    code = serializers.CharField(help_text='ISO 3166 code; empty for "Other".')
+    name = serializers.CharField()
+    recipients = serializers.IntegerField()
+
+
+class TimeBucketOutput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    opened = serializers.IntegerField()
+    clicked = serializers.IntegerField()
+
+
+class CampaignStatsOutput(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    sent = serializers.IntegerField()
+    delivered = TallyOutput()
+    bounced = TallyOutput()
+    hard_bounced = serializers.IntegerField()
+    opened = TallyOutput()
+    clicked = TallyOutput()
+    unsubscribed = TallyOutput()
+    complained = TallyOutput()
+    links = LinkOutput(many=True)
+    countries = CountryOutput(
+        many=True,
+        help_text="Recipients who opened or clicked, by country; countries with fewer than "
+        "`min_country_bucket` recipients are counted under Other.",
+    )
+    min_country_bucket = serializers.IntegerField()
+    bucket = serializers.ChoiceField(choices=["hour", "day"])
+    timeline = TimeBucketOutput(many=True)
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    """Campaigns, newest first, and their aggregate statistics."""
+
+    serializer_class = CampaignOutput
+    queryset = Campaign.objects.select_related("client", "purpose", "segment")
+
+    @extend_schema(responses=CampaignStatsOutput)
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        """Return the campaign's counts, per link, per country and over time; no person."""
+        report = campaign_report(campaign=self.get_object())
+        return Response(CampaignStatsOutput(report).data)

@@ -1,0 +1,17 @@
+"""Give the Privacy officer the engagement export permission, from the `privacy.roles` table.
+
+Runs the same function as privacy's 0009, which sets each group's permissions to the table's and
+gives the Administrator group every permission that exists now.
+"""
+
+import importlib
+
+from django.db import migrations
+
+roles_0009 = importlib.import_module("privacy.migrations.0009_roles")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("campaigns", "0010_tracking_buffers")]
+
+    operations = [migrations.RunPython(roles_0009.create_roles, migrations.RunPython.noop)]
