@@ -74,10 +74,14 @@ def test_no_template_of_ours_carries_inline_script_or_event_handlers():
     assert not offenders, offenders
 
 
-def test_no_page_template_or_admin_flag_carries_a_style_attribute():
+def test_no_page_template_or_admin_flag_carries_a_style_attribute_or_element():
     pages = [p for p in our_templates() if "emails" not in p.parts]
     admin_code = [p for p in settings.BASE_DIR.glob("*/*admin.py") if ".venv" not in p.parts]
 
     assert pages and admin_code
-    styled = [str(p) for p in pages + admin_code if re.search(r"\sstyle\s*=", p.read_text())]
+    styled = [
+        str(p)
+        for p in pages + admin_code
+        if re.search(r"\sstyle\s*=|<style[\s>]", p.read_text(), re.I)
+    ]
     assert not styled
