@@ -4,8 +4,8 @@ PostgreSQL only. The benchmark seeds its own database, `crm_bench_purge`, once p
 contacts of which every odd-numbered one (half) is a customer or subscriber last active three years
 ago and the other half was active within the last year; every contact, inactive or not, has one
 provenance row, one consent event, the consent state that points at it and one interaction, loaded
-by COPY. (Campaign events, which the issue names, do not exist yet in this codebase; nothing stands
-in for them.) A purge destroys its input, so each measurement runs on `crm_bench_purge_run`, a file
+by COPY. (Campaign messages and events, which the issue names, are not seeded.) A purge destroys
+its input, so each measurement runs on `crm_bench_purge_run`, a file
 copy of the seeded database made just before it (CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY):
 the same pages, statistics and visibility map every time, which re-inserting the deleted half
 could not give without vacuuming it first.
