@@ -8,28 +8,14 @@ import secrets
 import factory
 from django.utils import timezone
 
-from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink
+from campaigns.models import Campaign, Message, MessageEvent, TrackedLink
+from tests.campaigns import sending_factories
 from tests.crm.factories import ContactFactory
-from tests.privacy.factories import PurposeFactory
 
 
-class SegmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Segment
+class CampaignFactory(sending_factories.CampaignFactory):
+    """A campaign already sent."""
 
-    name = factory.Sequence(lambda n: f"Segment {n}")
-
-
-class CampaignFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Campaign
-
-    name = factory.Sequence(lambda n: f"Spring letter {n}")
-    purpose = factory.SubFactory(PurposeFactory)
-    segment = factory.SubFactory(SegmentFactory)
-    subject = "Our spring letter"
-    html_body = "<p>Hello {{ first_name }}</p>"
-    text_body = "Hello {{ first_name }}"
     status = Campaign.Status.SENT
     started_at = factory.LazyFunction(timezone.now)
 
