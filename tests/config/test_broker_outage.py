@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
+from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 from config.models import OutboxTask
@@ -29,6 +30,15 @@ def _reset_broker_pools() -> None:
     celery_app.pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    # Kombu keeps producer pools per connection in a registry of its own: drop the closed ones.
+    kombu_pools.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_broker_pools() -> None:
+    """Start from new connections: an in-process test worker stopped earlier in the run closes the
+    app's pools on its way out, which no web process ever meets."""
+    _reset_broker_pools()
 
 
 @contextmanager
