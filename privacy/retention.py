@@ -106,12 +106,12 @@ RULE_KINDS: dict[str, RuleKind] = {
         category="audit_trail",
     ),
     "import_reports": RuleKind(
-        label="Rejected rows of imported lists (the import report), since they were refused",
+        label=_("Rejected rows of imported lists (the import report), since they were refused"),
         model="crm.ImportRejection",
         age=("created_at",),
     ),
     "tracking_events": RuleKind(
-        label="Campaign opens and clicks, since they happened",
+        label=_("Campaign opens and clicks, since they happened"),
         model="campaigns.MessageEvent",
         age=("occurred_at",),
         filters=Q(kind__in=["opened", "clicked"]),
