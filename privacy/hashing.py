@@ -13,8 +13,7 @@ from django.conf import settings
 
 def stored_email_hash(address: str) -> str:
     """Return the keyed hash of an address already stored normalised (as contacts hold them)."""
-    key = settings.PRIVACY_HASH_KEY.encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+    return stored_email_hasher()(address)
 
 
 def stored_email_hasher() -> Callable[[str], str]:
