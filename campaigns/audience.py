@@ -3,7 +3,7 @@
 Audience = the segment's contacts, less those
   - with no address, or erased (anonymised);
   - whose processing is restricted (art. 18);
-  - whose address is no longer valid (hard bounce, spam complaint);
+  - whose address is no longer valid (a hard bounce);
   - not lawful for the campaign's purpose: a consent purpose needs consent granted now; any other
     basis (legitimate interest) holds unless the person refused or withdrew (an objection under
     art. 21 is recorded in the ledger as a withdrawal);
@@ -30,7 +30,7 @@ from privacy.models import ConsentEvent, ConsentState, Purpose, Suppression
 REASONS = (
     ("no_address", "No e-mail address, or erased"),
     ("restricted", "Processing restricted (art. 18)"),
-    ("undeliverable", "Address bounced or marked our mail as spam"),
+    ("undeliverable", "Address bounced"),
     ("not_lawful", "No consent for the purpose, or objected to it"),
     ("suppressed", "Unsubscribed or suppressed (globally or for this sender)"),
 )

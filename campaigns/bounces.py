@@ -7,7 +7,8 @@ message by the `X-CRM-Message` header or the `<token@…>` Message-ID every camp
 
 A hard bounce marks the address invalid (`email_status` bounced: no campaign reaches it again until
 staff correct it) and a soft one is only counted; a complaint suppresses the address for that
-sender (the campaign's client, or us for our own campaigns), as an unsubscribe would. Each fact is
+sender: the campaign's client, or, for our own campaigns, every sender (a suppression without a
+client is global). Each fact is
 recorded once per message, so a webhook delivered twice or an mbox read again changes nothing more.
 A webhook whose signature is wrong, whose timestamp is stale or whose token was seen already is
 refused and records nothing.

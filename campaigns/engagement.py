@@ -15,7 +15,7 @@ import csv
 import hashlib
 import hmac
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -33,10 +33,22 @@ COLUMNS = ("person", "campaign id", "campaign", "event", "occurred at", "country
 CHUNK_SIZE = 2000
 
 
+def person_keyer() -> Callable[[int], str]:
+    """Return the pseudonym function of engagement exports, its key derived once per export."""
+    key = hmac.new(settings.PRIVACY_HASH_KEY.encode(), KEY_PURPOSE, hashlib.sha256).digest()
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def pseudonym(contact_id: int) -> str:
+        one = keyed.copy()
+        one.update(str(contact_id).encode())
+        return one.hexdigest()[:32]
+
+    return pseudonym
+
+
 def person_key(contact_id: int) -> str:
     """Return the pseudonym of a contact in engagement exports."""
-    key = hmac.new(settings.PRIVACY_HASH_KEY.encode(), KEY_PURPOSE, hashlib.sha256).digest()
-    return hmac.new(key, str(contact_id).encode(), hashlib.sha256).hexdigest()[:32]
+    return person_keyer()(contact_id)
 
 
 def engagement_events(campaign: Campaign) -> QuerySet:
@@ -76,6 +88,7 @@ def engagement_csv(campaign: Campaign) -> Iterator[str]:
     rows = engagement_events(campaign).order_by("pk")
     fields = ("pk", "message__contact_id", "kind", "occurred_at", "country", "link__url")
     name = neutralise_formula(campaign.name)
+    pseudonym = person_keyer()
     last = 0
     while True:
         # Keyset chunks: memory stays flat however many events the campaign has.
@@ -88,7 +101,7 @@ def engagement_csv(campaign: Campaign) -> Iterator[str]:
         for _, contact_id, kind, at, country, url in chunk:
             writer.writerow(
                 [
-                    person_key(contact_id),
+                    pseudonym(contact_id),
                     campaign.pk,
                     name,
                     kind,

@@ -1,10 +1,14 @@
 """Segments, campaigns, their messages, tracked links and the events that come back."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from crm.models import Client, Company, Contact, Source, Tag
 from privacy.models import Purpose
+
+# A century: any longer reaches before the calendar's start and means "ever", which is no filter.
+MAX_ACTIVE_WITHIN_DAYS = 36_500
 
 
 class Segment(models.Model):
@@ -19,7 +23,10 @@ class Segment(models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="+")
     tags = models.ManyToManyField(Tag, blank=True, related_name="+")
     active_within_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Only people whose own last action is this recent."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ACTIVE_WITHIN_DAYS)],
+        help_text="Only people whose own last action is this recent.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

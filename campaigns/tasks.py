@@ -34,7 +34,9 @@ def start_campaign(campaign_id: int, actor_id: int | None = None) -> int:
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=None,
+    # A mail server away for about a day (retries every 32 minutes at most) ends the task; the
+    # claims it held go back to the queue through resume_stalled_sending.
+    max_retries=48,
     time_limit=10 * 60,
     soft_time_limit=9 * 60,
 )

@@ -81,6 +81,10 @@ def test_the_live_count_refuses_bad_criteria_and_people_without_access(
     refused = marketing.get(url, {"active_within_days": "soon"})
     assert refused.status_code == 400
     assert "active_within_days" in refused.json()["errors"]
+    # Beyond the calendar: refused with the limit, where it used to answer 500.
+    too_far = marketing.get(url, {"active_within_days": "800000"})
+    assert too_far.status_code == 400
+    assert "36500" in str(too_far.json()["errors"]["active_within_days"])
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
 
