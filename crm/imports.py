@@ -189,11 +189,14 @@ def clean_mapping(mapping: dict[str, Any], headers: list[str]) -> dict[str, int]
         if field not in FIELDS:
             errors.append(f"{field!r} is not a contact field; use one of {', '.join(FIELDS)}.")
             continue
-        if isinstance(column, str) and not column.isdigit():
+        if isinstance(column, str) and not column.isdecimal():
             if column not in headers:
                 errors.append(f"The file has no column named {column!r}.")
                 continue
             column = headers.index(column)
+        if isinstance(column, bool) or not isinstance(column, int | str):
+            errors.append(f"Give the column of {field!r} as its name or its number.")
+            continue
         index = int(column)
         if not 0 <= index < len(headers):
             errors.append(f"The file has no column number {index}.")
@@ -332,16 +335,17 @@ def resume_batch(
     """
     if not can_resume(batch):
         raise ValidationError("Only an import that failed or stopped half-way can be resumed.")
-    batch.status = Status.QUEUED
-    batch.error = ""
-    batch.save(update_fields=["status", "error"])
-    record_audit(
-        actor=actor,
-        action=AuditEvent.Action.CHANGED,
-        obj=batch,
-        channel=channel,
-        details={"import": "resumed", "rows_done": batch.rows_done},
-    )
+    with transaction.atomic():
+        batch.status = Status.QUEUED
+        batch.error = ""
+        batch.save(update_fields=["status", "error"])
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=batch,
+            channel=channel,
+            details={"import": "resumed", "rows_done": batch.rows_done},
+        )
     if queue:
         _queue_on_commit(batch)
     return batch
@@ -491,6 +495,8 @@ class RowPlan:
                 email = normalise_email(raw_email)
             except ValidationError as exc:
                 raise _Refused(Reason.INVALID_EMAIL, exc.messages[0]) from exc
+            # Hashed before the other checks: erasure finds a row refused for them by this hash.
+            email_hash = self.hash(email)
             birth_date = self.birth_date(raw_birth_date)
             country = self.country(raw_country)
             if raw_phone:
@@ -498,7 +504,6 @@ class RowPlan:
                     phone = normalise_phone(raw_phone, region=country or self.default_region)
                 except ValidationError as exc:
                     raise _Refused(Reason.INVALID_PHONE, exc.messages[0]) from exc
-            email_hash = self.hash(email)
         except _Refused as refused:
             reason, message = refused.reason, refused.message
         if reason == Reason.UNDER_16:

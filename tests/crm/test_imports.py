@@ -30,6 +30,7 @@ from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejec
 from privacy.erasure import erase_subject
 from privacy.indirect_notices import contacts_awaiting_notice
 from privacy.models import AuditEvent, RetentionRule
+from privacy.registry import registry
 from privacy.retention import run_rule
 from privacy.suppression import suppress
 from tests.crm.factories import ClientFactory, CompanyFactory, ContactFactory
@@ -490,3 +491,21 @@ def test_rows_are_numbered_as_a_spreadsheet_shows_them_blank_rows_included(clien
     content = b"E-mail,First name\r\nanna@example.org,Anna\r\n\r\n,\r\nnot an address,Bram\r\n"
     batch = run_batch(batch_id=upload(content, client=client_org, mapping={"email": 0}).pk)
     assert list(batch.rejections.values_list("row_number", "reason")) == [(5, "invalid_email")]
+
+
+def test_a_row_refused_for_its_phone_is_found_with_its_person_for_export_and_erasure(client_org):
+    bram = ContactFactory(email="bram@example.org")
+    import_rows([["bram@example.org", "Bram", "", "12", "", "", ""]], client_org)
+
+    found = registry.get(ImportRejection).rows_for(contact_ids=[bram.pk])
+
+    assert list(found.values_list("reason", flat=True)) == ["invalid_phone"]
+
+
+@pytest.mark.parametrize("column", [[0], True, "²"])
+def test_a_mapping_naming_its_column_in_a_strange_way_is_refused_with_a_message(client_org, column):
+    content = csv_bytes([["anna@example.org", "Anna", "", "", "", "", ""]])
+    with pytest.raises(ValidationError) as refused:
+        upload(content, client=client_org, mapping={"email": column})
+    assert "mapping" in refused.value.message_dict
+    assert not ImportBatch.objects.exists()

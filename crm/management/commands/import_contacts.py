@@ -107,7 +107,10 @@ class Command(BaseCommand):
     def _mapping(self, raw: str | None, upload: File, client: Client | None) -> dict:
         if raw:
             if raw.lstrip().startswith("{"):
-                return json.loads(raw)
+                try:
+                    return json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise CommandError(f"The mapping is not valid JSON: {exc.msg}.") from exc
             pairs = [part.split("=", 1) for part in raw.split(",") if part.strip()]
             if any(len(pair) != 2 for pair in pairs):
                 raise CommandError("Write the mapping as field=Column pairs, comma-separated.")
