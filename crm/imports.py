@@ -47,6 +47,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.outbox import enqueue_on_commit
 from crm.contacts import Actor, refuse_children
 from crm.exports_csv import Writable, neutralise_formula
 from crm.import_files import FileLayout, inspect_file, read_rows
@@ -355,7 +356,8 @@ def _queue_on_commit(batch: ImportBatch) -> None:
     # Imported here: the task module imports this one.
     from crm.tasks import run_import
 
-    transaction.on_commit(lambda: run_import.delay(batch.pk))
+    # Through the outbox: with the broker away the batch waits instead of staying queued forever.
+    enqueue_on_commit(run_import, batch.pk)
 
 
 def _sha256(upload: File) -> str:

@@ -333,7 +333,7 @@ def run_all(*, dry_run: bool = False, only: str | None = None) -> list[Retention
     for rule in rules:
         try:
             runs.append(run_rule(rule, dry_run=dry_run))
-        except RetentionBusy:
+        except (RetentionBusy, RetentionSuperseded):
             raise
         except Exception:  # run_rule recorded and logged it; the next rule still runs tonight
             failed.append(rule.kind)

@@ -6,12 +6,16 @@ from django.dispatch import receiver
 
 from privacy.audit import record_login
 from privacy.login_lockout import clear_account_failures, record_failed_login
+from privacy.two_factor import requires_two_factor
 
 
 @receiver(user_logged_in, dispatch_uid="privacy.audit.login")
 def audit_login(sender, request, user, **kwargs) -> None:
     record_login(user=user, succeeded=True)
-    clear_account_failures(username=user.get_username())
+    # With a second factor still to pass, the password alone must not wipe the count of wrong
+    # codes: the failures are forgotten once the code is right (privacy.two_factor).
+    if not requires_two_factor(user):
+        clear_account_failures(username=user.get_username())
 
 
 @receiver(user_login_failed, dispatch_uid="privacy.audit.login_failed")

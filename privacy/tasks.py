@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from privacy.checks import privacy_report
 from privacy.notices import send_material_change_batch
-from privacy.retention import RetentionBusy, run_all
+from privacy.retention import RetentionBusy, RetentionSuperseded, run_all
 from privacy.subject_requests import act_on_request as act_on_request_now
 from privacy.subject_requests import (
     expire_unverified_requests,
@@ -81,7 +81,7 @@ def purge_expired() -> dict[str, int]:
     """Run every active retention rule; return rows acted on per rule."""
     try:
         runs = run_all()
-    except RetentionBusy:
+    except (RetentionBusy, RetentionSuperseded):
         logger.info("retention: another run is acting; this one stops")
         return {}
     return {run.rule.kind: run.acted for run in runs}

@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
 from privacy.audit import record_login
-from privacy.login_lockout import record_failed_login
+from privacy.login_lockout import clear_account_failures, record_failed_login
 from privacy.roles import TWO_FACTOR_ROLES
 
 RECOVERY_CODE_COUNT = 10
@@ -111,6 +111,7 @@ def verify_second_factor(*, request: HttpRequest, code: str) -> bool:
         return False
     kind = "recovery_code" if isinstance(device, StaticDevice) else "totp"
     record_login(user=user, succeeded=True, details={"second_factor": kind})
+    clear_account_failures(username=user.get_username())
     _verify_session(request, device)
     return True
 

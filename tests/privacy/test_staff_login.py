@@ -215,6 +215,24 @@ def test_wrong_codes_count_against_the_account_lock_out(member, settings):
     assert browser.get("/admin/").status_code == 302
 
 
+def test_logging_in_again_with_the_password_does_not_wipe_the_wrong_codes(member, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    officer = member("Privacy officer")
+    device = confirmed_device(officer)
+    browser = Client()
+    log_in(browser, officer.username)
+    for code in ("111111", "222222"):
+        browser.post(TWO_FACTOR, {"code": code})
+    browser.post("/admin/logout/")
+    log_in(browser, officer.username)  # the right password, the code still to come
+    browser.post(TWO_FACTOR, {"code": "333333"})
+
+    refused = browser.post(TWO_FACTOR, {"code": current_code(device)})
+
+    assert refused.status_code == 403
+    assert "Too many failed logins" in refused.text
+
+
 def _verified(user) -> Client:
     browser = Client()
     browser.force_login(user)

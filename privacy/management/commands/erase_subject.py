@@ -54,10 +54,12 @@ class Command(BaseCommand):
         return certificate
 
     def _erase_contact(self, pk: int) -> ErasureCertificate:
-        contact = Contact.objects.filter(pk=pk, anonymised_at__isnull=True).first()
-        if contact is not None:
-            return erase_subject(contact=contact, requested_by=None, channel="command")
         certificate = ErasureCertificate.objects.filter(contact_ref=pk).order_by("-pk").first()
+        contact = Contact.objects.filter(pk=pk).first()
+        # A row kept under a legal hold after its erasure is not erased twice; one a retention
+        # rule anonymised, with no certificate yet, is.
+        if contact is not None and certificate is None:
+            return erase_subject(contact=contact, requested_by=None, channel="command")
         if certificate is None:
             raise CommandError(f"No contact #{pk} exists and none was erased before.")
         return certificate

@@ -7,6 +7,7 @@ from privacy.retention import (
     RULE_KINDS,
     RetentionBusy,
     RetentionFailed,
+    RetentionSuperseded,
     preview,
     rule_kind,
     run_all,
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             return
         try:
             runs = run_all(dry_run=options["dry_run"], only=options["rule"])
-        except (RetentionBusy, RetentionFailed) as exc:
+        except (RetentionBusy, RetentionFailed, RetentionSuperseded) as exc:
             raise CommandError(str(exc)) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
