@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import OperationalError
 
 from config.celery import app as celery_app
 from privacy.models import SubjectExport, SubjectRequest
@@ -31,7 +32,14 @@ def wait_for(found: Callable[[], list], *, seconds: float = 60) -> list:
     """Poll until `found()` returns something, or fail after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        result = found()
+        try:
+            result = found()
+        except OperationalError as exc:
+            # SQLite's shared in-memory test database answers "table is locked" to a reader
+            # while the worker thread writes, instead of waiting: read again.
+            if "locked" not in str(exc):
+                raise
+            result = None
         if result:
             return result
         time.sleep(0.05)
