@@ -113,7 +113,7 @@ def _print_diagnosis(results: list[ScenarioResult]) -> None:
     if counts == 0:
         print("\nUnfiltered list: no exact COUNT(*) over the whole of crm_contact.")
     else:
-        # crm.counting has an estimate only on PostgreSQL; elsewhere an exact count is expected.
+        # core.counting has an estimate only on PostgreSQL; elsewhere an exact count is expected.
         print(f"\nUnfiltered list: {counts} exact COUNT(*) over the whole of crm_contact.")
     for result in results:
         slowest = result.slowest

@@ -46,9 +46,9 @@ from campaigns import sending
 from campaigns.audience import audience_breakdown, campaign_audience
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
-from crm.models import Client, Contact, Tag
-from privacy.hashing import stored_email_hash
-from privacy.models import ConsentEvent, ConsentState, Purpose, Suppression
+from core.hashing import stored_email_hash
+from crm.models import Client, Contact, Suppression, Tag
+from privacy.models import ConsentEvent, ConsentState, Purpose
 
 ROOT = Path(__file__).resolve().parent.parent
 SEND_MESSAGES = 100_000

@@ -61,9 +61,8 @@ from bench.seeding import (
     company_rows,
     vacuum_analyze,
 )
-from crm.models import Client, Company, Contact
-from privacy.hashing import stored_email_hash
-from privacy.models import Suppression
+from core.hashing import stored_email_hash
+from crm.models import Client, Company, Contact, Suppression
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DB_NAME = f"{IMPORT_DB_PREFIX}_run"

@@ -16,8 +16,8 @@ could not give without vacuuming it first.
    goes through `remove_subjects` with every DELETE run as EXPLAIN ANALYZE and the foreign keys
    checked with their statement (but one, see _explain_one_batch), and is rolled back: the
    profile of one batch.
-2. The purge: on another fresh copy, `privacy.retention.run_rule` runs the inactivity rule in a
-   separate worker-like process (Django with the bench settings, the Celery app and tasks
+2. The purge: on another fresh copy, `privacy.deletion.retention.run_rule` runs the inactivity rule
+in a separate worker-like process (Django with the bench settings, the Celery app and tasks
    imported). It reports the wall time, its peak resident memory (VmHWM after resetting it through
    /proc/self/clear_refs), the receipt of its `RetentionRun`, and the rows each transaction wrote,
    counted from the statements' row counts and closed at each COMMIT.
@@ -80,11 +80,11 @@ from bench.seeding import (
     create_sources,
     vacuum_analyze,
 )
+from core.hashing import stored_email_hash
 from crm.models import Company, Contact, ContactSource, Interaction, Source
-from privacy.hashing import stored_email_hash
+from privacy.deletion.removal import remove_subjects
+from privacy.deletion.retention import BATCH_SIZE, expired
 from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, RetentionRule
-from privacy.removal import remove_subjects
-from privacy.retention import BATCH_SIZE, expired
 from tests.two_factor import mark_verified
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -637,7 +637,7 @@ def purge_in_child() -> None:
     # Imported as a Celery worker would import them, so their memory is part of the measure.
     import config.celery  # noqa: F401
     import privacy.tasks  # noqa: F401
-    from privacy.retention import run_rule
+    from privacy.deletion.retention import run_rule
 
     with using_database(sys.argv[1]):
         rule = RetentionRule.objects.get(kind=RULE_KIND)

@@ -21,8 +21,8 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Model
 
+from core.hashing import stored_email_hash
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Source
-from privacy.hashing import stored_email_hash
 
 SEED = 20261122
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

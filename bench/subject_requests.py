@@ -3,14 +3,14 @@
 A new contact is given 100,000 personal rows in the declared models that exist today: 50,000
 consent-ledger events, 30,000 interactions and 20,000 provenance rows (campaign messages and
 tracking events do not exist yet), loaded by COPY on PostgreSQL and by bulk_create elsewhere. Its
-access export (privacy.exports.export_subject) runs in a fresh Python process, which reports the
-wall time, the queries and its peak resident memory above what it held just before the export;
-the zip's rows are counted here. The contact is then erased with its certificate
-(privacy.erasure.erase_subject), timed here with its queries. This repeats RUNS times, the subject
-re-created each time. Last, a real gunicorn server on 127.0.0.1 answers the public request form:
-200 posts for a known address and 200 for an unknown one, interleaved and timed from the outside
-with httpx. The server gets a throwaway VAR_DIR, so the verification mails it queues land in a
-file-system broker there that no worker reads. Everything the bench adds is removed again.
+access export (privacy.requests.exports.export_subject) runs in a fresh Python process, which
+reports the wall time, the queries and its peak resident memory above what it held just before the
+export; the zip's rows are counted here. The contact is then erased with its certificate
+(privacy.deletion.erasure.erase_subject), timed here with its queries. This repeats RUNS times, the
+subject re-created each time. Last, a real gunicorn server on 127.0.0.1 answers the public request
+form: 200 posts for a known address and 200 for an unknown one, interleaved and timed from the
+outside with httpx. The server gets a throwaway VAR_DIR, so the verification mails it queues land
+in a file-system broker there that no worker reads. Everything the bench adds is removed again.
 """
 
 import json
@@ -47,19 +47,12 @@ from bench.measuring import (
     start_peak_measure,
 )
 from bench.seeding import Row, TableRows, load_rows
-from crm.models import Contact, ContactSource, Interaction, Source
-from privacy.erasure import erase_subject
-from privacy.exports import export_subject
-from privacy.models import (
-    AuditEvent,
-    ConsentEvent,
-    ErasureCertificate,
-    NoticeVersion,
-    Purpose,
-    SubjectRequest,
-    Suppression,
-)
-from privacy.suppression import email_hash
+from core.models import AuditEvent
+from crm.models import Contact, ContactSource, Interaction, Source, Suppression
+from crm.suppression import email_hash
+from privacy.deletion.erasure import erase_subject
+from privacy.models import ConsentEvent, ErasureCertificate, NoticeVersion, Purpose, SubjectRequest
+from privacy.requests.exports import export_subject
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3

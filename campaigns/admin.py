@@ -21,7 +21,7 @@ from campaigns import sending
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
-from crm.counting import distinct_values
+from core.counting import distinct_values
 from crm.models import Company, Contact, Source, Tag
 
 CRITERIA_FIELDS = (

@@ -24,8 +24,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns.models import Campaign
 from campaigns.segments import segment_contacts
-from crm.models import Client, Contact
-from privacy.models import ConsentEvent, ConsentState, Purpose, Suppression
+from crm.models import Client, Contact, Suppression
+from privacy.models import ConsentEvent, ConsentState, Purpose
 
 REASONS = (
     ("no_address", "No e-mail address, or erased"),

@@ -33,10 +33,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from campaigns.models import Message, MessageEvent, WebhookNonce
-from crm.models import Contact
-from privacy.audit import record_audit
-from privacy.models import AuditEvent, Suppression
-from privacy.suppression import suppress
+from core.audit import record_audit
+from core.models import AuditEvent
+from crm.models import Contact, Suppression
+from crm.suppression import suppress
 
 HARD, SOFT = "hard", "soft"
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

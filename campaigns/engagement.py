@@ -24,9 +24,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign, MessageEvent
+from core.audit import record_audit
+from core.models import AuditEvent
 from crm.exports_csv import clean_reason, neutralise_formula
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
 
 KEY_PURPOSE = b"campaigns.engagement-export"
 COLUMNS = ("person", "campaign id", "campaign", "event", "occurred at", "country", "link")

@@ -9,7 +9,7 @@ from campaigns.models import (
     TrackingFlush,
     WebhookNonce,
 )
-from privacy.registry import Anonymise, Delete, registry
+from core.registry import Anonymise, Delete, registry
 
 registry.declare(
     Message,

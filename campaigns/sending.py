@@ -45,10 +45,10 @@ from campaigns import links
 from campaigns.audience import campaign_audience, eligible
 from campaigns.models import Campaign, Message, TrackedLink
 from campaigns.templating import check_template, render
-from crm.contacts import Actor
+from core.actors import Actor
+from core.audit import record_audit
+from core.models import AuditEvent
 from crm.models import Contact
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 

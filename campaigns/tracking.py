@@ -44,8 +44,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from campaigns.models import Message, MessageEvent, TrackedLink, TrackingFlush
+from core.ratelimit import client_address
 from crm.activity import record_activities
-from privacy.ratelimit import client_address
 
 OPEN, CLICK = "o", "c"
 # Largest value of a PostgreSQL bigint: a longer link id in a URL can match nothing.

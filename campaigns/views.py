@@ -1,21 +1,65 @@
-"""Public endpoints of campaigns: the open pixel, the click redirect and the provider's webhook.
+"""Public endpoints of campaigns: unsubscribe, the open pixel, the click redirect, the webhook.
 
 Thin callers of `campaigns.tracking` and `campaigns.bounces`. The tracking answers never depend on
 whether anything was recorded, so they reveal nothing about the person behind a token.
 """
 
 import base64
+import hashlib
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns.bounces import WebhookRefused, receive_webhook
+from campaigns.events import record_unsubscribe
 from campaigns.tracking import click_target, record_open
+from core.ratelimit import limit_posts
+from crm.models import Client, Contact
+from privacy.consent.preferences import unsubscribe
+from privacy.languages import activate_for_link, contact_language
+from privacy.links import InvalidLink, read_unsubscribe_token
+from privacy.models import ConsentEvent
+from privacy.views import link_problem, request_metadata
 
 # The smallest transparent GIF: one pixel, 43 bytes.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@limit_posts("unsubscribe", limit_setting="LINK_POST_RATE_PER_IP")
+def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: say what will happen, with one button. POST: unsubscribe (RFC 8058 one-click too)."""
+    try:
+        target = read_unsubscribe_token(token)
+    except InvalidLink:
+        return link_problem(request, expired=False)
+    contact = Contact.objects.filter(pk=target.contact_id).first()
+    client = Client.objects.filter(pk=target.client_id).first() if target.client_id else None
+    if contact is None or (target.client_id and client is None):
+        # Erased since the e-mail was sent: nothing left to unsubscribe, and nothing to reveal.
+        return render(request, "public/unsubscribed.html", {"client": client})
+    activate_for_link(request, contact_language(contact))
+    if request.method == "GET":
+        return render(request, "public/unsubscribe.html", {"client": client})
+    unsubscribe(
+        contact=contact,
+        client=client,
+        channel=ConsentEvent.Channel.UNSUBSCRIBE_LINK,
+        metadata=request_metadata(request),
+        idempotency_key=hashlib.sha256(token.encode()).hexdigest(),
+    )
+    if request.GET.get("m"):
+        # The campaign e-mail's own link: count the opt-out in that campaign's report.
+        record_unsubscribe(
+            message_token=request.GET["m"], contact_id=contact.pk, client_id=target.client_id
+        )
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        return HttpResponse(status=200)
+    return render(request, "public/unsubscribed.html", {"client": client})
 
 
 @require_http_methods(["GET", "HEAD"])

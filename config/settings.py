@@ -54,10 +54,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "core",
     "config",
-    "privacy",
     "crm",
+    "privacy",
     "campaigns",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -73,7 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.sessions.SessionExpiryMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "privacy.two_factor.TwoFactorRequiredMiddleware",
+    "privacy.staff.two_factor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -261,14 +263,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.api.StaffModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.StaffModelPermissions"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "config.api.NewestFirstCursorPagination",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.AccountRateThrottle",
-        "config.api.AddressRateThrottle",
+        "core.api.AccountRateThrottle",
+        "core.api.AddressRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         # Requests per staff account (token or session), and per client address without one.
@@ -344,7 +346,7 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.run_import": {"queue": "imports"},
     "crm.tasks.discard_unfinished_imports": {"queue": "imports"},
     "crm.tasks.*": {"queue": "default"},
-    "config.tasks.*": {"queue": "maintenance"},
+    "core.tasks.*": {"queue": "maintenance"},
     "privacy.tasks.*": {"queue": "maintenance"},
     # Sending and its watchers on the sending workers, so a big campaign never delays the rest.
     "campaigns.tasks.start_campaign": {"queue": "sending"},
@@ -358,7 +360,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     # Tasks the web could not hand to the broker (it was down): published again once it is back.
     "outbox-publish-pending": {
-        "task": "config.tasks.publish_pending",
+        "task": "core.tasks.publish_pending",
         "schedule": timedelta(seconds=env_int("OUTBOX_PUBLISH_EVERY", 60)),
     },
     "privacy-check-daily": {

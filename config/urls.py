@@ -3,18 +3,21 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from campaigns import report_views
+from campaigns import views as campaign_views
 from campaigns.api import CampaignViewSet
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.import_api import ImportViewSet
 from privacy import api as privacy_api
-from privacy import request_views, staff_auth
 from privacy import views as privacy_views
+from privacy.requests import views as request_views
+from privacy.staff import staff_auth
 
 privacy_api_urls = [
     path("consents/", privacy_api.ConsentCreateView.as_view(), name="consent-list"),
@@ -47,6 +50,12 @@ admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"
 admin.site.index_title = "Contacts, privacy and campaigns"
 admin.site.login_form = staff_auth.LockoutAuthenticationForm
+
+MOVED_ADMIN_LISTS = {
+    "admin/privacy/auditevent/": "admin:core_auditevent_changelist",
+    "admin/privacy/suppression/": "admin:crm_suppression_changelist",
+    "admin/config/outboxtask/": "admin:core_outboxtask_changelist",
+}
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -82,7 +91,7 @@ urlpatterns = [
         name="subscribe-confirm",
     ),
     path("preferences/<str:token>/", privacy_views.preferences, name="preferences"),
-    path("u/<str:token>/", privacy_views.unsubscribe_link, name="unsubscribe"),
+    path("u/<str:token>/", campaign_views.unsubscribe_link, name="unsubscribe"),
     path("contact/", privacy_views.contact_message, name="contact"),
     # The language switcher of the public pages posts here. Exempt from CSRF: a forged post can
     # only change the language someone reads in, while a token would make every public page
@@ -124,6 +133,11 @@ urlpatterns = [
         "admin/campaigns/campaign/<int:pk>/report/engagement/",
         admin.site.admin_view(report_views.engagement_export),
         name="campaign-engagement-export",
+    ),
+    *(
+        # Lists that moved to the ground floor or the CRM: old bookmarks still land on them.
+        path(old, RedirectView.as_view(pattern_name=new, query_string=True))
+        for old, new in MOVED_ADMIN_LISTS.items()
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),

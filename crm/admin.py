@@ -1,26 +1,26 @@
 """The marketing staff's screens: contacts with provenance and interactions, companies, clients."""
 
 from datetime import timedelta
-from functools import cached_property
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django_countries import countries
 
+from core.admin import EstimatedCountPaginator
+from core.audit import record_audit
+from core.counting import distinct_values
+from core.models import AuditEvent
 from crm.companies import normalise_company, save_company
 from crm.contact_form import mark_answered
 from crm.contacts import (
@@ -30,15 +30,11 @@ from crm.contacts import (
     record_contact_view,
     save_contact,
 )
-from crm.counting import distinct_values, fast_count
 from crm.exports_csv import REASON_MAX_LENGTH, export_contacts_csv
 from crm.import_admin import ImportBatchAdmin, ImportRejectionAdmin  # noqa: F401 -- registers them
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
 from crm.provenance import ensure_provenance
 from crm.search import search_contacts
-from privacy.audit import record_audit
-from privacy.consent import record_consent
-from privacy.models import AuditEvent, ConsentEvent, ConsentState, Purpose
 
 # A website typed without a scheme is read as https (Django 6's default, chosen now).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -48,14 +44,6 @@ URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 def country_name(obj) -> str:
     """Show the country's name without the admin rebuilding 250 choices for every cell."""
     return obj.country.name if obj.country else ""
-
-
-class EstimatedCountPaginator(Paginator):
-    """Paginate without an exact COUNT(*) of a whole big table (see crm.counting)."""
-
-    @cached_property
-    def count(self) -> int:
-        return fast_count(self.object_list, exact_below=settings.ADMIN_EXACT_COUNT_LIMIT)
 
 
 class CountryInUseFilter(admin.SimpleListFilter):
@@ -123,30 +111,6 @@ class LastActivityFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ConsentFilter(admin.SimpleListFilter):
-    """Contacts by their current consent for one purpose: the audience question."""
-
-    title = "consent"
-    parameter_name = "consent"
-
-    def lookups(self, request, model_admin):
-        purposes = Purpose.objects.filter(legal_basis=Purpose.LegalBasis.CONSENT, is_active=True)
-        return [
-            (f"{purpose.code}:{status}", f"{purpose.name}: {label.lower()}")
-            for purpose in purposes
-            for status, label in ConsentEvent.Action.choices
-        ]
-
-    def queryset(self, request, queryset):
-        code, _, status = (self.value() or "").partition(":")
-        if not code:
-            return queryset
-        states = ConsentState.objects.filter(
-            contact=OuterRef("pk"), purpose__code=code, status=status
-        )
-        return queryset.filter(Exists(states))
-
-
 class ContactAdminForm(forms.ModelForm):
     """Normalise e-mail, phone and country and point at the existing contact on a duplicate."""
 
@@ -189,27 +153,6 @@ class ContactAdminForm(forms.ModelForm):
         return data
 
 
-class StaffConsentForm(forms.Form):
-    """A consent given to staff, with what was said and where the record is filed."""
-
-    purpose = forms.ModelChoiceField(queryset=Purpose.objects.filter(is_active=True))
-    action = forms.ChoiceField(choices=ConsentEvent.Action.choices)
-    channel = forms.ChoiceField(
-        choices=[
-            (ConsentEvent.Channel.STAFF_PHONE, ConsentEvent.Channel.STAFF_PHONE.label),
-            (ConsentEvent.Channel.STAFF_PAPER, ConsentEvent.Channel.STAFF_PAPER.label),
-        ]
-    )
-    wording = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The exact sentence read to the person or printed on the form.",
-    )
-    evidence = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Who gave it, when, and where the call note or signed paper is filed.",
-    )
-
-
 class ExportReasonForm(forms.Form):
     """Why contacts are exported in bulk: asked every time, kept in the audit trail."""
 
@@ -235,54 +178,6 @@ class InteractionInline(admin.StackedInline):
     extra = 0
     fields = (("kind", "occurred_at", "staff"), "subject", "body")
     raw_id_fields = ("staff",)
-
-
-class ConsentStateInline(admin.TabularInline):
-    model = ConsentState
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "current consent per purpose (derived from the ledger)"
-    fields = ("purpose", "status", "since")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ConsentEventInline(admin.StackedInline):
-    """The proof of every consent decision: wording, notice version, channel, time."""
-
-    model = ConsentEvent
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "consent ledger (proof)"
-    fields = (
-        ("occurred_at", "purpose", "action", "channel"),
-        "wording",
-        ("notice_version", "recorded_by"),
-        "evidence",
-        "user_agent",
-    )
-    readonly_fields = (
-        "occurred_at",
-        "purpose",
-        "action",
-        "channel",
-        "wording",
-        "notice_version",
-        "recorded_by",
-        "evidence",
-        "user_agent",
-    )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceInline(admin.TabularInline):
@@ -346,7 +241,6 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
         CountryInUseFilter,
         "relationship",
         SourceKindFilter,
-        ConsentFilter,
         LastActivityFilter,
         "email_status",
         "is_restricted",
@@ -361,8 +255,6 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
     inlines = (
         ContactSourceInline,
         InteractionInline,
-        ConsentStateInline,
-        ConsentEventInline,
         InvoiceInline,
     )
     change_form_template = "admin/crm/contact/change_form.html"
@@ -443,37 +335,6 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             if contact is not None and self.has_view_permission(request, contact):
                 record_contact_view(contact=contact, actor=request.user, channel="admin")
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def get_urls(self):
-        record = self.admin_site.admin_view(self.record_consent_view)
-        return [
-            path("<int:contact_id>/record-consent/", record, name="crm_contact_record_consent"),
-            *super().get_urls(),
-        ]
-
-    def record_consent_view(self, request, contact_id):
-        """Let staff record a consent given on the phone or on paper, with its evidence."""
-        contact = self.get_object(request, str(contact_id))
-        if contact is None or not request.user.has_perm("privacy.add_consentevent"):
-            raise PermissionDenied
-        form = StaffConsentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                record_consent(contact=contact, recorded_by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                for name, errors in exc.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                self.message_user(request, "The consent decision is recorded in the ledger.")
-                return redirect("admin:crm_contact_change", contact.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Record a consent decision for {contact}",
-            "form": form,
-            "contact": contact,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/crm/contact/record_consent.html", context)
 
     def has_export_permission(self, request) -> bool:
         """Say whether the user may export contacts in bulk (Privacy officer, Administrator)."""

@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.normalisation import normalise_country
 from crm.companies import save_company
 from crm.contacts import create_contact, record_contact_view, update_contact
 from crm.invoices import record_invoice
 from crm.models import Company, Contact, ContactSource, Invoice, Source
-from crm.normalisation import normalise_country
 from crm.provenance import get_source, record_provenance
 from crm.search import search_contacts
 

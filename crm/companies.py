@@ -2,14 +2,14 @@
 
 from django.db import transaction
 
-from crm.models import Company
-from crm.normalisation import (
+from core.normalisation import (
     normalise_country,
     normalise_domain,
     normalise_fields,
     normalise_phone,
     phone_region,
 )
+from crm.models import Company
 
 
 def normalise_company(company: Company) -> None:

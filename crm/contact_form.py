@@ -10,12 +10,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import record_audit
+from core.models import AuditEvent
 from crm.activity import record_activity
 from crm.contacts import create_contact
 from crm.models import Contact, Interaction, Source
 from crm.provenance import get_source, record_provenance
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
 
 CONTACT_FORM_SOURCE = "Contact form"
 CHANNEL = "web_form"

@@ -9,25 +9,24 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from crm.models import Contact
-from crm.normalisation import (
+from core.actors import Actor
+from core.audit import record_audit
+from core.models import AuditEvent
+from core.normalisation import (
     normalise_country,
     normalise_email,
     normalise_fields,
     normalise_phone,
     phone_region,
 )
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
-from privacy.suppression import may_contact
+from crm.models import Contact
+from crm.suppression import may_contact
 
-Actor = AbstractBaseUser | AnonymousUser | None
 CONTACT_FIELDS = frozenset(
     f.name for f in Contact._meta.concrete_fields if f.editable and not f.primary_key
 )

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.contacts import Actor
+from core.actors import Actor
+from core.models import AuditEvent
 from crm.models import Contact
-from privacy.models import AuditEvent
 
 COLUMNS = (
     "id",

@@ -3,13 +3,13 @@
 A list comes with the client's attestation: the legal basis and how and when the data was
 collected (for public sources, the directory or site). It becomes an `ImportBatch`; every contact
 it brings in or matches gets a `ContactSource` pointing at the batch, with `informed_at` empty, so
-the daily art. 14 notice tells the person (privacy/indirect_notices.py).
+the daily art. 14 notice tells the person (privacy/accountability/indirect_notices.py).
 
 The work is streamed, chunked and set-based, so memory stays flat whatever the file's size and no
 row goes through the ORM one by one (docs/performance.md has the figures):
 
 1. *Stage*: the file is streamed; each row is normalised in Python by the same functions every
-   other entry point uses (crm.normalisation, crm.contacts.refuse_children), its address hashed
+   other entry point uses (core.normalisation, crm.contacts.refuse_children), its address hashed
    with the suppression key, and the rows are written to a staging table of their own (PostgreSQL:
    an unlogged table filled by COPY; SQLite: executemany), one transaction per chunk.
 2. *Prepare*, in SQL over the rows not merged yet, in one transaction: rows whose address opted
@@ -47,16 +47,18 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.outbox import enqueue_on_commit
-from crm.contacts import Actor, refuse_children
+from core.actors import Actor
+from core.audit import record_audit
+from core.hashing import stored_email_hasher
+from core.legal import LegalBasis
+from core.models import AuditEvent
+from core.normalisation import normalise_country, normalise_domain, normalise_email, normalise_phone
+from core.outbox import enqueue_on_commit
+from crm.contacts import refuse_children
 from crm.exports_csv import Writable, neutralise_formula
 from crm.import_files import FileLayout, inspect_file, read_rows
 from crm.models import Client, Contact, ImportBatch, ImportRejection, Source
-from crm.normalisation import normalise_country, normalise_domain, normalise_email, normalise_phone
 from crm.provenance import get_source
-from privacy.audit import record_audit
-from privacy.hashing import stored_email_hasher
-from privacy.models import AuditEvent, Purpose
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +108,9 @@ PUBLIC_KINDS = (
 )
 # The legal bases a list of prospects can rest on; the others cannot apply to direct marketing.
 LEGAL_BASES = (
-    Purpose.LegalBasis.CONSENT,
-    Purpose.LegalBasis.LEGITIMATE_INTEREST,
-    Purpose.LegalBasis.CONTRACT,
+    LegalBasis.CONSENT,
+    LegalBasis.LEGITIMATE_INTEREST,
+    LegalBasis.CONTRACT,
 )
 COUNTRY_MEMO_SIZE = 10_000
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")

@@ -11,12 +11,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.actors import Actor
+from core.audit import record_audit
+from core.dates import add_months
+from core.models import AuditEvent
 from crm.activity import record_activity
-from crm.contacts import Actor
-from crm.dates import add_months
 from crm.models import Contact, Invoice
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
 
 HOLD_YEARS = 1
 

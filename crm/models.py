@@ -6,8 +6,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from privacy.hashing import stored_email_hash
-from privacy.models import Purpose, private_storage
+from core.hashing import stored_email_hash
+from core.legal import LegalBasis
+from core.storage import private_storage
 
 
 class Client(models.Model):
@@ -23,6 +24,53 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Suppression(models.Model):
+    """A keyed hash of an address that must not be contacted again (DESIGN rule 4)."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        OBJECTION = "objection", "Objected (art. 21)"
+        ERASURE = "erasure", "Erased (art. 17)"
+        COMPLAINT = "complaint", "Marked as spam"
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+
+    # HMAC-SHA256 of the normalised address with PRIVACY_HASH_KEY: no address is kept.
+    email_hash = models.CharField(max_length=64)
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="suppressions",
+        help_text="Empty for a global suppression (every sender).",
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "privacy_suppression"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email_hash"],
+                condition=models.Q(client__isnull=True, lifted_at__isnull=True),
+                name="privacy_suppression_global_once",
+            ),
+            models.UniqueConstraint(
+                fields=["email_hash", "client"],
+                condition=models.Q(client__isnull=False, lifted_at__isnull=True),
+                name="privacy_suppression_client_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["email_hash"], name="privacy_suppression_hash")]
+
+    def __str__(self) -> str:
+        scope = self.client or "all senders"
+        return f"{self.get_reason_display()} ({scope})"
 
 
 class Company(models.Model):
@@ -79,7 +127,7 @@ class Contact(models.Model):
 
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    # Normalised (crm.normalisation.normalise_email); NULL when unknown, so uniqueness holds only
+    # Normalised (core.normalisation.normalise_email); NULL when unknown, so uniqueness holds only
     # between known addresses.
     email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
     # Keyed hash of `email`, kept by save(): audiences and imports match suppressions (which hold
@@ -364,7 +412,7 @@ class ImportBatch(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_batches")
     legal_basis = models.CharField(
         max_length=24,
-        choices=Purpose.LegalBasis.choices,
+        choices=LegalBasis.choices,
         help_text="The legal basis the client (or we, for public sources) rely on for this list.",
     )
     attestation = models.TextField(

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
+from core.registry import Anonymise, Delete, Retain, registry
 from crm.models import (
     Client,
     Company,
@@ -15,7 +16,6 @@ from crm.models import (
     Source,
     Tag,
 )
-from privacy.registry import Anonymise, Delete, Retain, registry
 
 
 def _rejected_rows(contact_ids: list[int]) -> QuerySet:

@@ -10,10 +10,10 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from crm.contacts import Actor
+from core.actors import Actor
+from core.audit import record_audit
+from core.models import AuditEvent
 from crm.models import Client, Contact, ContactSource, Source
-from privacy.audit import record_audit
-from privacy.models import AuditEvent
 
 STAFF_ENTRY_NAME = "Entered by staff"
 

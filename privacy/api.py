@@ -2,7 +2,7 @@
 
 Integrators push consents collected on their own sites with the wording shown and the notice
 version, exactly as the public forms record them; the ledger and its derived state are written by
-`privacy.consent.record_consent` only.
+`privacy.consent.ledger.record_consent` only.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,21 +13,14 @@ from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import StaffModelPermissions
-from crm.models import Client, Contact
-from crm.normalisation import normalise_email
-from privacy.consent import RequestMetadata, record_consent
-from privacy.models import (
-    ConsentEvent,
-    ConsentState,
-    NoticeVersion,
-    Purpose,
-    SubjectRequest,
-    Suppression,
-)
-from privacy.ratelimit import client_address, retry_after
-from privacy.subject_requests import RateLimited, submit_request
-from privacy.suppression import may_contact
+from core.api import StaffModelPermissions
+from core.normalisation import normalise_email
+from core.ratelimit import client_address, retry_after
+from crm.models import Client, Contact, Suppression
+from crm.suppression import may_contact
+from privacy.consent.ledger import RequestMetadata, record_consent
+from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, SubjectRequest
+from privacy.requests.subject_requests import RateLimited, submit_request
 
 
 class ConsentInput(serializers.Serializer):

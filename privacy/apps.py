@@ -6,7 +6,4 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Privacy"
 
     def ready(self) -> None:
-        from privacy import signals  # noqa: F401 -- connects the login audit receivers
-        from privacy.registry import autodiscover
-
-        autodiscover()
+        from privacy.staff import signals  # noqa: F401 -- connects the login audit receivers

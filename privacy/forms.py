@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.normalisation import normalise_email
+from core.normalisation import normalise_email
 from privacy.models import Purpose, SubjectRequest
 
 

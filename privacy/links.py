@@ -16,7 +16,7 @@ from django.urls import reverse
 from crm.models import Client, Contact
 
 SUBSCRIBE_SALT = "privacy.subscribe"
-PREFERENCES_SALT = "privacy.preferences"
+PREFERENCES_SALT = "privacy.consent.preferences"
 UNSUBSCRIBE_SALT = "privacy.unsubscribe"
 
 

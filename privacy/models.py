@@ -1,90 +1,21 @@
-"""Audit trail, purposes, notice versions, consent ledger, suppression, data-subject requests."""
+"""Purposes, notices, the consent ledger, data-subject requests, retention, registers, breaches."""
 
-import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class PrivateStorage(FileSystemStorage):
-    """Files under PRIVATE_FILES_DIR, read when a file is used rather than when models load."""
-
-    # The file fields build their storage at import time; a location fixed then would ignore a
-    # later setting (STYLE rule 9) and put files where the download and erasure do not look.
-    @property
-    def base_location(self) -> str:
-        return str(settings.PRIVATE_FILES_DIR)
-
-    @property
-    def location(self) -> str:
-        return os.path.abspath(self.base_location)
-
-
-def private_storage() -> FileSystemStorage:
-    """Return the storage for exports and letters: outside the web root, never served directly."""
-    return PrivateStorage(base_url=None)
-
-
-class AuditEvent(models.Model):
-    """An append-only record of who did what to which record, carrying ids and flags only."""
-
-    class Action(models.TextChoices):
-        VIEWED = "viewed", "Viewed"
-        CREATED = "created", "Created"
-        CHANGED = "changed", "Changed"
-        DELETED = "deleted", "Deleted"
-        EXPORTED = "exported", "Exported"
-        ERASED = "erased", "Erased"
-        LOGIN = "login", "Logged in"
-        LOGIN_FAILED = "login_failed", "Failed login"
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="Empty for the system itself (tasks, the public site).",
-    )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    object_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    object_id = models.CharField(max_length=64, blank=True)
-    channel = models.CharField(
-        max_length=20, help_text="admin, api, task, command, or the public page or link used."
-    )
-    reason = models.CharField(max_length=500, blank=True)
-    # Field names and flags only; values of personal fields never go here.
-    details = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="privacy_audit_object")]
-
-    def __str__(self) -> str:
-        if self.object_type_id is None:
-            return self.get_action_display()
-        return f"{self.action} {self.object_type.model} #{self.object_id}"
+from core.legal import LegalBasis
+from core.storage import private_storage
 
 
 class Purpose(models.Model):
     """Why personal data is processed, and the legal basis that allows it (GDPR art. 6)."""
 
-    class LegalBasis(models.TextChoices):
-        CONSENT = "consent", _("Consent (art. 6(1)(a))")
-        CONTRACT = "contract", _("Contract (art. 6(1)(b))")
-        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (art. 6(1)(c))")
-        VITAL_INTEREST = "vital_interest", _("Vital interest (art. 6(1)(d))")
-        PUBLIC_TASK = "public_task", _("Public task (art. 6(1)(e))")
-        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest (art. 6(1)(f))")
+    LegalBasis = LegalBasis
 
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
@@ -229,52 +160,6 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose}: {self.get_status_display()}"
-
-
-class Suppression(models.Model):
-    """A keyed hash of an address that must not be contacted again (DESIGN rule 4)."""
-
-    class Reason(models.TextChoices):
-        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
-        OBJECTION = "objection", "Objected (art. 21)"
-        ERASURE = "erasure", "Erased (art. 17)"
-        COMPLAINT = "complaint", "Marked as spam"
-        HARD_BOUNCE = "hard_bounce", "Hard bounce"
-
-    # HMAC-SHA256 of the normalised address with PRIVACY_HASH_KEY: no address is kept.
-    email_hash = models.CharField(max_length=64)
-    client = models.ForeignKey(
-        "crm.Client",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="suppressions",
-        help_text="Empty for a global suppression (every sender).",
-    )
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-    lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["email_hash"],
-                condition=models.Q(client__isnull=True, lifted_at__isnull=True),
-                name="privacy_suppression_global_once",
-            ),
-            models.UniqueConstraint(
-                fields=["email_hash", "client"],
-                condition=models.Q(client__isnull=False, lifted_at__isnull=True),
-                name="privacy_suppression_client_once",
-            ),
-        ]
-        indexes = [models.Index(fields=["email_hash"], name="privacy_suppression_hash")]
-
-    def __str__(self) -> str:
-        scope = self.client or "all senders"
-        return f"{self.get_reason_display()} ({scope})"
 
 
 class NoticeDelivery(models.Model):

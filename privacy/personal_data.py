@@ -6,8 +6,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_noop
 
+from core.hashing import stored_email_hash
+from core.registry import Anonymise, Delete, Retain, registry
+from crm.models import Contact, Suppression
 from privacy.models import (
-    AuditEvent,
     Breach,
     BreachSubject,
     ConsentEvent,
@@ -21,9 +23,7 @@ from privacy.models import (
     Purpose,
     SubjectExport,
     SubjectRequest,
-    Suppression,
 )
-from privacy.registry import Anonymise, Delete, Retain, registry
 
 
 def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
@@ -50,17 +50,10 @@ registry.exempt(
     reason="Staff accounts: employees' data under their employment, managed by administrators; "
     "not data subjects of the CRM.",
 )
-registry.exempt(
-    AuditEvent,
-    reason="Ids, actions and field names only, never values; kept for accountability (art. 5(2)).",
-)
 
 
 def _address_hashes(contact_ids: list[int]) -> list[str]:
     """Return the keyed hashes of the contacts' addresses: how address-keyed rows are found."""
-    from crm.models import Contact
-    from privacy.suppression import stored_email_hash
-
     emails = Contact.objects.filter(pk__in=contact_ids, email__isnull=False).values_list(
         "email", flat=True
     )

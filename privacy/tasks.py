@@ -6,11 +6,11 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from privacy.checks import privacy_report
-from privacy.notices import send_material_change_batch
-from privacy.retention import RetentionBusy, RetentionSuperseded, run_all
-from privacy.subject_requests import act_on_request as act_on_request_now
-from privacy.subject_requests import (
+from privacy.accountability.checks import privacy_report
+from privacy.consent.notices import send_material_change_batch
+from privacy.deletion.retention import RetentionBusy, RetentionSuperseded, run_all
+from privacy.requests.subject_requests import act_on_request as act_on_request_now
+from privacy.requests.subject_requests import (
     expire_unverified_requests,
     send_digest,
     send_verification_mail,
@@ -90,7 +90,7 @@ def purge_expired() -> dict[str, int]:
 @shared_task(acks_late=True)  # people are claimed before their mail: re-running mails none twice
 def mail_breach_notice(breach_id: int) -> int:
     """Mail one batch of a breach's affected people, then queue the next until all are handled."""
-    from privacy.breaches import send_breach_notice_batch
+    from privacy.accountability.breaches import send_breach_notice_batch
 
     handled = send_breach_notice_batch(breach_id=breach_id)
     if handled:
@@ -101,7 +101,7 @@ def mail_breach_notice(breach_id: int) -> int:
 @shared_task(acks_late=True)  # informed_at is set before the mail: re-running mails no one twice
 def mail_indirect_notices(after_contact_id: int = 0, totals: dict | None = None) -> dict:
     """Send one batch of art. 14 notices, then queue the next until every pending one is handled."""
-    from privacy.indirect_notices import send_indirect_notices
+    from privacy.accountability.indirect_notices import send_indirect_notices
 
     counts = send_indirect_notices(after_contact_id=after_contact_id)
     position = counts.pop("last_contact_id")

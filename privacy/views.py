@@ -1,4 +1,4 @@
-"""Public pages of the privacy app: statement, subscribe, preferences, unsubscribe, contact form.
+"""Public pages of the privacy app: statement, subscribe, preferences, contact form.
 
 Views parse the request and call the functions that do the work. Links that change something
 (confirmation, preferences, unsubscribe) work without login, cookies or JavaScript; their forms
@@ -16,10 +16,30 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.events import record_unsubscribe
+from core.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
 from crm.contact_form import receive_contact_message
 from crm.models import Client, Contact
-from privacy.consent import RequestMetadata, consent_states, current_notice
+from crm.suppression import email_hash, suppressed_clients
+from privacy.accountability.registers import (
+    DOCUMENTS,
+    export_register,
+    processor_register,
+    public_activities,
+)
+from privacy.consent.ledger import RequestMetadata, consent_states, current_notice
+from privacy.consent.preferences import (
+    is_globally_suppressed,
+    set_tracking_choice,
+    unsubscribe,
+    update_preferences,
+)
+from privacy.consent.subscriptions import (
+    WordingChanged,
+    confirm_subscription,
+    offered_purposes,
+    request_subscription,
+)
+from privacy.deletion.retention import schedule
 from privacy.forms import ContactMessageForm, PreferencesForm, SubscribeForm
 from privacy.languages import activate_for_link, contact_language
 from privacy.links import (
@@ -27,35 +47,20 @@ from privacy.links import (
     InvalidLink,
     read_preferences_token,
     read_subscription_token,
-    read_unsubscribe_token,
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
-from privacy.preferences import (
-    is_globally_suppressed,
-    set_tracking_choice,
-    unsubscribe,
-    update_preferences,
-)
-from privacy.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
-from privacy.registers import DOCUMENTS, export_register, processor_register, public_activities
-from privacy.retention import schedule
-from privacy.subscriptions import (
-    WordingChanged,
-    confirm_subscription,
-    offered_purposes,
-    request_subscription,
-)
-from privacy.suppression import email_hash, suppressed_clients
 
 
-def _metadata(request: HttpRequest) -> RequestMetadata:
+def request_metadata(request: HttpRequest) -> RequestMetadata:
+    """Return what the consent ledger keeps of the request: the user agent and the address."""
     return RequestMetadata(
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         ip_address=client_address(request) or None,
     )
 
 
-def _link_problem(request: HttpRequest, *, expired: bool, status: int = 400) -> HttpResponse:
+def link_problem(request: HttpRequest, *, expired: bool, status: int = 400) -> HttpResponse:
+    """Answer a personal link that is broken or expired, without saying whose it was."""
     return render(request, "public/link_problem.html", {"expired": expired}, status=status)
 
 
@@ -141,11 +146,11 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
             activate_for_link(request, read_subscription_token(token).language)
             return render(request, "public/subscribe_confirm.html", {"token": token})
         activate_for_link(request, read_subscription_token(token).language)
-        outcome = confirm_subscription(token=token, metadata=_metadata(request))
+        outcome = confirm_subscription(token=token, metadata=request_metadata(request))
     except ExpiredLink:
-        return _link_problem(request, expired=True)
+        return link_problem(request, expired=True)
     except InvalidLink:
-        return _link_problem(request, expired=False)
+        return link_problem(request, expired=False)
     except WordingChanged:
         return render(request, "public/subscribe_changed.html", status=409)
     return render(request, "public/subscribe_done.html", {"outcome": outcome})
@@ -159,9 +164,9 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         contact = Contact.objects.filter(pk=read_preferences_token(token)).first()
     except InvalidLink:
-        return _link_problem(request, expired=False)
+        return link_problem(request, expired=False)
     if contact is None:
-        return _link_problem(request, expired=False, status=404)
+        return link_problem(request, expired=False, status=404)
     activate_for_link(request, contact_language(contact))
     purposes = _offered_queryset()
     saved = False
@@ -170,7 +175,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             contact=contact,
             client=None,
             channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
-            metadata=_metadata(request),
+            metadata=request_metadata(request),
         )
         return render(request, "public/unsubscribed.html", {"client": None})
     if request.method == "POST" and request.POST.get("unsubscribe_client"):
@@ -182,7 +187,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             contact=contact,
             client=client,
             channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
-            metadata=_metadata(request),
+            metadata=request_metadata(request),
         )
         return render(request, "public/unsubscribed.html", {"client": client})
     if request.method == "POST" and "tracking_choice" in request.POST:
@@ -199,7 +204,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         update_preferences(
             contact=contact,
             granted=[p.code for p in form.cleaned_data["purposes"]],
-            metadata=_metadata(request),
+            metadata=request_metadata(request),
             idempotency_key=hashlib.sha256(
                 f"{contact.pk}:{form.cleaned_data['nonce']}".encode()
             ).hexdigest(),
@@ -224,40 +229,6 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "blocked_clients": Client.objects.filter(pk__in=blocked).order_by("name"),
     }
     return render(request, "public/preferences.html", context)
-
-
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-@limit_posts("unsubscribe", limit_setting="LINK_POST_RATE_PER_IP")
-def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET: say what will happen, with one button. POST: unsubscribe (RFC 8058 one-click too)."""
-    try:
-        target = read_unsubscribe_token(token)
-    except InvalidLink:
-        return _link_problem(request, expired=False)
-    contact = Contact.objects.filter(pk=target.contact_id).first()
-    client = Client.objects.filter(pk=target.client_id).first() if target.client_id else None
-    if contact is None or (target.client_id and client is None):
-        # Erased since the e-mail was sent: nothing left to unsubscribe, and nothing to reveal.
-        return render(request, "public/unsubscribed.html", {"client": client})
-    activate_for_link(request, contact_language(contact))
-    if request.method == "GET":
-        return render(request, "public/unsubscribe.html", {"client": client})
-    unsubscribe(
-        contact=contact,
-        client=client,
-        channel=ConsentEvent.Channel.UNSUBSCRIBE_LINK,
-        metadata=_metadata(request),
-        idempotency_key=hashlib.sha256(token.encode()).hexdigest(),
-    )
-    if request.GET.get("m"):
-        # The campaign e-mail's own link: count the opt-out in that campaign's report.
-        record_unsubscribe(
-            message_token=request.GET["m"], contact_id=contact.pk, client_id=target.client_id
-        )
-    if request.POST.get("List-Unsubscribe") == "One-Click":
-        return HttpResponse(status=200)
-    return render(request, "public/unsubscribed.html", {"client": client})
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,7 +2,7 @@ import pytest
 from django.test.client import ClientMixin
 from rest_framework.authtoken.models import Token
 
-from privacy.two_factor import requires_two_factor
+from privacy.staff.two_factor import requires_two_factor
 from tests.two_factor import mark_verified
 
 

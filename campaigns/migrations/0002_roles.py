@@ -1,7 +1,7 @@
 """Give the Administrator group the permissions of the campaign models and of contact tags.
 
 Runs the same function as privacy's 0009, which sets each group's permissions to the
-`privacy.roles` table and gives the Administrator group every permission that exists now.
+`privacy.staff.roles` table and gives the Administrator group every permission that exists now.
 """
 
 import importlib

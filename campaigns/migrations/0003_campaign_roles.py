@@ -1,4 +1,4 @@
-"""Apply the `privacy.roles` table to the groups again: Marketing builds and sends campaigns;
+"""Apply the `privacy.staff.roles` table to the groups again: Marketing builds and sends campaigns;
 Support and the Privacy officer see them.
 
 Runs the same function as privacy's 0009, which sets each group's permissions to exactly the

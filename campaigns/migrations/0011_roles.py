@@ -1,4 +1,4 @@
-"""Give the Privacy officer the engagement export permission, from the `privacy.roles` table.
+"""Give the Privacy officer the engagement export permission, from the `privacy.staff.roles` table.
 
 Runs the same function as privacy's 0009, which sets each group's permissions to the table's and
 gives the Administrator group every permission that exists now.

@@ -1,4 +1,4 @@
-"""Apply the `privacy.roles` table to the groups again: Administrators gain the permissions of the
+"""Apply the `privacy.staff.roles` table to the groups again: Administrators gain the permissions of the
 task outbox and of the two-factor devices (the other roles' tables are unchanged)."""
 
 import importlib

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from privacy.hashing import stored_email_hash
+from core.hashing import stored_email_hash
 
 BATCH = 2000
 

@@ -1,7 +1,7 @@
 """Give the roles the list-import permissions: Marketing imports lists, the officer reads them.
 
 Runs the same function as privacy's 0009, which sets each group's permissions to the
-`privacy.roles` table and gives the Administrator group every permission that exists now. It also
+`privacy.staff.roles` table and gives the Administrator group every permission that exists now. It also
 depends on the campaigns' roles migration, so that the last run of it sees every model.
 """
 

@@ -1,9 +1,9 @@
-"""Create the staff roles as groups, with the permissions `privacy.roles` lists."""
+"""Create the staff roles as groups, with the permissions `privacy.staff.roles` lists."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from privacy.roles import ADMINISTRATOR, ROLES, role_permissions
+from privacy.staff.roles import ADMINISTRATOR, ROLES, role_permissions
 
 
 def create_roles(apps, schema_editor):

@@ -1,4 +1,4 @@
-"""Apply the current `privacy.roles` table to the groups again: Marketing no longer sees invoices.
+"""Apply the current `privacy.staff.roles` table to the groups again: Marketing no longer sees invoices.
 
 Runs the same function as 0009, which sets each group's permissions to exactly the table's, and
 gives the Administrator group every permission that exists now.

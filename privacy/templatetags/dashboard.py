@@ -2,7 +2,7 @@
 
 from django import template
 
-from privacy.dashboard import Dashboard, dashboard_for
+from privacy.accountability.dashboard import Dashboard, dashboard_for
 
 register = template.Library()
 

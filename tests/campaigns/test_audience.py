@@ -3,8 +3,8 @@ from django.utils import timezone
 
 from campaigns.audience import audience_breakdown, campaign_audience
 from crm.models import Contact
+from crm.suppression import suppress
 from privacy.models import ConsentEvent, Purpose
-from privacy.suppression import suppress
 from tests.campaigns.sending_factories import CampaignFactory
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant, withdraw
@@ -91,7 +91,7 @@ def test_a_clients_suppression_excludes_only_from_that_clients_campaigns(newslet
 
 
 def test_a_lifted_suppression_no_longer_excludes(newsletter):
-    from privacy.suppression import lift_global_suppression
+    from crm.suppression import lift_global_suppression
 
     person = _consenting(newsletter)
     suppress(email=person.email, reason="unsubscribe")

@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaigns.models import MessageEvent, WebhookNonce
-from crm.models import Contact
-from privacy.models import AuditEvent, Suppression
-from privacy.suppression import may_contact
+from core.models import AuditEvent
+from crm.models import Contact, Suppression
+from crm.suppression import may_contact
 from tests.campaigns.message_factories import MessageFactory
 from tests.crm.factories import ClientFactory
 

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Group
 
 from campaigns.engagement import person_key
 from campaigns.models import MessageEvent
-from privacy.hashing import stored_email_hash
-from privacy.models import AuditEvent
-from privacy.suppression import suppress
+from core.hashing import stored_email_hash
+from core.models import AuditEvent
+from crm.suppression import suppress
 from tests.campaigns.message_factories import (
     MessageEventFactory,
     MessageFactory,

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from campaigns import links, sending
 from campaigns.models import Campaign, Message, TrackedLink
-from privacy.models import AuditEvent, Suppression
-from privacy.suppression import suppress
+from core.models import AuditEvent
+from crm.models import Suppression
+from crm.suppression import suppress
 from tests.campaigns.sending_factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ClientFactory, ContactFactory

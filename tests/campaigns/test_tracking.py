@@ -9,9 +9,9 @@ from django.utils import timezone
 from campaigns import tracking
 from campaigns.models import MessageEvent, TrackingFlush
 from campaigns.tracking import Hit, country_of_address, flush_hits, hit_buffer, write_batch
+from core.models import AuditEvent
 from crm.models import Contact
-from privacy.models import AuditEvent
-from privacy.preferences import set_tracking_choice
+from privacy.consent.preferences import set_tracking_choice
 from tests.campaigns.message_factories import MessageFactory, TrackedLinkFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.apps import apps
 from django.utils import timezone
 
 from campaigns.models import MessageEvent
+from privacy.deletion.retention import category, run_rule
 from privacy.models import RetentionRule
-from privacy.retention import category, run_rule
 from tests.campaigns.message_factories import MessageEventFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from config.api import AccountRateThrottle, AddressRateThrottle
+from core.api import AccountRateThrottle, AddressRateThrottle
 
 pytestmark = pytest.mark.django_db
 

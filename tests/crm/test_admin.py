@@ -3,8 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.models import AuditEvent
 from crm.models import Contact, ContactSource, Source
-from privacy.models import AuditEvent
 from tests.crm.factories import (
     CompanyFactory,
     ContactFactory,

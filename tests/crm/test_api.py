@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from crm.models import Contact, ContactSource, Source
-from privacy.models import AuditEvent
 from tests.crm.factories import ContactFactory, ContactSourceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,10 +9,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.models import AuditEvent
 from crm.exports_csv import COLUMNS, export_contacts_csv, neutralise_formula
 from crm.models import Contact
-from privacy.models import AuditEvent
-from privacy.roles import ADMINISTRATOR, ROLES
+from privacy.staff.roles import ADMINISTRATOR, ROLES
 from tests.crm.factories import ContactFactory
 from tests.privacy.test_roles import run_roles_migration
 

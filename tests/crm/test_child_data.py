@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from crm.contacts import age_on, create_contact, update_contact
 from crm.models import Contact, Source
-from privacy.models import AuditEvent
 from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.models import AuditEvent
 from crm.contacts import DuplicateContactError, create_contact, update_contact
-from crm.models import Contact
-from privacy.models import AuditEvent, Suppression
-from privacy.suppression import email_hash, suppress
+from crm.models import Contact, Suppression
+from crm.suppression import email_hash, suppress
 from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
+from core.models import AuditEvent
+from core.registry import registry
 from crm.exports_csv import contact_row
 from crm.imports import (
     Attestation,
@@ -27,12 +29,11 @@ from crm.imports import (
     write_report,
 )
 from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
-from privacy.erasure import erase_subject
-from privacy.indirect_notices import contacts_awaiting_notice
-from privacy.models import AuditEvent, RetentionRule
-from privacy.registry import registry
-from privacy.retention import run_rule
-from privacy.suppression import suppress
+from crm.suppression import suppress
+from privacy.accountability.indirect_notices import contacts_awaiting_notice
+from privacy.deletion.erasure import erase_subject
+from privacy.deletion.retention import run_rule
+from privacy.models import RetentionRule
 from tests.crm.factories import ClientFactory, CompanyFactory, ContactFactory
 from tests.privacy.test_roles import run_roles_migration
 

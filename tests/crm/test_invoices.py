@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from crm.invoices import hold_end, record_invoice
 from crm.models import Contact, Invoice
-from privacy.erasure import erase_subject
-from privacy.models import AuditEvent
+from privacy.deletion.erasure import erase_subject
 from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

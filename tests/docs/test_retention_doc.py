@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
+from privacy.deletion.retention import schedule_markdown
 from privacy.models import RetentionRule
-from privacy.retention import schedule_markdown
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "retention.md"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from privacy.two_factor import requires_two_factor
+from privacy.staff.two_factor import requires_two_factor
 from tests.two_factor import confirmed_device, current_code
 
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))

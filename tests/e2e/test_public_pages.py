@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 
 from crm.models import Contact
-from privacy.consent import consent_states
+from privacy.consent.ledger import consent_states
+from privacy.consent.preferences import is_globally_suppressed
 from privacy.links import preferences_url, unsubscribe_url
 from privacy.models import ConsentEvent, Purpose
-from privacy.preferences import is_globally_suppressed
 from tests.e2e.conftest import (
     assert_accessible,
     assert_keyboard_reaches_every_control,

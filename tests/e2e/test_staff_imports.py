@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from config.celery import app as celery_app
 from crm.models import Client, Contact, ImportBatch
-from privacy.suppression import suppress
+from crm.suppression import suppress
 from tests.e2e.conftest import log_in_as_staff, screenshot
 from tests.privacy.factories import ContactFactory
 

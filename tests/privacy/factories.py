@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from crm.models import Contact
-from privacy.consent import RequestMetadata, record_consent
+from privacy.consent.ledger import RequestMetadata, record_consent
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 from tests.crm.factories import ClientFactory, ContactFactory
 

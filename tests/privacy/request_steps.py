@@ -17,10 +17,11 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 
-from crm.dates import add_months
-from privacy.models import AuditEvent, SubjectExport, SubjectRequest
-from privacy.subject_requests import send_verification_mail
-from privacy.suppression import email_hash
+from core.dates import add_months
+from core.models import AuditEvent
+from crm.suppression import email_hash
+from privacy.models import SubjectExport, SubjectRequest
+from privacy.requests.subject_requests import send_verification_mail
 
 NEW_REQUEST_URL = "/privacy/requests/new/"
 SENT_URL = "/privacy/requests/sent/"

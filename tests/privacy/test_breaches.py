@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from core.models import AuditEvent
 from crm.models import Contact, Source
-from privacy import breaches
-from privacy.breaches import (
+from privacy.accountability import breaches
+from privacy.accountability.breaches import (
     add_affected_subjects,
     affected_by_addresses,
     affected_by_client,
@@ -33,8 +34,8 @@ from privacy.breaches import (
     subject_counts,
     update_breach,
 )
-from privacy.models import AuditEvent, Breach, BreachSubject
-from privacy.roles import role_permissions
+from privacy.models import Breach, BreachSubject
+from privacy.staff.roles import role_permissions
 from privacy.tasks import mail_breach_notice
 from tests.crm.factories import (
     ClientFactory,

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from core.registry import registry
 from crm.models import Interaction, Source
-from privacy.checks import birth_date_cutoff, privacy_report
+from privacy.accountability.checks import birth_date_cutoff, privacy_report
 from privacy.models import ProcessingActivity, Processor, RetentionRule
-from privacy.registry import registry
 from tests.crm.factories import ContactFactory, ContactSourceFactory
 from tests.privacy.request_steps import SubjectRequestFactory
 

@@ -5,11 +5,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from crm.models import Contact
-from privacy.consent import record_consent
-from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, Suppression
-from privacy.notices import publish_notice
-from privacy.suppression import suppress
+from crm.models import Contact, Suppression
+from crm.suppression import suppress
+from privacy.consent.ledger import record_consent
+from privacy.consent.notices import publish_notice
+from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose
 from tests.crm.factories import ClientFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,11 +139,11 @@ def test_ledger_and_suppression_are_read_only_in_the_admin(admin_client):
 def test_suppression_admin_finds_an_address_by_its_hash(admin_client):
     suppress(email="hidden@example.net", reason=Suppression.Reason.COMPLAINT)
     page = admin_client.get(
-        reverse("admin:privacy_suppression_changelist"), {"q": " Hidden@Example.net"}
+        reverse("admin:crm_suppression_changelist"), {"q": " Hidden@Example.net"}
     )
     assert page.text.count('class="field-reason"') == 1
     other = admin_client.get(
-        reverse("admin:privacy_suppression_changelist"), {"q": "someone@example.net"}
+        reverse("admin:crm_suppression_changelist"), {"q": "someone@example.net"}
     )
     assert other.text.count('class="field-reason"') == 0
 

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from privacy.consent import consent_states, rebuild_consent_states, record_consent
-from privacy.models import AuditEvent, ConsentEvent, ConsentState
+from core.models import AuditEvent
+from privacy.consent.ledger import consent_states, rebuild_consent_states, record_consent
+from privacy.models import ConsentEvent, ConsentState
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant, withdraw
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Contact
-from privacy.dashboard import WEEKS, consent_weeks, week_starts
+from privacy.accountability.dashboard import WEEKS, consent_weeks, week_starts
 from privacy.models import Breach, RetentionRule, SubjectRequest
-from privacy.roles import ADMINISTRATOR, ROLES
+from privacy.staff.roles import ADMINISTRATOR, ROLES
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import grant, withdraw
 from tests.privacy.request_steps import SubjectRequestFactory

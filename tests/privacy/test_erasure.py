@@ -28,32 +28,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, Segment
+from core.models import AuditEvent
+from core.registry import Retain, registry
 from crm.contacts import create_contact, update_contact
 from crm.imports import Attestation, create_batch, run_batch
 from crm.invoices import hold_end, record_invoice
-from crm.models import Client, Contact, Source
-from privacy.consent import RequestMetadata, consent_states
-from privacy.erasure import erase_subject
-from privacy.exports import export_subject
+from crm.models import Client, Contact, Source, Suppression
+from crm.suppression import email_hash, may_contact, suppress
+from privacy.consent.ledger import RequestMetadata, consent_states
+from privacy.consent.subscriptions import confirm_subscription, request_subscription
+from privacy.deletion.erasure import erase_subject
 from privacy.models import (
-    AuditEvent,
     Breach,
     BreachSubject,
     Disclosure,
     ErasureCertificate,
     NoticeDelivery,
     SubjectRequest,
-    Suppression,
 )
-from privacy.registry import Retain, registry
-from privacy.subject_requests import (
+from privacy.requests.exports import export_subject
+from privacy.requests.subject_requests import (
     act_on_request,
     complete_request,
     log_staff_request,
     status_url,
 )
-from privacy.subscriptions import confirm_subscription, request_subscription
-from privacy.suppression import email_hash, may_contact, suppress
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ClientFactory, ContactFactory, grant, withdraw
 from tests.privacy.pages import heading, link_in, site_path
@@ -338,7 +337,7 @@ def test_the_certificate_finds_nothing_and_lists_every_checked_table(world, eras
     assert erased.email_hash == email_hash(SUBJECT.email)
     # The invoice still under its legal hold stays, so the contact row is blanked, not deleted.
     assert set(erased.retained) == {
-        "privacy.suppression",
+        "crm.suppression",
         "privacy.erasurecertificate",
         "crm.invoice",
     }

@@ -11,11 +11,12 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from core.models import AuditEvent
+from core.registry import registry
 from crm.models import Contact
-from privacy.exports import download_url
-from privacy.models import AuditEvent, NoticeDelivery, SubjectExport, SubjectRequest
-from privacy.registry import registry
-from privacy.subject_requests import act_on_request, status_url
+from privacy.models import NoticeDelivery, SubjectExport, SubjectRequest
+from privacy.requests.exports import download_url
+from privacy.requests.subject_requests import act_on_request, status_url
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ContactFactory, grant, withdraw
 from tests.privacy.pages import heading, site_path, text

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.test import RequestFactory
 
+from core.ratelimit import client_address
 from crm.models import Interaction
-from privacy.ratelimit import client_address
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,13 @@ from django.core import mail
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from crm.models import Contact, ContactSource, Source
-from privacy import indirect_notices
-from privacy.checks import privacy_report
-from privacy.indirect_notices import notice_due_by, send_indirect_notices
-from privacy.models import AuditEvent, Purpose, Suppression
-from privacy.suppression import suppress
+from core.models import AuditEvent
+from crm.models import Contact, ContactSource, Source, Suppression
+from crm.suppression import suppress
+from privacy.accountability import indirect_notices
+from privacy.accountability.checks import privacy_report
+from privacy.accountability.indirect_notices import notice_due_by, send_indirect_notices
+from privacy.models import Purpose
 from privacy.tasks import mail_indirect_notices
 from tests.crm.factories import ClientFactory, ContactFactory, ContactSourceFactory, SourceFactory
 from tests.privacy.factories import PurposeFactory

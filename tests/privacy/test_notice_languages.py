@@ -7,10 +7,10 @@ from django.core import mail
 from django.utils import timezone
 
 from crm.models import Contact, Source
-from privacy.breaches import add_affected_subjects, send_breach_notice_batch
-from privacy.indirect_notices import send_indirect_notices
+from privacy.accountability.breaches import add_affected_subjects, send_breach_notice_batch
+from privacy.accountability.indirect_notices import send_indirect_notices
+from privacy.consent.notices import send_material_change_batch
 from privacy.models import Purpose
-from privacy.notices import send_material_change_batch
 from tests.crm.factories import ContactFactory, ContactSourceFactory, SourceFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory
 from tests.privacy.test_breaches import a_breach

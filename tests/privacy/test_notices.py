@@ -10,9 +10,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from config.celery import app as celery_app
+from core.models import AuditEvent
 from crm.models import Contact
-from privacy.models import AuditEvent, NoticeDelivery
-from privacy.notices import publish_notice, send_material_change_batch
+from privacy.consent.notices import publish_notice, send_material_change_batch
+from privacy.models import NoticeDelivery
 from privacy.tasks import mail_material_change
 from tests.privacy.factories import ContactFactory, NoticeVersionFactory, PurposeFactory, grant
 from tests.privacy.factories import withdraw as withdraw_consent

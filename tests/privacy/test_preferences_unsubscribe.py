@@ -4,11 +4,12 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from crm.models import Source
-from privacy.consent import consent_states
+from core.models import AuditEvent
+from crm.models import Source, Suppression
+from crm.suppression import may_contact
+from privacy.consent.ledger import consent_states
 from privacy.links import preferences_url, unsubscribe_token, unsubscribe_url
-from privacy.models import AuditEvent, ConsentEvent, Suppression
-from privacy.suppression import may_contact
+from privacy.models import ConsentEvent
 from tests.crm.factories import ContactSourceFactory
 from tests.privacy.factories import ClientFactory, ContactFactory, grant
 from tests.privacy.pages import checkboxes, heading, hidden_value, link_in, site_path, tags, text

@@ -18,8 +18,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from privacy.models import AuditEvent, Disclosure, ProcessingActivity, Processor, Purpose
-from privacy.roles import role_permissions
+from core.models import AuditEvent
+from privacy.models import Disclosure, ProcessingActivity, Processor, Purpose
+from privacy.staff.roles import role_permissions
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import PurposeFactory
 from tests.privacy.pages import text
@@ -103,7 +104,7 @@ def activity_form(obj: ProcessingActivity, **changes) -> dict:
 
 
 def staff_with_role(role: str):
-    """A staff account holding exactly the permissions of `role` in privacy.roles."""
+    """A staff account holding exactly the permissions of `role` in privacy.staff.roles."""
     user = get_user_model().objects.create_user(username=role.lower(), is_staff=True)
     for label in role_permissions(role):
         app_label, codename = label.split(".")

@@ -4,9 +4,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.test.utils import isolate_apps
 
+from core.registry import Anonymise, Delete, Registry, registry
 from crm.models import Contact, ContactSource, Interaction
-from privacy.exports import export_rows
-from privacy.registry import Anonymise, Delete, Registry, registry
+from privacy.requests.exports import export_rows
 from tests.crm.factories import ContactFactory, ContactSourceFactory, InteractionFactory
 
 

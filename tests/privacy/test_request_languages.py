@@ -8,7 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from privacy.models import SubjectRequest
-from privacy.subject_requests import act_on_request, complete_request, send_verification_mail
+from privacy.requests.subject_requests import (
+    act_on_request,
+    complete_request,
+    send_verification_mail,
+)
 from tests.crm.factories import ContactFactory
 from tests.privacy.request_steps import (
     NEW_REQUEST_URL,

@@ -3,11 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from crm.models import Contact
-from privacy.consent import consent_states
-from privacy.models import SubjectExport, SubjectRequest, Suppression
-from privacy.subject_requests import act_on_request
-from privacy.suppression import email_hash, may_contact
+from crm.models import Contact, Suppression
+from crm.suppression import email_hash, may_contact
+from privacy.consent.ledger import consent_states
+from privacy.models import SubjectExport, SubjectRequest
+from privacy.requests.subject_requests import act_on_request
 from tests.privacy.factories import ContactFactory, grant
 from tests.privacy.pages import text
 from tests.privacy.request_steps import (

@@ -12,11 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.dates import add_months
-from crm.models import Contact
-from privacy.consent import consent_states
-from privacy.models import AuditEvent, ConsentEvent, SubjectRequest, Suppression
-from privacy.suppression import email_hash, may_contact
+from core.dates import add_months
+from core.models import AuditEvent
+from crm.models import Contact, Suppression
+from crm.suppression import email_hash, may_contact
+from privacy.consent.ledger import consent_states
+from privacy.models import ConsentEvent, SubjectRequest
 from privacy.tasks import mail_request_digest
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import text

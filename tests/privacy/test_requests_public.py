@@ -8,9 +8,10 @@ import pytest
 from django.core import mail, signing
 from django.utils import timezone
 
-from crm.dates import add_months
-from privacy.models import AuditEvent, SubjectRequest
-from privacy.subject_requests import (
+from core.dates import add_months
+from core.models import AuditEvent
+from privacy.models import SubjectRequest
+from privacy.requests.subject_requests import (
     expire_unverified_requests,
     status_url,
 )

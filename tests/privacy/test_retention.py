@@ -30,29 +30,32 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-import privacy.retention as retention
+import privacy.deletion.retention as retention
+from core.models import AuditEvent
+from core.registry import Anonymise, Delete, Retain, registry
 from crm.contact_form import mark_answered, receive_contact_message
 from crm.contacts import create_contact, update_contact
 from crm.invoices import record_invoice
-from crm.models import Contact, Interaction, Invoice
+from crm.models import Contact, Interaction, Invoice, Suppression
+from crm.suppression import may_contact, suppress
 from privacy import tasks
-from privacy.consent import RequestMetadata
-from privacy.erasure import erase_subject
-from privacy.exports import export_subject
+from privacy.consent.ledger import RequestMetadata
+from privacy.consent.subscriptions import confirm_subscription, request_subscription
+from privacy.deletion.erasure import erase_subject
+from privacy.deletion.retention import RetentionBusy, preview, run_rule
 from privacy.models import (
-    AuditEvent,
     NoticeDelivery,
     RetentionRule,
     RetentionRun,
     SubjectExport,
     SubjectRequest,
-    Suppression,
 )
-from privacy.registry import Anonymise, Delete, Retain, registry
-from privacy.retention import RetentionBusy, preview, run_rule
-from privacy.subject_requests import complete_request, log_staff_request, restrict_processing
-from privacy.subscriptions import confirm_subscription, request_subscription
-from privacy.suppression import may_contact, suppress
+from privacy.requests.exports import export_subject
+from privacy.requests.subject_requests import (
+    complete_request,
+    log_staff_request,
+    restrict_processing,
+)
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ClientFactory, ContactFactory, grant, withdraw
 from tests.privacy.pages import link_in
@@ -387,7 +390,7 @@ FILLED = {
     "privacy.noticedelivery",
     "privacy.subjectexport",
     "privacy.subjectrequest",
-    "privacy.suppression",
+    "crm.suppression",
 }
 
 
@@ -1227,7 +1230,7 @@ def test_the_audit_trail_is_kept_two_years_and_then_removed(now, admin_user):
     run = retention.run_rule(rule, now=now)
 
     assert run.acted == 1
-    assert run.receipt == {"privacy.auditevent": 1}
+    assert run.receipt == {"core.auditevent": 1}
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
     assert AuditEvent.objects.filter(pk=young.pk).exists()
     assert retention.category(rule) == "audit_trail"

@@ -15,9 +15,10 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEvent
 from crm.models import Contact
-from privacy.models import AuditEvent, SubjectRequest
-from privacy.roles import ADMINISTRATOR, ROLES, role_permissions
+from privacy.models import SubjectRequest
+from privacy.staff.roles import ADMINISTRATOR, ROLES, role_permissions
 from tests.crm.factories import ContactFactory
 from tests.privacy.request_steps import SubjectRequestFactory
 
@@ -67,7 +68,7 @@ INDEX = {
         "crm.interaction",
         "crm.invoice",
         "crm.source",
-        "privacy.auditevent",
+        "core.auditevent",
         "privacy.breach",
         "privacy.consentevent",
         "privacy.disclosure",
@@ -80,7 +81,7 @@ INDEX = {
         "privacy.retentionrun",
         "privacy.subjectexport",
         "privacy.subjectrequest",
-        "privacy.suppression",
+        "crm.suppression",
     },
 }
 
@@ -247,7 +248,7 @@ def screens(db) -> dict[str, str]:
         "decide on a request": reverse(
             "admin:privacy_subjectrequest_decide", args=[subject_request.pk]
         ),
-        "audit trail": reverse("admin:privacy_auditevent_changelist"),
+        "audit trail": reverse("admin:core_auditevent_changelist"),
         "retention rules": reverse("admin:privacy_retentionrule_changelist"),
         "add a contact": reverse("admin:crm_contact_add"),
         "record a consent": reverse("admin:crm_contact_record_consent", args=[contact.pk]),

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from privacy.models import AuditEvent
+from core.models import AuditEvent
 from tests.privacy.test_roles import PASSWORD, run_roles_migration
 from tests.two_factor import confirmed_device, current_code
 

@@ -5,11 +5,12 @@ import time
 import pytest
 from django.core import mail, signing
 
-from crm.models import Contact, Source
-from privacy.consent import consent_states
-from privacy.models import AuditEvent, ConsentEvent, ConsentState, Suppression
-from privacy.preferences import unsubscribe
-from privacy.suppression import may_contact, suppress
+from core.models import AuditEvent
+from crm.models import Contact, Source, Suppression
+from crm.suppression import may_contact, suppress
+from privacy.consent.ledger import consent_states
+from privacy.consent.preferences import unsubscribe
+from privacy.models import ConsentEvent, ConsentState
 from tests.privacy.factories import ClientFactory, ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import checkboxes, field_error, heading, link_in, tags, text
 

@@ -6,8 +6,8 @@ import hmac
 import pytest
 from django.db import connection
 
-from privacy.models import Suppression
-from privacy.suppression import email_hash, may_contact, suppress, suppressed_hashes
+from crm.models import Suppression
+from crm.suppression import email_hash, may_contact, suppress, suppressed_hashes
 from tests.privacy.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.normalisation import normalise_email
 from crm.models import Contact
-from crm.normalisation import normalise_email
-from privacy.erasure import erase_address, erase_subject
+from privacy.deletion.erasure import erase_address, erase_subject
 from privacy.models import ErasureCertificate
 
 

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.normalisation import normalise_email
 from crm.models import Contact
-from crm.normalisation import normalise_email
-from privacy.exports import download_url, export_subject
+from privacy.requests.exports import download_url, export_subject
 
 
 class Command(BaseCommand):

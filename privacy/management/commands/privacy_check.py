@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.checks import FAILURES, WARNINGS, PrivacyReport, privacy_report
+from privacy.accountability.checks import FAILURES, WARNINGS, PrivacyReport, privacy_report
 
 
 def _finding(value: int | list | dict) -> str:

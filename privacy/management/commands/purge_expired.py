@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.models import RetentionRule
-from privacy.retention import (
+from privacy.deletion.retention import (
     RULE_KINDS,
     RetentionBusy,
     RetentionFailed,
@@ -12,6 +11,7 @@ from privacy.retention import (
     rule_kind,
     run_all,
 )
+from privacy.models import RetentionRule
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.consent import rebuild_consent_states
+from privacy.consent.ledger import rebuild_consent_states
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from privacy.retention import schedule_markdown
+from privacy.deletion.retention import schedule_markdown
 
 
 class Command(BaseCommand):

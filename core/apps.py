@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The ground floor every app stands on; it imports none of them."""
+
+    name = "core"
+    verbose_name = "Audit trail and operations"
+
+    def ready(self) -> None:
+        from core.registry import autodiscover
+
+        autodiscover()

@@ -1,0 +1,71 @@
+"""The ground floor's tables: the audit trail (`core.audit`) and the task outbox (`core.outbox`).
+
+Both tables keep the names they had when they belonged to the privacy and config apps.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class OutboxTask(models.Model):
+    """A Celery task queued by a committed transaction and not yet accepted by the broker."""
+
+    task = models.CharField(max_length=200, help_text="The task's registered name.")
+    args = models.JSONField(default=list, blank=True, help_text="Ids only, never personal data.")
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        db_table = "config_outboxtask"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"
+
+
+class AuditEvent(models.Model):
+    """An append-only record of who did what to which record, carrying ids and flags only."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+        EXPORTED = "exported", "Exported"
+        ERASED = "erased", "Erased"
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for the system itself (tasks, the public site).",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(
+        max_length=20, help_text="admin, api, task, command, or the public page or link used."
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    # Field names and flags only; values of personal fields never go here.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "privacy_auditevent"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="privacy_audit_object")]
+
+    def __str__(self) -> str:
+        if self.object_type_id is None:
+            return self.get_action_display()
+        return f"{self.action} {self.object_type.model} #{self.object_id}"

@@ -1,0 +1,10 @@
+"""What the ground floor's tables hold, for the personal-data registry."""
+
+from core.models import AuditEvent, OutboxTask
+from core.registry import registry
+
+registry.exempt(
+    AuditEvent,
+    reason="Ids, actions and field names only, never values; kept for accountability (art. 5(2)).",
+)
+registry.exempt(OutboxTask, reason="Task names and ids of rows, never values of personal fields.")

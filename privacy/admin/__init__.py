@@ -1,0 +1,10 @@
+"""The privacy officer's screens, one module per concern; importing them registers them."""
+
+from privacy.admin import (  # noqa: F401 -- each module registers its screens
+    breaches,
+    consent,
+    contacts,
+    registers,
+    requests,
+    retention,
+)

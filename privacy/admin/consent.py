@@ -1,0 +1,88 @@
+"""The privacy officer's screens of purposes, notice versions, the consent ledger and suppression.
+
+Ledgers are read-only here: consent events are appended by the functions that make the change,
+never typed in or edited.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
+from crm.models import Suppression
+from crm.suppression import email_hash
+from privacy.consent.notices import publish_notice
+from privacy.models import ConsentEvent, NoticeVersion, Purpose
+
+
+@admin.register(Purpose)
+class PurposeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "legal_basis", "is_active")
+    list_filter = ("legal_basis", "is_active")
+    search_fields = ("name", "code")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is referenced by forms, the API and the ledger: fixed once created.
+        return ("code",) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        # Ledger entries refer to purposes; retire one with "is active" instead.
+        return False
+
+
+@admin.register(NoticeVersion)
+class NoticeVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "title", "effective_at", "is_material_change", "published_at")
+    readonly_fields = ("published_at",)
+    actions = ("publish",)
+
+    def has_change_permission(self, request, obj=None):
+        # A published version is what people read and agreed under: it is never rewritten.
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description="Publish the selected versions (mails a material change)")
+    def publish(self, request, queryset):
+        for notice in queryset:
+            try:
+                publish_notice(notice=notice, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+            else:
+                note = " The notice of change is being mailed." if notice.is_material_change else ""
+                self.message_user(request, f"Version {notice.version} is published.{note}")
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "contact", "purpose", "action", "channel", "notice_version")
+    list_filter = ("purpose", "action", "channel")
+    list_select_related = ("contact", "purpose", "notice_version")
+    search_fields = ("=contact__id", "contact__email")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "reason", "client", "lifted_at", "lift_reason")
+    list_filter = ("reason", "client", ("lifted_at", admin.EmptyFieldListFilter))
+    list_select_related = ("client",)
+    search_fields = ("email_hash",)
+    search_help_text = "Type a full e-mail address: it is hashed and matched, never stored."
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(email_hash=email_hash(term)), False
+        except ValidationError:
+            return queryset.none(), False

@@ -1,0 +1,148 @@
+"""The consent side of the contact page: the derived state, the ledger's proof, a staff record.
+
+The CRM's contact admin knows nothing of consent; the privacy layer extends it here with the
+consent filter, the two ledger inlines and the page where staff record a consent given on the
+phone or on paper (`admin:crm_contact_record_consent`).
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from core.admin import ReadOnlyInlineMixin
+from crm import admin as crm_admin
+from crm.models import Contact
+from privacy.consent.ledger import record_consent
+from privacy.models import ConsentEvent, ConsentState, Purpose
+
+
+class ConsentFilter(admin.SimpleListFilter):
+    """Contacts by their current consent for one purpose: the audience question."""
+
+    title = "consent"
+    parameter_name = "consent"
+
+    def lookups(self, request, model_admin):
+        purposes = Purpose.objects.filter(legal_basis=Purpose.LegalBasis.CONSENT, is_active=True)
+        return [
+            (f"{purpose.code}:{status}", f"{purpose.name}: {label.lower()}")
+            for purpose in purposes
+            for status, label in ConsentEvent.Action.choices
+        ]
+
+    def queryset(self, request, queryset):
+        code, _, status = (self.value() or "").partition(":")
+        if not code:
+            return queryset
+        states = ConsentState.objects.filter(
+            contact=OuterRef("pk"), purpose__code=code, status=status
+        )
+        return queryset.filter(Exists(states))
+
+
+class StaffConsentForm(forms.Form):
+    """A consent given to staff, with what was said and where the record is filed."""
+
+    purpose = forms.ModelChoiceField(queryset=Purpose.objects.filter(is_active=True))
+    action = forms.ChoiceField(choices=ConsentEvent.Action.choices)
+    channel = forms.ChoiceField(
+        choices=[
+            (ConsentEvent.Channel.STAFF_PHONE, ConsentEvent.Channel.STAFF_PHONE.label),
+            (ConsentEvent.Channel.STAFF_PAPER, ConsentEvent.Channel.STAFF_PAPER.label),
+        ]
+    )
+    wording = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The exact sentence read to the person or printed on the form.",
+    )
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Who gave it, when, and where the call note or signed paper is filed.",
+    )
+
+
+class ConsentStateInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = ConsentState
+    verbose_name_plural = "current consent per purpose (derived from the ledger)"
+    fields = ("purpose", "status", "since")
+    readonly_fields = fields
+
+
+class ConsentEventInline(ReadOnlyInlineMixin, admin.StackedInline):
+    """The proof of every consent decision: wording, notice version, channel, time."""
+
+    model = ConsentEvent
+    verbose_name_plural = "consent ledger (proof)"
+    fields = (
+        ("occurred_at", "purpose", "action", "channel"),
+        "wording",
+        ("notice_version", "recorded_by"),
+        "evidence",
+        "user_agent",
+    )
+    readonly_fields = (
+        "occurred_at",
+        "purpose",
+        "action",
+        "channel",
+        "wording",
+        "notice_version",
+        "recorded_by",
+        "evidence",
+        "user_agent",
+    )
+
+
+admin.site.unregister(Contact)
+
+
+@admin.register(Contact)
+class ContactAdmin(crm_admin.ContactAdmin):
+    """The CRM's contact page with the person's consent: filter, current state, proof."""
+
+    list_filter = (
+        *crm_admin.ContactAdmin.list_filter[:3],
+        ConsentFilter,
+        *crm_admin.ContactAdmin.list_filter[3:],
+    )
+    inlines = (
+        *crm_admin.ContactAdmin.inlines[:2],
+        ConsentStateInline,
+        ConsentEventInline,
+        *crm_admin.ContactAdmin.inlines[2:],
+    )
+
+    def get_urls(self):
+        record = self.admin_site.admin_view(self.record_consent_view)
+        return [
+            path("<int:contact_id>/record-consent/", record, name="crm_contact_record_consent"),
+            *super().get_urls(),
+        ]
+
+    def record_consent_view(self, request, contact_id):
+        """Let staff record a consent given on the phone or on paper, with its evidence."""
+        contact = self.get_object(request, str(contact_id))
+        if contact is None or not request.user.has_perm("privacy.add_consentevent"):
+            raise PermissionDenied
+        form = StaffConsentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                record_consent(contact=contact, recorded_by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for name, errors in exc.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                self.message_user(request, "The consent decision is recorded in the ledger.")
+                return redirect("admin:crm_contact_change", contact.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Record a consent decision for {contact}",
+            "form": form,
+            "contact": contact,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/crm/contact/record_consent.html", context)

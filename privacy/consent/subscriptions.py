@@ -1,0 +1,180 @@
+"""Subscribe with explicit permission and double opt-in (GDPR art. 6(1)(a), 7; ePrivacy art. 13).
+
+The public form sends a confirmation link and stores nothing: the pending subscription lives in
+the signed link itself, so an address typed by someone else leaves no trace here. Only the click
+creates or updates the contact and records the grants, with the wording and notice version shown
+on the form. The form answers identically for every address, known, subscribed or suppressed; a
+globally suppressed address comes back only through that click, which lifts the suppression and
+records why.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.audit import record_audit
+from core.models import AuditEvent
+from core.normalisation import normalise_email
+from crm.activity import record_activity
+from crm.contacts import create_contact
+from crm.models import Contact, Source
+from crm.provenance import get_source, record_provenance
+from crm.suppression import lift_global_suppression
+from privacy.consent.ledger import RequestMetadata, current_notice, record_consent
+from privacy.links import (
+    SubscriptionRequest,
+    confirmation_url,
+    read_subscription_token,
+    subscription_token,
+)
+from privacy.models import ConsentEvent, NoticeVersion, Purpose
+
+SUBSCRIPTION_SOURCE = "Subscription form"
+logger = logging.getLogger(__name__)
+
+
+class WordingChanged(Exception):
+    """The consent wording or the purposes changed between the form and the click."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The outcome of a click on a confirmation link."""
+
+    contact: Contact
+    purposes: tuple[Purpose, ...]
+    already_confirmed: bool
+
+
+def offered_purposes() -> list[Purpose]:
+    """Return the purposes a person can consent to on the public forms."""
+    return list(
+        Purpose.objects.filter(is_active=True, legal_basis=Purpose.LegalBasis.CONSENT)
+        .exclude(consent_text="")
+        .order_by("name")
+    )
+
+
+def wording_digest(purposes: Iterable[Purpose], notice: NoticeVersion | None) -> str:
+    """Return a short digest of the wording shown for these purposes under that notice."""
+    text = "\n".join(f"{p.code}:{p.consent_text}" for p in sorted(purposes, key=lambda p: p.code))
+    version = notice.version if notice else ""
+    return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()[:16]
+
+
+def request_subscription(
+    *, email: str, name: str, purpose_codes: Iterable[str], language: str
+) -> None:
+    """Mail a confirmation link for the chosen purposes; store nothing until it is clicked."""
+    address = normalise_email(email)
+    codes = sorted(set(purpose_codes))
+    purposes = [p for p in offered_purposes() if p.code in codes]
+    if not purposes or len(purposes) != len(codes):
+        raise ValidationError({"purposes": "Tick at least one of the boxes offered."})
+    notice = current_notice()
+    token = subscription_token(
+        SubscriptionRequest(
+            email=address,
+            name=name.strip()[:200],
+            purposes=tuple(codes),
+            notice_version=notice.version if notice else "",
+            wording_digest=wording_digest(purposes, notice),
+            language=language,
+        )
+    )
+    context = {"name": name.strip(), "purposes": purposes, "url": confirmation_url(token)}
+    with translation.override(language):
+        message = EmailMultiAlternatives(
+            subject=translation.gettext("Please confirm your subscription"),
+            body=render_to_string("emails/subscribe_confirm.txt", context),
+            to=[address],
+        )
+        message.attach_alternative(
+            render_to_string("emails/subscribe_confirm.html", context), "text/html"
+        )
+    try:
+        message.send()
+    except OSError:
+        # The page must answer the same for every address; the failure is for the operator.
+        logger.exception("subscription confirmation could not be sent")
+
+
+def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmation:
+    """Grant the consents a confirmation link carries; a second click changes nothing.
+
+    Raise `privacy.links.InvalidLink`, `privacy.links.ExpiredLink` or `WordingChanged`.
+    """
+    pending = read_subscription_token(token)
+    key = hashlib.sha256(token.encode()).hexdigest()
+    # A purpose retired since the form was shown is a changed offer, like changed wording.
+    purposes = tuple(
+        Purpose.objects.filter(code__in=pending.purposes, is_active=True).order_by("name")
+    )
+    notice = NoticeVersion.objects.filter(version=pending.notice_version).first()
+    already = ConsentEvent.objects.filter(idempotency_key=key).select_related("contact").first()
+    if already is not None:
+        return Confirmation(contact=already.contact, purposes=purposes, already_confirmed=True)
+    if len(purposes) != len(pending.purposes) or (
+        wording_digest(purposes, notice) != pending.wording_digest
+    ):
+        raise WordingChanged
+    with transaction.atomic():
+        lifted = lift_global_suppression(
+            email=pending.email,
+            why=f"Re-subscribed by double opt-in on {timezone.now():%Y-%m-%d}",
+        )
+        contact = _subscriber(pending)
+        if lifted:
+            record_audit(
+                actor=None,
+                action=AuditEvent.Action.CHANGED,
+                obj=contact,
+                channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+                details={"suppression_lifted": True},
+            )
+        for purpose in purposes:
+            record_consent(
+                contact=contact,
+                purpose=purpose,
+                action=ConsentEvent.Action.GRANT,
+                wording=purpose.consent_text,
+                channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+                notice_version=notice,
+                metadata=metadata,
+                idempotency_key=key,
+            )
+        record_activity(contact=contact)
+    return Confirmation(contact=contact, purposes=purposes, already_confirmed=False)
+
+
+def _subscriber(pending: SubscriptionRequest) -> Contact:
+    """Return the contact with the address, creating it (with provenance) if there is none."""
+    contact = Contact.objects.filter(email=pending.email).first()
+    if contact is not None:
+        return contact
+    first, _, last = pending.name.partition(" ")
+    contact = create_contact(
+        actor=None,
+        channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+        email=pending.email,
+        first_name=first[:100],
+        last_name=last[:100],
+        language=pending.language,
+        relationship=Contact.Relationship.SUBSCRIBER,
+        allow_suppressed=True,
+    )
+    record_provenance(
+        contact=contact,
+        source=get_source(kind=Source.Kind.WEB_FORM, name=SUBSCRIPTION_SOURCE),
+        actor=None,
+        channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+        reference="/subscribe/",
+    )
+    return contact

@@ -1,0 +1,514 @@
+"""Data-subject requests: intake, verification, the legal clock and the outcomes (GDPR art. 12-22).
+
+A request from the public form is stored unverified and answered by a single-use, expiring link
+mailed from the worker, so the form behaves the same, in body, status and timing, whether or not
+the address is known. Verification starts the clock: the answer is due one month after receipt
+(art. 12(3)), extendable once by up to two months with a reason the requester is told. Access and
+portability exports and consent withdrawals are carried out at once; erasure waits for the privacy
+officer's approval unless `ERASURE_AUTO_APPROVE` is on; rectification, restriction and objection
+go to the officer's queue. A request only ever concerns the verified address: nobody receives
+another person's data.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from core.actors import Actor
+from core.audit import record_audit
+from core.dates import add_months
+from core.models import AuditEvent
+from core.normalisation import normalise_email
+from core.outbox import enqueue_on_commit
+from core.ratelimit import allow
+from crm.models import Contact, Suppression
+from crm.suppression import email_hash, suppress
+from privacy.consent.ledger import record_consent, withdraw_all
+from privacy.deletion.erasure import erase_subject
+from privacy.languages import requester_language, supported_language
+from privacy.links import ExpiredLink, InvalidLink
+from privacy.models import ConsentEvent, Purpose, SubjectRequest
+from privacy.requests.exports import download_url, export_subject
+
+VERIFY_SALT = "privacy.request-verify"
+STATUS_SALT = "privacy.request-status"
+AUTOMATIC = (
+    SubjectRequest.Kind.ACCESS,
+    SubjectRequest.Kind.PORTABILITY,
+    SubjectRequest.Kind.WITHDRAW_CONSENT,
+)
+ERASING = (SubjectRequest.Kind.ERASURE, SubjectRequest.Kind.EXCLUSION)
+CLOSED = (
+    SubjectRequest.Status.COMPLETED,
+    SubjectRequest.Status.REJECTED,
+    SubjectRequest.Status.EXPIRED,
+)
+
+
+class RateLimited(Exception):
+    """Too many requests from one client address or for one e-mail address."""
+
+
+def submit_request(
+    *,
+    kind: str,
+    email: str,
+    details: str,
+    channel: str,
+    client_address: str,
+    purposes: Iterable[Purpose] = (),
+    language: str = "",
+) -> SubjectRequest:
+    """Store an unverified request and queue its verification mail; raise RateLimited.
+
+    `language` is the one the form was filled in: the mails use it for an unknown address.
+    """
+    from privacy.tasks import send_request_verification
+
+    address = normalise_email(email)
+    digest = email_hash(address)
+    hour = 60 * 60
+    ip_key = hashlib.sha256(client_address.encode()).hexdigest()
+    if not (
+        allow(
+            scope="request-ip", key=ip_key, limit=settings.REQUEST_RATE_PER_IP, window_seconds=hour
+        )
+        and allow(
+            scope="request-email",
+            key=digest,
+            limit=settings.REQUEST_RATE_PER_EMAIL,
+            window_seconds=hour,
+        )
+    ):
+        raise RateLimited
+    if kind not in SubjectRequest.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind of request {kind!r}."})
+    with transaction.atomic():
+        request = SubjectRequest.objects.create(
+            kind=kind,
+            channel=channel,
+            email=address,
+            email_hash=digest,
+            details=details,
+            language=supported_language(language) or "",
+            status=SubjectRequest.Status.UNVERIFIED,
+            verification_nonce=secrets.token_hex(16),
+        )
+        request.purposes.set(purposes)
+        enqueue_on_commit(send_request_verification, request.pk)
+    return request
+
+
+def check_staff_request(*, email: str, received_at: datetime | None, identity_check: str) -> str:
+    """Return the normalised address of a request staff log; raise ValidationError per field.
+
+    The address, the identity check and a received date that is not in the future are required.
+    """
+    errors = {}
+    address = ""
+    try:
+        address = normalise_email(email)
+    except ValidationError as exc:
+        errors["email"] = exc.messages
+    if not identity_check.strip():
+        errors["identity_check"] = "Say how the requester's identity was checked."
+    if received_at is not None and received_at > timezone.now():
+        errors["received_at"] = "A request cannot be received in the future."
+    if errors:
+        raise ValidationError(errors)
+    return address
+
+
+def log_staff_request(
+    *,
+    kind: str,
+    email: str,
+    channel: str,
+    received_at: datetime,
+    identity_check: str,
+    actor: Actor,
+    details: str = "",
+    letter=None,
+    purposes: Iterable[Purpose] = (),
+    language: str = "",
+) -> SubjectRequest:
+    """Log a request that came by e-mail or letter; identity was checked by staff, so it is open.
+
+    `language` is the one the person wrote in, for the mails when the address is no contact's.
+    """
+    address = check_staff_request(
+        email=email, received_at=received_at, identity_check=identity_check
+    )
+    with transaction.atomic():
+        request = SubjectRequest(
+            kind=kind,
+            channel=channel,
+            email=address,
+            email_hash=email_hash(address),
+            details=details,
+            identity_check=identity_check,
+            language=supported_language(language) or "",
+            received_at=received_at,
+            handler=actor if actor is not None and actor.is_authenticated else None,
+        )
+        if letter:
+            request.letter = letter
+        request.save()
+        request.purposes.set(purposes)
+        _start_clock(request, actor=actor, channel="admin")
+    return request
+
+
+def verification_url(request: SubjectRequest) -> str:
+    """Return the single-use, expiring link that proves the requester holds the address."""
+    token = signing.dumps([request.pk, request.verification_nonce], salt=VERIFY_SALT)
+    return f"{settings.SITE_URL}{reverse('privacy-request-verify', args=[token])}"
+
+
+def status_url(request: SubjectRequest) -> str:
+    """Return the requester's link to follow the request."""
+    token = signing.dumps(request.pk, salt=STATUS_SALT)
+    return f"{settings.SITE_URL}{reverse('privacy-request-status', args=[token])}"
+
+
+def request_from_status_token(token: str) -> SubjectRequest:
+    """Return the request of a status link; raise InvalidLink."""
+    try:
+        pk = int(signing.loads(token, salt=STATUS_SALT))
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidLink from exc
+    request = SubjectRequest.objects.filter(pk=pk).first()
+    if request is None:
+        raise InvalidLink
+    return request
+
+
+def verification_link_language(token: str) -> str | None:
+    """Return the language of the request a verification link belongs to, expired or not."""
+    try:
+        pk, _nonce = signing.loads(token, salt=VERIFY_SALT)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    request = SubjectRequest.objects.select_related("contact").filter(pk=pk).first()
+    return requester_language(request) if request is not None else None
+
+
+def verify_request(*, token: str) -> SubjectRequest:
+    """Verify a request by its link, once; start its clock. Raise ExpiredLink or InvalidLink."""
+    try:
+        pk, nonce = signing.loads(token, salt=VERIFY_SALT, max_age=settings.REQUEST_VERIFY_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ExpiredLink from exc
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidLink from exc
+    with transaction.atomic():
+        request = (
+            SubjectRequest.objects.select_for_update()
+            .filter(pk=pk, status=SubjectRequest.Status.UNVERIFIED)
+            .exclude(verification_nonce="")
+            .first()
+        )
+        if request is None or not secrets.compare_digest(request.verification_nonce, str(nonce)):
+            raise InvalidLink
+        request.verification_nonce = ""
+        _start_clock(request, actor=None, channel="public")
+    return request
+
+
+def _start_clock(request: SubjectRequest, *, actor: Actor, channel: str) -> None:
+    """Open a verified request: due date, contact link, repeat flag; act on it after commit."""
+    from privacy.tasks import act_on_request
+
+    request.verified_at = timezone.now()
+    request.status = SubjectRequest.Status.OPEN
+    request.due_at = add_months(request.received_at, 1)
+    request.contact = Contact.objects.filter(email=request.email).first()
+    window = timezone.now() - timedelta(days=settings.REQUEST_REPEAT_WINDOW_DAYS)
+    request.possibly_excessive = (
+        SubjectRequest.objects.filter(
+            email_hash=request.email_hash, kind=request.kind, verified_at__gte=window
+        )
+        .exclude(pk=request.pk)
+        .exists()
+    )
+    request.save()
+    record_audit(
+        actor=actor,
+        action=AuditEvent.Action.CHANGED,
+        obj=request,
+        channel=channel,
+        details={"verified": True, "kind": request.kind},
+    )
+    enqueue_on_commit(act_on_request, request.pk)
+
+
+def act_on_request(*, request_id: int) -> SubjectRequest:
+    """Carry out what needs no decision: exports, withdrawals, erasure if auto-approved."""
+    request = SubjectRequest.objects.get(pk=request_id)
+    if request.status != SubjectRequest.Status.OPEN:
+        return request
+    if request.kind in (SubjectRequest.Kind.ACCESS, SubjectRequest.Kind.PORTABILITY):
+        return _answer_with_export(request)
+    if request.kind == SubjectRequest.Kind.WITHDRAW_CONSENT:
+        if request.contact is not None:
+            withdraw_all(
+                contact=request.contact,
+                channel=ConsentEvent.Channel.SUBJECT_REQUEST,
+                wording="Data-subject request: withdraw every consent.",
+                idempotency_key=f"request:{request.pk}",
+            )
+        with translation.override(requester_language(request)):
+            result = gettext("Every consent you had given us is withdrawn.")
+        return complete_request(request=request, actor=None, result=result)
+    if request.kind in ERASING and settings.ERASURE_AUTO_APPROVE:
+        return approve_erasure(request=request, actor=None)
+    return request
+
+
+def _answer_with_export(request: SubjectRequest) -> SubjectRequest:
+    with translation.override(requester_language(request)):
+        if request.contact is None:
+            result = gettext("We hold no personal data about this address.")
+            return complete_request(request=request, actor=None, result=result)
+        export = export_subject(
+            contact=request.contact, requested_by=None, channel="task", request=request
+        )
+        result = gettext(
+            "Your data is ready: a zip with data.json (machine-readable) and index.html "
+            "(readable). Download it within %(days)s days: %(url)s"
+        ) % {"days": settings.EXPORT_LINK_MAX_AGE_DAYS, "url": download_url(export)}
+    return complete_request(request=request, actor=None, result=result)
+
+
+def extend_request(*, request: SubjectRequest, months: int, reason: str, actor: Actor) -> None:
+    """Extend the deadline once by one or two months (art. 12(3)) and tell the requester why."""
+    errors = {}
+    if request.extended_due_at is not None:
+        errors["months"] = "This request was already extended once."
+    if months not in (1, 2):
+        errors["months"] = "Extend by one or two months."
+    if not reason.strip():
+        errors["reason"] = "Give the reason: it is sent to the requester."
+    if request.status != SubjectRequest.Status.OPEN:
+        errors["months"] = "Only an open request can be extended."
+    elif request.due_at is not None and request.due_at < timezone.now():
+        # Art. 12(3): the requester must be told of an extension within the first month.
+        errors["months"] = "The first month has passed: an extension can no longer be announced."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request.extended_due_at = add_months(request.due_at, months)
+        request.extension_reason = reason
+        request.save(update_fields=["extended_due_at", "extension_reason"])
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=request,
+            channel="admin",
+            fields=["extended_due_at", "extension_reason"],
+        )
+        transaction.on_commit(lambda: _mail_requester(request, "emails/request_extended.txt"))
+
+
+def complete_request(*, request: SubjectRequest, actor: Actor, result: str) -> SubjectRequest:
+    """Close the request as done and mail the requester the result."""
+    return _close(request, actor=actor, result=result, status=SubjectRequest.Status.COMPLETED)
+
+
+def reject_request(*, request: SubjectRequest, actor: Actor, reason: str) -> SubjectRequest:
+    """Refuse the request (manifestly unfounded or excessive, art. 12(5)) and say why."""
+    if not reason.strip():
+        raise ValidationError({"result": "Give the reason: it is sent to the requester."})
+    return _close(request, actor=actor, result=reason, status=SubjectRequest.Status.REJECTED)
+
+
+def _close(request: SubjectRequest, *, actor: Actor, result: str, status: str) -> SubjectRequest:
+    if request.status in CLOSED:
+        raise ValidationError(f"Request #{request.pk} is already closed.")
+    with transaction.atomic():
+        request.status = status
+        request.result = result
+        request.completed_at = timezone.now()
+        if actor is not None and actor.is_authenticated:
+            request.handler = actor
+        request.save(update_fields=["status", "result", "completed_at", "handler", "language"])
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=request,
+            channel="admin" if actor else "task",
+            details={"status": status},
+        )
+        transaction.on_commit(lambda: _mail_requester(request, "emails/request_closed.txt"))
+    return request
+
+
+def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
+    """Erase the requester through the registry and send them the certificate's summary."""
+    if request.kind not in ERASING:
+        raise ValidationError("Only erasure and exclusion requests erase.")
+    _require_open(request)
+    email = request.email
+    language = requester_language(request)
+    with transaction.atomic(), translation.override(language):
+        if request.contact is not None:
+            certificate = erase_subject(
+                contact=request.contact,
+                requested_by=actor,
+                channel="admin" if actor else "task",
+                request=request,
+            )
+            request.refresh_from_db()
+            held = ", ".join(
+                f"{apps.get_model(label)._meta.verbose_name_plural} ({info['ground']})"
+                for label, info in certificate.retained.items()
+            )
+            result = gettext(
+                "Your data is erased: %(removed)s records removed, %(left)s left anywhere we "
+                "looked. We keep only a coded trace of your address so you are never added again."
+            ) % {"removed": sum(certificate.removed.values()), "left": certificate.rows_found}
+            if held:
+                result += " " + gettext("Kept because the law requires it: %(held)s.") % {
+                    "held": held
+                }
+        else:
+            suppress(email=email, reason=Suppression.Reason.ERASURE)
+            result = gettext(
+                "We held no data about this address. It is now on our do-not-contact "
+                "list, so no list or form can add it."
+            )
+        # Erasure blanked the request's stored address; the answer still goes to it, once, and
+        # in the person's language, which the erased contact no longer holds.
+        request.email = email
+        request.language = language
+        return complete_request(request=request, actor=actor, result=result)
+
+
+def restrict_processing(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
+    """Restrict the requester's data (art. 18): kept, but no campaign, export or analytics."""
+    _require_open(request)
+    with transaction.atomic():
+        if request.contact is not None:
+            Contact.objects.filter(pk=request.contact_id).update(is_restricted=True)
+            record_audit(
+                actor=actor,
+                action=AuditEvent.Action.CHANGED,
+                obj=request.contact,
+                channel="admin",
+                fields=["is_restricted"],
+            )
+        with translation.override(requester_language(request)):
+            result = gettext(
+                "Your data is restricted: we keep it but use it for nothing until the "
+                "restriction is lifted, which we will tell you about first."
+            )
+        return complete_request(request=request, actor=actor, result=result)
+
+
+def uphold_objection(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
+    """Stop the processing objected to (art. 21) and all direct marketing to the requester."""
+    _require_open(request)
+    contact = request.contact
+    with transaction.atomic():
+        if contact is not None:
+            for purpose in request.purposes.all():
+                record_consent(
+                    contact=contact,
+                    purpose=purpose,
+                    action=ConsentEvent.Action.WITHDRAW,
+                    wording="Objection (art. 21) through a data-subject request.",
+                    channel=ConsentEvent.Channel.SUBJECT_REQUEST,
+                    recorded_by=actor,
+                    idempotency_key=f"objection:{request.pk}",
+                )
+        suppress(email=request.email, reason=Suppression.Reason.OBJECTION)
+        with translation.override(requester_language(request)):
+            result = gettext(
+                "We stopped the processing you objected to and will send you no marketing."
+            )
+        return complete_request(request=request, actor=actor, result=result)
+
+
+def _require_open(request: SubjectRequest) -> None:
+    """Refuse a closed request: a decision posted twice changes nothing the second time."""
+    if request.status != SubjectRequest.Status.OPEN:
+        raise ValidationError(f"Request #{request.pk} is not open.")
+
+
+def expire_unverified_requests() -> int:
+    """Close requests never verified within the configured hours; return how many."""
+    limit = timezone.now() - timedelta(hours=settings.REQUEST_UNVERIFIED_EXPIRE_HOURS)
+    return SubjectRequest.objects.filter(
+        status=SubjectRequest.Status.UNVERIFIED, received_at__lt=limit
+    ).update(status=SubjectRequest.Status.EXPIRED, verification_nonce="")
+
+
+def requests_needing_attention() -> QuerySet[SubjectRequest]:
+    """Return open requests, the nearest deadline first."""
+    return SubjectRequest.objects.filter(status=SubjectRequest.Status.OPEN).order_by(
+        Coalesce("extended_due_at", "due_at").asc(nulls_last=True), "received_at"
+    )
+
+
+def send_verification_mail(*, request_id: int) -> None:
+    """Mail the verification link of a still-unverified request."""
+    request = SubjectRequest.objects.filter(
+        pk=request_id, status=SubjectRequest.Status.UNVERIFIED
+    ).first()
+    if request is not None:
+        _mail_requester(
+            request,
+            "emails/request_verify.txt",
+            extra={
+                "verify_url": verification_url(request),
+                "link_minutes": settings.REQUEST_VERIFY_MAX_AGE // 60,
+            },
+        )
+
+
+def _mail_requester(request: SubjectRequest, template: str, extra: dict | None = None) -> None:
+    if not request.email:
+        return
+    context = {"request": request, "status_url": status_url(request), **(extra or {})}
+    with translation.override(requester_language(request)):
+        subject = translation.gettext("Your privacy request #%(id)s") % {"id": request.pk}
+        EmailMessage(
+            subject=subject, body=render_to_string(template, context), to=[request.email]
+        ).send()
+
+
+def send_digest(*, recipients: list[str]) -> int:
+    """Mail the handlers the open requests, overdue and due within 7 days first; return count."""
+    open_requests = list(requests_needing_attention())
+    if not open_requests or not recipients:
+        return 0
+    now = timezone.now()
+    context = {
+        "overdue": [r for r in open_requests if r.deadline and r.deadline < now],
+        "soon": [
+            r for r in open_requests if r.deadline and now <= r.deadline < now + timedelta(days=7)
+        ],
+        "total": len(open_requests),
+        "admin_url": f"{settings.SITE_URL}/admin/privacy/subjectrequest/",
+    }
+    EmailMessage(
+        subject=f"Privacy requests: {len(context['overdue'])} overdue, "
+        f"{len(context['soon'])} due within 7 days",
+        body=render_to_string("emails/request_digest.txt", context),
+        to=recipients,
+    ).send()
+    return len(open_requests)
