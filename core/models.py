@@ -14,6 +14,9 @@ class OutboxTask(models.Model):
     task = models.CharField(max_length=200, help_text="The task's registered name.")
     args = models.JSONField(default=list, blank=True, help_text="Ids only, never personal data.")
     kwargs = models.JSONField(default=dict, blank=True)
+    countdown = models.PositiveIntegerField(
+        default=0, help_text="Seconds after it was queued before a worker may run it."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

@@ -7,13 +7,18 @@ asked for it does. After the commit it is handed to the broker at once and its r
 broker refuses it, the row stays, the page answers as usual, and the `publish_pending` beat task
 hands it over once the broker is back. Tasks queued this way must be safe to run twice (they all
 are, see STYLE.md): a crash between handing over and deleting the row publishes it again.
+
+Tasks are named, not imported: a service that queues work never imports its own tasks module, so
+services and tasks do not import each other. A `countdown` holds the task back from its time of
+queueing, not of publishing, so a task the broker took late is not delayed twice. With Celery's
+`task_always_eager` (tests, a shell) the task runs in place, as `.delay()` would.
 """
 
 import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import Task, current_app
+from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,18 +31,28 @@ BATCH = 500
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> OutboxTask:
-    """Record the task in the current transaction and publish it once that commits."""
-    row = OutboxTask.objects.create(task=task.name, args=list(args), kwargs=kwargs)
+def enqueue_on_commit(task: str, *args: Any, countdown: int = 0, **kwargs: Any) -> OutboxTask:
+    """Record the named task in the current transaction and publish it once that commits."""
+    row = OutboxTask.objects.create(task=task, args=list(args), kwargs=kwargs, countdown=countdown)
     transaction.on_commit(lambda: publish(row))
     return row
 
 
 def publish(row: OutboxTask) -> bool:
     """Hand one outbox row to the broker and delete it; keep it, noting why, when that fails."""
+    if current_app.conf.task_always_eager:
+        OutboxTask.objects.filter(pk=row.pk).delete()
+        current_app.tasks[row.task].apply(args=row.args, kwargs=row.kwargs, throw=True)
+        return True
+    eta = row.created_at + timedelta(seconds=row.countdown) if row.countdown else None
     try:
         current_app.send_task(
-            row.task, args=row.args, kwargs=row.kwargs, retry=True, retry_policy=QUICK_RETRY
+            row.task,
+            args=row.args,
+            kwargs=row.kwargs,
+            eta=eta,
+            retry=True,
+            retry_policy=QUICK_RETRY,
         )
     except Exception as exc:
         # Any transport's connection error: the row stays for publish_pending.

@@ -356,10 +356,9 @@ def resume_batch(
 
 def _queue_on_commit(batch: ImportBatch) -> None:
     # Imported here: the task module imports this one.
-    from crm.tasks import run_import
 
     # Through the outbox: with the broker away the batch waits instead of staying queued forever.
-    enqueue_on_commit(run_import, batch.pk)
+    enqueue_on_commit("crm.tasks.run_import", batch.pk)
 
 
 def _sha256(upload: File) -> str:

@@ -342,7 +342,6 @@ def subject_counts(breach: Breach) -> SubjectCounts:
 
 def notify_subjects(*, breach: Breach, actor: Actor, channel: str) -> int:
     """Queue the mail to every affected person not told yet; return how many are waiting."""
-    from privacy.tasks import mail_breach_notice
 
     _check_open(breach)
     missing = [
@@ -368,7 +367,7 @@ def notify_subjects(*, breach: Breach, actor: Actor, channel: str) -> int:
             channel=channel,
             details={"subjects_notification_queued": waiting},
         )
-        enqueue_on_commit(mail_breach_notice, breach.pk)
+        enqueue_on_commit("privacy.tasks.mail_breach_notice", breach.pk)
     return waiting
 
 

@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 def publish_notice(*, notice: NoticeVersion, actor: Actor) -> NoticeVersion:
     """Publish a version; for a material change, queue the mailing once the change commits."""
-    from privacy.tasks import mail_material_change
 
     if notice.published_at is not None:
         raise ValidationError(f"Version {notice.version} was already published.")
@@ -45,7 +44,7 @@ def publish_notice(*, notice: NoticeVersion, actor: Actor) -> NoticeVersion:
             details={"published": True, "material_change": notice.is_material_change},
         )
         if notice.is_material_change:
-            enqueue_on_commit(mail_material_change, notice.pk)
+            enqueue_on_commit("privacy.tasks.mail_material_change", notice.pk)
     return notice
 
 

@@ -77,7 +77,6 @@ def submit_request(
 
     `language` is the one the form was filled in: the mails use it for an unknown address.
     """
-    from privacy.tasks import send_request_verification
 
     address = normalise_email(email)
     digest = email_hash(address)
@@ -109,7 +108,7 @@ def submit_request(
             verification_nonce=secrets.token_hex(16),
         )
         request.purposes.set(purposes)
-        enqueue_on_commit(send_request_verification, request.pk)
+        enqueue_on_commit("privacy.tasks.send_request_verification", request.pk)
     return request
 
 
@@ -231,7 +230,6 @@ def verify_request(*, token: str) -> SubjectRequest:
 
 def _start_clock(request: SubjectRequest, *, actor: Actor, channel: str) -> None:
     """Open a verified request: due date, contact link, repeat flag; act on it after commit."""
-    from privacy.tasks import act_on_request
 
     request.verified_at = timezone.now()
     request.status = SubjectRequest.Status.OPEN
@@ -253,7 +251,7 @@ def _start_clock(request: SubjectRequest, *, actor: Actor, channel: str) -> None
         channel=channel,
         details={"verified": True, "kind": request.kind},
     )
-    enqueue_on_commit(act_on_request, request.pk)
+    enqueue_on_commit("privacy.tasks.act_on_request", request.pk)
 
 
 def act_on_request(*, request_id: int) -> SubjectRequest:
