@@ -42,6 +42,28 @@ class AuditEvent(models.Model):
         LOGIN = "login", "Logged in"
         LOGIN_FAILED = "login_failed", "Failed login"
 
+    class Channel(models.TextChoices):
+        """Where the change was asked for: a staff screen, a program, or the person's own act."""
+
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        COMMAND = "command", "Management command"
+        TASK = "task", "Background task"
+        CAMPAIGNS = "campaigns", "Campaign sending"
+        WEBHOOK = "webhook", "E-mail provider's webhook"
+        MAILBOX = "mailbox", "Bounce mailbox"
+        PUBLIC = "public", "Public page"
+        WEB_FORM = "web_form", "Web form"
+        DOUBLE_OPT_IN = "double_opt_in", "Double opt-in confirmation"
+        PREFERENCE_CENTRE = "preference_centre", "Preference centre"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+        SUBJECT_REQUEST = "subject_request", "Data-subject request"
+        IMPORT = "import", "List import"
+        STAFF_PHONE = "staff_phone", "Staff, on the phone"
+        STAFF_PAPER = "staff_paper", "Staff, on paper"
+        EMAIL = "email", "E-mail"
+        POST = "post", "Letter"
+
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -56,9 +78,7 @@ class AuditEvent(models.Model):
         ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     object_id = models.CharField(max_length=64, blank=True)
-    channel = models.CharField(
-        max_length=20, help_text="admin, api, task, command, or the public page or link used."
-    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
     reason = models.CharField(max_length=500, blank=True)
     # Field names and flags only; values of personal fields never go here.
     details = models.JSONField(default=dict, blank=True)

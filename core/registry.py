@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import autodiscover_modules
 
@@ -39,6 +39,22 @@ def _forget_files(queryset: QuerySet, names: Iterable[str]) -> None:
         transaction.on_commit(lambda s=storage, files=stored: [s.delete(n) for n in files])
 
 
+def _delete_rows(queryset: QuerySet) -> int:
+    """Delete the queryset's rows in one DELETE statement, without Django's cascade collector."""
+    model = queryset.model
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    selected, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names from the model, values as parameters.
+            f"DELETE FROM {quote(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(model._meta.pk.column)} IN ({selected})",
+            params,
+        )
+        return cursor.rowcount
+
+
 @dataclass(frozen=True)
 class Delete:
     """Erasure deletes the rows, and the files they point to."""
@@ -51,7 +67,7 @@ class Delete:
         foreign-key check fail the whole transaction instead of leaving orphans.
         """
         _forget_files(queryset, ())
-        return queryset._raw_delete(queryset.db)
+        return _delete_rows(queryset)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from core.models import AuditEvent
 from crm.imports import (
     FIELDS,
     IMPORTABLE_KINDS,
@@ -99,7 +100,7 @@ class Command(BaseCommand):
                     ),
                     mapping=mapping,
                     actor=None,
-                    channel="cli",
+                    channel=AuditEvent.Channel.COMMAND,
                 )
             except ValidationError as exc:
                 raise CommandError(_messages(exc)) from exc
@@ -126,7 +127,9 @@ class Command(BaseCommand):
         if batch is None:
             raise CommandError(f"No import #{batch_id}.")
         try:
-            return resume_batch(batch=batch, actor=None, channel="cli", queue=queue)
+            return resume_batch(
+                batch=batch, actor=None, channel=AuditEvent.Channel.COMMAND, queue=queue
+            )
         except ValidationError as exc:
             raise CommandError(_messages(exc)) from exc
 
