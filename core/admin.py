@@ -1,14 +1,22 @@
 """Admin pieces every app shares, and the screens of the ground floor's own tables.
 
 `ReadOnlyAdmin` is the one admin of an append-only record; `EstimatedCountPaginator` pages a big
-table without an exact `COUNT(*)`. The audit trail and the task outbox are registered here.
+table without an exact `COUNT(*)`; `form_page` is the skeleton of every custom admin page whose
+form calls a service. The audit trail and the task outbox are registered here.
 """
 
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from core.counting import fast_count
 from core.models import AuditEvent, OutboxTask
@@ -46,6 +54,50 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return fast_count(self.object_list, exact_below=settings.ADMIN_EXACT_COUNT_LIMIT)
+
+
+def show_refusal(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's refusal next to the form field it names, or above the form."""
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def form_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    form: forms.Form,
+    template: str,
+    title: str,
+    on_valid: Callable[[dict[str, Any]], str],
+    then: str,
+    **context: Any,
+) -> HttpResponse:
+    """Render a custom admin page whose form, once valid and posted, calls a service.
+
+    `on_valid(cleaned_data)` does the work and returns the message shown to staff, who are then
+    sent to `then`; a `ValidationError` it raises is shown on the form and the page stays.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = on_valid(form.cleaned_data)
+        except ValidationError as exc:
+            show_refusal(form, exc)
+        else:
+            model_admin.message_user(request, message)
+            return redirect(then)
+    page = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "opts": model_admin.opts,
+        **context,
+    }
+    return TemplateResponse(request, template, page)
 
 
 @admin.register(AuditEvent)

@@ -7,13 +7,11 @@ phone or on paper (`admin:crm_contact_record_consent`).
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 
-from core.admin import ReadOnlyInlineMixin
+from core.admin import ReadOnlyInlineMixin, form_page
 from crm import admin as crm_admin
 from crm.models import Contact
 from privacy.consent.ledger import record_consent
@@ -128,21 +126,18 @@ class ContactAdmin(crm_admin.ContactAdmin):
         contact = self.get_object(request, str(contact_id))
         if contact is None or not request.user.has_perm("privacy.add_consentevent"):
             raise PermissionDenied
-        form = StaffConsentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                record_consent(contact=contact, recorded_by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                for name, errors in exc.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                self.message_user(request, "The consent decision is recorded in the ledger.")
-                return redirect("admin:crm_contact_change", contact.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Record a consent decision for {contact}",
-            "form": form,
-            "contact": contact,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/crm/contact/record_consent.html", context)
+
+        def record(data: dict) -> str:
+            record_consent(contact=contact, recorded_by=request.user, **data)
+            return "The consent decision is recorded in the ledger."
+
+        return form_page(
+            self,
+            request,
+            form=StaffConsentForm(request.POST or None),
+            template="admin/crm/contact/record_consent.html",
+            title=f"Record a consent decision for {contact}",
+            on_valid=record,
+            then=reverse("admin:crm_contact_change", args=[contact.pk]),
+            contact=contact,
+        )
