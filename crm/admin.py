@@ -31,7 +31,7 @@ from crm.contacts import (
     save_contact,
 )
 from crm.exports_csv import REASON_MAX_LENGTH, export_contacts_csv
-from crm.import_admin import ImportBatchAdmin, ImportRejectionAdmin  # noqa: F401 -- registers them
+from crm.imports.admin import ImportBatchAdmin, ImportRejectionAdmin  # noqa: F401 -- registers them
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
 from crm.provenance import ensure_provenance
 from crm.search import search_contacts
