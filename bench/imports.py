@@ -314,7 +314,7 @@ def import_in_child() -> None:
 
     import config.celery  # noqa: F401
     import crm.tasks  # noqa: F401
-    from crm.imports import Attestation, create_batch, run_batch
+    from crm.imports.batches import Attestation, create_batch, run_batch
 
     path = Path(sys.argv[2])
     with using_database(sys.argv[1]):

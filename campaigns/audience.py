@@ -24,7 +24,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from campaigns.models import Campaign
 from campaigns.segments import segment_contacts
-from crm.models import Client, Contact, Suppression
+from crm.models import Client, Contact
+from crm.suppression import active_suppressions
 from privacy.models import ConsentEvent, ConsentState, Purpose
 
 REASONS = (
@@ -60,11 +61,8 @@ def lawful_condition(purpose: Purpose) -> Q:
 
 def suppressed_condition(client: Client | None) -> Q:
     """Return the condition on contacts whose address is suppressed for the sender."""
-    scope = Q(client__isnull=True)
-    if client is not None:
-        scope |= Q(client=client)
-    active = Suppression.objects.filter(scope, email_hash=OuterRef("email_hash"))
-    return Q(Exists(active.filter(lifted_at__isnull=True)))
+    active = active_suppressions(client=client).filter(email_hash=OuterRef("email_hash"))
+    return Q(Exists(active))
 
 
 def requirements(*, purpose: Purpose, client: Client | None) -> dict[str, Q]:

@@ -13,7 +13,7 @@ from campaigns import views as campaign_views
 from campaigns.api import CampaignViewSet
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
-from crm.import_api import ImportViewSet
+from crm.imports.api import ImportViewSet
 from privacy import api as privacy_api
 from privacy import views as privacy_views
 from privacy.requests import views as request_views

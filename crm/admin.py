@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -17,11 +17,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django_countries import countries
 
-from core.admin import EstimatedCountPaginator
-from core.audit import record_audit
+from core.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
 from core.counting import distinct_values
-from core.models import AuditEvent
-from crm.companies import normalise_company, save_company
+from crm.companies import COMPANY_FIELDS, normalise_company, save_company
 from crm.contact_form import mark_answered
 from crm.contacts import (
     check_not_suppressed,
@@ -31,9 +29,11 @@ from crm.contacts import (
     save_contact,
 )
 from crm.exports_csv import REASON_MAX_LENGTH, export_contacts_csv
-from crm.import_admin import ImportBatchAdmin, ImportRejectionAdmin  # noqa: F401 -- registers them
+from crm.imports.admin import ImportBatchAdmin, ImportRejectionAdmin  # noqa: F401 -- registers them
+from crm.interactions import delete_interaction, save_interaction
+from crm.invoices import record_invoice_view
 from crm.models import Client, Company, Contact, ContactSource, Interaction, Invoice, Source
-from crm.provenance import ensure_provenance
+from crm.provenance import ensure_provenance, save_provenance
 from crm.search import search_contacts
 
 # A website typed without a scheme is read as https (Django 6's default, chosen now).
@@ -180,53 +180,16 @@ class InteractionInline(admin.StackedInline):
     raw_id_fields = ("staff",)
 
 
-class InvoiceInline(admin.TabularInline):
+class InvoiceInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The person's invoices: they come from the billing system through the API."""
+
     model = Invoice
-    extra = 0
-    can_delete = False
     fields = ("number", "issued_on", "due_on", "amount", "currency", "hold_until")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        # Invoices come from the billing system through the API.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class AuditedInlinesMixin:
-    """Write an audit event for every inline row staff add, change or delete."""
-
-    def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            obj = inline_form.instance
-            # Rows staff add themselves are collected or held by them unless they say otherwise.
-            if obj.pk is None and isinstance(obj, ContactSource) and obj.collected_by is None:
-                obj.collected_by = request.user
-            if obj.pk is None and isinstance(obj, Interaction) and obj.staff is None:
-                obj.staff = request.user
-        super().save_formset(request, form, formset, change)
-        for obj in formset.new_objects:
-            record_audit(
-                actor=request.user, action=AuditEvent.Action.CREATED, obj=obj, channel="admin"
-            )
-        for obj, fields in formset.changed_objects:
-            record_audit(
-                actor=request.user,
-                action=AuditEvent.Action.CHANGED,
-                obj=obj,
-                channel="admin",
-                fields=fields,
-            )
-        for obj in formset.deleted_objects:
-            record_audit(
-                actor=request.user, action=AuditEvent.Action.DELETED, obj=obj, channel="admin"
-            )
-
 
 @admin.register(Contact)
-class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
+class ContactAdmin(admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "__str__",
@@ -324,6 +287,17 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
             contact=obj, actor=request.user, channel="admin", changed_fields=form.changed_data
         )
 
+    def save_formset(self, request, form, formset, change):
+        # Each inline row goes through its service, which fills its defaults and audits it.
+        formset.save(commit=False)
+        for obj in formset.new_objects:
+            _save_inline_row(obj, actor=request.user, fields=())
+        for obj, fields in formset.changed_objects:
+            _save_inline_row(obj, actor=request.user, fields=fields)
+        for obj in formset.deleted_objects:
+            delete_interaction(interaction=obj, actor=request.user, channel="admin")
+        formset.save_m2m()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
@@ -378,22 +352,25 @@ class ContactAdmin(AuditedInlinesMixin, admin.ModelAdmin):
         return False
 
 
+def _save_inline_row(obj, *, actor, fields) -> None:
+    """Save a provenance or interaction row added or changed on a contact's page."""
+    if isinstance(obj, ContactSource):
+        save_provenance(provenance=obj, actor=actor, channel="admin", changed_fields=fields)
+    elif isinstance(obj, Interaction):
+        # Rows staff add themselves are held by them unless they say otherwise.
+        save_interaction(
+            interaction=obj, actor=actor, channel="admin", changed_fields=fields, held_by_actor=True
+        )
+    else:
+        raise TypeError(f"No service saves {type(obj).__name__} rows from the contact's page.")
+
+
 class CompanyAdminForm(forms.ModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Company
-        fields = (
-            "name",
-            "website",
-            "domain",
-            "industry",
-            "phone",
-            "address",
-            "country",
-            "registration_number",
-            "vat_number",
-        )
+        fields = COMPANY_FIELDS
 
     def clean(self):
         data = super().clean()
@@ -451,23 +428,12 @@ class InteractionAdmin(admin.ModelAdmin):
     actions = ("mark_answered",)
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            action = AuditEvent.Action.CHANGED if change else AuditEvent.Action.CREATED
-            record_audit(
-                actor=request.user,
-                action=action,
-                obj=obj,
-                channel="admin",
-                fields=form.changed_data,
-            )
+        save_interaction(
+            interaction=obj, actor=request.user, channel="admin", changed_fields=form.changed_data
+        )
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            record_audit(
-                actor=request.user, action=AuditEvent.Action.DELETED, obj=obj, channel="admin"
-            )
-            super().delete_model(request, obj)
+        delete_interaction(interaction=obj, actor=request.user, channel="admin")
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -503,12 +469,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         if request.method == "GET":
             invoice = self.get_object(request, object_id)
             if invoice is not None and self.has_view_permission(request, invoice):
-                record_audit(
-                    actor=request.user,
-                    action=AuditEvent.Action.VIEWED,
-                    obj=invoice,
-                    channel="admin",
-                )
+                record_invoice_view(invoice=invoice, actor=request.user, channel="admin")
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):

@@ -1,17 +1,16 @@
 """REST API for contacts and companies: explicit serializers, thin views, services do the work."""
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 
 from core.normalisation import normalise_country
-from crm.companies import save_company
-from crm.contacts import create_contact, record_contact_view, update_contact
+from crm.companies import COMPANY_FIELDS, save_company
+from crm.contacts import record_contact_view, update_contact
 from crm.invoices import record_invoice
 from crm.models import Company, Contact, ContactSource, Invoice, Source
-from crm.provenance import get_source, record_provenance
+from crm.provenance import create_contact_with_provenance
 from crm.search import search_contacts
 
 CHANNEL = "api"
@@ -144,17 +143,17 @@ class ContactViewSet(viewsets.GenericViewSet):
         payload.is_valid(raise_exception=True)
         values = dict(payload.validated_data)
         origin = values.pop("source")
-        with transaction.atomic():
-            contact = create_contact(actor=request.user, channel=CHANNEL, **values)
-            record_provenance(
-                contact=contact,
-                source=get_source(kind=origin["kind"], name=origin["name"], url=origin["url"]),
-                actor=request.user,
-                channel=CHANNEL,
-                collected_at=origin.get("collected_at"),
-                reference=origin["reference"],
-                informed_at=origin.get("informed_at"),
-            )
+        contact = create_contact_with_provenance(
+            actor=request.user,
+            channel=CHANNEL,
+            contact_values=values,
+            source_kind=origin["kind"],
+            source_name=origin["name"],
+            source_url=origin["url"],
+            collected_at=origin.get("collected_at"),
+            reference=origin["reference"],
+            informed_at=origin.get("informed_at"),
+        )
         contact = self.get_queryset().get(pk=contact.pk)
         return Response(ContactDetailOutput(contact).data, status=status.HTTP_201_CREATED)
 
@@ -174,20 +173,7 @@ class CompanySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Company
-        fields = (
-            "id",
-            "name",
-            "website",
-            "domain",
-            "industry",
-            "phone",
-            "address",
-            "country",
-            "registration_number",
-            "vat_number",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", *COMPANY_FIELDS, "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
 
 

@@ -11,6 +11,11 @@ from core.normalisation import (
 )
 from crm.models import Company
 
+# The fields staff and integrators give a company, in the model's order (admin form, API).
+COMPANY_FIELDS = tuple(
+    f.name for f in Company._meta.concrete_fields if f.editable and not f.primary_key
+)
+
 
 def normalise_company(company: Company) -> None:
     """Normalise domain (from the website when empty), phone and country; raise all errors."""

@@ -14,6 +14,7 @@ from core.audit import record_audit
 from core.models import AuditEvent
 from crm.activity import record_activity
 from crm.contacts import create_contact
+from crm.interactions import save_interaction
 from crm.models import Contact, Interaction, Source
 from crm.provenance import get_source, record_provenance
 
@@ -53,14 +54,17 @@ def receive_contact_message(*, name: str, email: str, message: str) -> Interacti
         ).first()
         if repeated is not None:
             return repeated
-        interaction = Interaction.objects.create(
-            contact=contact,
-            kind=Interaction.Kind.CONTACT_FORM,
-            occurred_at=timezone.now(),
-            subject="Contact-form message",
-            body=message,
+        interaction = save_interaction(
+            interaction=Interaction(
+                contact=contact,
+                kind=Interaction.Kind.CONTACT_FORM,
+                occurred_at=timezone.now(),
+                subject="Contact-form message",
+                body=message,
+            ),
+            actor=None,
+            channel=CHANNEL,
         )
-        record_audit(actor=None, action=AuditEvent.Action.CREATED, obj=interaction, channel=CHANNEL)
         record_activity(contact=contact)
     return interaction
 

@@ -1,8 +1,9 @@
 """Create and change contacts: normalise, refuse duplicates, save and audit in one transaction.
 
-The admin, the API and (later) imports and public forms all write contacts through these functions,
-so a contact is never saved un-normalised, twice under two spellings of one address, or without its
-audit row.
+The admin, the API and the public forms write contacts through these functions, so a contact is
+never saved un-normalised, twice under two spellings of one address, or without its audit row. List
+imports write theirs in set-based SQL (crm.imports.merge) from rows normalised by the same
+functions of core.normalisation.
 """
 
 from collections.abc import Iterable

@@ -69,3 +69,8 @@ def record_invoice(
     except IntegrityError as exc:
         raise ValidationError({"number": "An invoice with this number already exists."}) from exc
     return invoice
+
+
+def record_invoice_view(*, invoice: Invoice, actor: Actor, channel: str) -> None:
+    """Log that a staff member opened an invoice: it names a person and what they paid."""
+    record_audit(actor=actor, action=AuditEvent.Action.VIEWED, obj=invoice, channel=channel)

@@ -5,7 +5,9 @@ batch) and who collected it. Recording the same provenance twice is harmless: a 
 contact, source and reference.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,7 @@ from django.utils import timezone
 from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
+from crm.contacts import create_contact
 from crm.models import Client, Contact, ContactSource, Source
 
 STAFF_ENTRY_NAME = "Entered by staff"
@@ -61,3 +64,51 @@ def ensure_provenance(*, contact: Contact, actor: Actor, channel: str) -> Contac
         return None
     source = get_source(kind=Source.Kind.STAFF_ENTRY, name=STAFF_ENTRY_NAME)
     return record_provenance(contact=contact, source=source, actor=actor, channel=channel)
+
+
+def save_provenance(
+    *, provenance: ContactSource, actor: Actor, channel: str, changed_fields: Iterable[str] = ()
+) -> ContactSource:
+    """Save a provenance row staff add or correct and audit it, atomically.
+
+    A new row that names no collector was collected by `actor`.
+    """
+    action = AuditEvent.Action.CHANGED if provenance.pk else AuditEvent.Action.CREATED
+    if provenance.pk is None and provenance.collected_by_id is None:
+        provenance.collected_by = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():
+        provenance.save()
+        record_audit(
+            actor=actor, action=action, obj=provenance, channel=channel, fields=changed_fields
+        )
+    return provenance
+
+
+def create_contact_with_provenance(
+    *,
+    actor: Actor,
+    channel: str,
+    contact_values: dict[str, Any],
+    source_kind: str,
+    source_name: str,
+    source_url: str = "",
+    collected_at: datetime | None = None,
+    reference: str = "",
+    informed_at: date | None = None,
+) -> Contact:
+    """Create a contact and record where it came from, atomically; raise ValidationError if invalid.
+
+    The source is found or created by kind and name, like `get_source`.
+    """
+    with transaction.atomic():
+        contact = create_contact(actor=actor, channel=channel, **contact_values)
+        record_provenance(
+            contact=contact,
+            source=get_source(kind=source_kind, name=source_name, url=source_url),
+            actor=actor,
+            channel=channel,
+            collected_at=collected_at,
+            reference=reference,
+            informed_at=informed_at,
+        )
+    return contact

@@ -3,16 +3,20 @@
 After an unsubscribe, objection, erasure, complaint or hard bounce, only a keyed hash of the
 normalised address is kept: HMAC-SHA256 with `PRIVACY_HASH_KEY`, so the list cannot be reversed by
 hashing a directory of addresses without the key. A suppression is global or for one client.
-`may_contact()` is the one answer to "may we contact this address for this sender?": imports,
-forms, the API and campaign sending all ask it. A global suppression is lifted only by the
-person's own double opt-in, and the lifting is recorded, never deleted.
+`active_suppressions()` is the one definition of a suppression in force for a sender: the list
+import and the campaign audience embed it in their SQL, and the functions below ask it.
+`may_contact()` answers for one address: contacts ask it when staff or the API give a contact an
+address (crm.contacts), the consent ledger before a grant that is not a double opt-in, the
+preferences page, the API's suppression check and the demo seeding; the daily art. 14 notices ask
+`suppressed_hashes()` for a batch. A global suppression is lifted only by the person's own double
+opt-in, and the lifting is recorded, never deleted.
 """
 
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.hashing import stored_email_hash
@@ -25,11 +29,16 @@ def email_hash(email: str) -> str:
     return stored_email_hash(normalise_email(email))
 
 
-def _active(hashes: Iterable[str], client: Client | None):
+def active_suppressions(*, client: Client | int | None = None) -> QuerySet[Suppression]:
+    """Return the suppressions in force for `client` (None: us): the global ones and its own."""
     scope = Q(client__isnull=True)
     if client is not None:
         scope |= Q(client=client)
-    return Suppression.objects.filter(scope, email_hash__in=list(hashes), lifted_at__isnull=True)
+    return _in_force().filter(scope)
+
+
+def _in_force() -> QuerySet[Suppression]:
+    return Suppression.objects.filter(lifted_at__isnull=True)
 
 
 def may_contact(*, email: str, client: Client | None = None) -> bool:
@@ -38,29 +47,28 @@ def may_contact(*, email: str, client: Client | None = None) -> bool:
         digest = email_hash(email)
     except ValidationError:
         return False
-    return not _active([digest], client).exists()
+    return not active_suppressions(client=client).filter(email_hash=digest).exists()
 
 
 def suppressed_hashes(hashes: Iterable[str], *, client: Client | None = None) -> set[str]:
     """Return which of the hashes are suppressed for `client`, in one query (for batches)."""
-    return set(_active(hashes, client).values_list("email_hash", flat=True))
+    active = active_suppressions(client=client).filter(email_hash__in=list(hashes))
+    return set(active.values_list("email_hash", flat=True))
 
 
 def suppressed_clients(*, email: str) -> set[int]:
     """Return the ids of the clients for which the address is suppressed."""
     return set(
-        Suppression.objects.filter(
-            email_hash=email_hash(email), client__isnull=False, lifted_at__isnull=True
-        ).values_list("client_id", flat=True)
+        _in_force()
+        .filter(email_hash=email_hash(email), client__isnull=False)
+        .values_list("client_id", flat=True)
     )
 
 
 def suppress(*, email: str, reason: str, client: Client | None = None) -> Suppression:
     """Suppress the address globally or for one client; return the existing row if already so."""
     digest = email_hash(email)
-    existing = Suppression.objects.filter(
-        email_hash=digest, client=client, lifted_at__isnull=True
-    ).first()
+    existing = _in_force().filter(email_hash=digest, client=client).first()
     if existing is not None:
         return existing
     try:
@@ -68,11 +76,13 @@ def suppress(*, email: str, reason: str, client: Client | None = None) -> Suppre
             return Suppression.objects.create(email_hash=digest, client=client, reason=reason)
     except IntegrityError:
         # A concurrent request suppressed the same address first: that row is the answer.
-        return Suppression.objects.get(email_hash=digest, client=client, lifted_at__isnull=True)
+        return _in_force().get(email_hash=digest, client=client)
 
 
 def lift_global_suppression(*, email: str, why: str) -> int:
     """Lift the address's global suppression, recording why; return how many were lifted."""
-    return Suppression.objects.filter(
-        email_hash=email_hash(email), client__isnull=True, lifted_at__isnull=True
-    ).update(lifted_at=timezone.now(), lift_reason=why[:200])
+    return (
+        _in_force()
+        .filter(email_hash=email_hash(email), client__isnull=True)
+        .update(lifted_at=timezone.now(), lift_reason=why[:200])
+    )

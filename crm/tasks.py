@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from crm.imports import discard_unfinished, run_batch
+from crm.imports.batches import discard_unfinished, run_batch
 
 
 # Late acknowledgement: a worker killed mid-import hands the task back, and the batch carries on

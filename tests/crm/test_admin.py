@@ -4,12 +4,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import AuditEvent
-from crm.models import Contact, ContactSource, Source
+from crm.models import Contact, ContactSource, Interaction, Source
 from tests.crm.factories import (
     CompanyFactory,
     ContactFactory,
     ContactSourceFactory,
     InteractionFactory,
+    SourceFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,44 @@ def test_adding_a_contact_normalises_and_records_staff_entry_provenance(admin_cl
     provenance = ContactSource.objects.get(contact=contact)
     assert provenance.source.kind == Source.Kind.STAFF_ENTRY
     assert provenance.collected_by == admin_user
+
+
+def test_rows_added_on_the_contact_page_are_held_by_staff_and_audited(admin_client, admin_user):
+    source = SourceFactory(kind=Source.Kind.EVENT, name="Utrecht fair")
+    rows = {
+        "provenance-TOTAL_FORMS": "1",
+        "provenance-0-source": str(source.pk),
+        "provenance-0-collected_at_0": "2026-03-02",
+        "provenance-0-collected_at_1": "10:00:00",
+        "provenance-0-reference": "Stand 12",
+        "interactions-TOTAL_FORMS": "1",
+        "interactions-0-kind": Interaction.Kind.MEETING,
+        "interactions-0-occurred_at_0": "2026-03-02",
+        "interactions-0-occurred_at_1": "10:30:00",
+        "interactions-0-subject": "Met at the stand",
+        "interactions-0-body": "Wants the catalogue.",
+    }
+    response = admin_client.post(ADD_URL, {**add_form(email="sanne@example.org"), **rows})
+    assert response.status_code == 302
+    provenance = ContactSource.objects.get()  # the row staff gave, no staff-entry one besides
+    assert (provenance.source, provenance.collected_by) == (source, admin_user)
+    interaction = Interaction.objects.get()
+    assert interaction.staff == admin_user
+    created = AuditEvent.objects.filter(action=AuditEvent.Action.CREATED, actor=admin_user)
+    assert {str(provenance.pk), str(interaction.pk)} <= set(
+        created.values_list("object_id", flat=True)
+    )
+
+
+def test_deleting_an_interaction_in_the_admin_is_audited(admin_client, admin_user):
+    interaction = InteractionFactory()
+    response = admin_client.post(
+        reverse("admin:crm_interaction_delete", args=[interaction.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Interaction.objects.exists()
+    deleted = AuditEvent.objects.get(action=AuditEvent.Action.DELETED)
+    assert (deleted.actor, deleted.object_id) == (admin_user, str(interaction.pk))
 
 
 def test_invalid_email_gets_a_clear_message_and_nothing_is_saved(admin_client):

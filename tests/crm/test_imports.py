@@ -19,15 +19,15 @@ from openpyxl import Workbook
 from core.models import AuditEvent
 from core.registry import registry
 from crm.exports_csv import contact_row
-from crm.imports import (
+from crm.imports.batches import (
     Attestation,
     counts,
     create_batch,
     discard_unfinished,
     resume_batch,
     run_batch,
-    write_report,
 )
+from crm.imports.report import write_report
 from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
 from crm.suppression import suppress
 from privacy.accountability.indirect_notices import contacts_awaiting_notice

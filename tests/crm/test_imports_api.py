@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from crm.imports import run_batch
+from crm.imports.batches import run_batch
 from crm.models import Contact, ImportBatch
 from tests.crm.factories import ClientFactory
 

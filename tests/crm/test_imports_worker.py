@@ -21,7 +21,7 @@ from django.db import connection
 from django.urls import reverse
 
 from config.celery import app as celery_app
-from crm.imports import Attestation, create_batch, resume_batch
+from crm.imports.batches import Attestation, create_batch, resume_batch
 from crm.models import Contact, ContactSource, ImportBatch, ImportRejection
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.test_roles import run_roles_migration

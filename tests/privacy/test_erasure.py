@@ -31,7 +31,7 @@ from campaigns.models import Campaign, Message, MessageEvent, Segment
 from core.models import AuditEvent
 from core.registry import Retain, registry
 from crm.contacts import create_contact, update_contact
-from crm.imports import Attestation, create_batch, run_batch
+from crm.imports.batches import Attestation, create_batch, run_batch
 from crm.invoices import hold_end, record_invoice
 from crm.models import Client, Contact, Source, Suppression
 from crm.suppression import email_hash, may_contact, suppress

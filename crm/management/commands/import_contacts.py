@@ -9,18 +9,17 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from core.models import AuditEvent
-from crm.imports import (
-    FIELDS,
+from crm.imports.batches import (
     IMPORTABLE_KINDS,
     LEGAL_BASES,
     Attestation,
-    check_file,
     counts,
     create_batch,
-    guess_mapping,
     resume_batch,
     run_batch,
 )
+from crm.imports.files import check_file
+from crm.imports.mapping import FIELDS, guess_mapping
 from crm.models import Client, ImportBatch
 
 

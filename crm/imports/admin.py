@@ -11,19 +11,19 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from crm.imports import (
-    FIELDS,
+from core.admin import ReadOnlyAdmin
+from crm.imports.batches import (
     IMPORTABLE_KINDS,
     LEGAL_BASES,
     Attestation,
     can_resume,
     create_batch,
-    guess_mapping,
-    preview,
     resume_batch,
     start_batch,
-    write_report,
 )
+from crm.imports.files import preview
+from crm.imports.mapping import FIELDS, guess_mapping
+from crm.imports.report import write_report
 from crm.models import Client, ImportBatch, ImportRejection, Source
 
 # While a batch runs its page reloads itself: a meta refresh, no script (CSP allows no inline one).
@@ -250,7 +250,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRejection)
-class ImportRejectionAdmin(admin.ModelAdmin):
+class ImportRejectionAdmin(ReadOnlyAdmin):
     """Rejected rows, read-only; they go by the retention rule for import reports."""
 
     list_display = ("batch", "row_number", "reason", "message")
@@ -258,15 +258,6 @@ class ImportRejectionAdmin(admin.ModelAdmin):
     list_select_related = ("batch",)
     readonly_fields = ("batch", "row_number", "reason", "message", "cells", "created_at")
     exclude = ("email_hash",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _reasons(batch: ImportBatch) -> list[tuple[str, int]]:

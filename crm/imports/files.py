@@ -4,7 +4,8 @@ The format is told by the content, not the name: a ZIP container is XLSX (read w
 read-only mode, one row at a time, so memory stays flat whatever the size), anything else is read
 as delimited text. Text is UTF-8 (with or without byte-order mark) or UTF-16 when it says so or
 looks so, else Windows-1252 (Latin-1 for the few bytes Windows-1252 leaves undefined). Bad files
-are refused with a message a person can act on, before anything is stored.
+are refused with a message a person can act on, before anything is stored (`check_file`, with the
+size limit of the settings).
 """
 
 import codecs
@@ -16,7 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from crm.models import ImportBatch
 
 SAMPLE_BYTES = 64 * 1024
 PREVIEW_ROWS = 5
@@ -82,6 +86,17 @@ def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[tuple[int, list[
     for number, row in enumerate(rows, start=2):
         if any(cell.strip() for cell in row):
             yield number, row
+
+
+def check_file(handle: BinaryIO, *, size: int) -> FileLayout:
+    """Return the file's layout; raise ValidationError for an empty, binary or too large file."""
+    return inspect_file(handle, size=size, max_bytes=settings.IMPORT_MAX_FILE_BYTES)
+
+
+def preview(batch: ImportBatch) -> FileLayout:
+    """Return the stored file's header and first rows, for the mapping step."""
+    with batch.file.open("rb") as handle:
+        return check_file(handle, size=batch.file_size)
 
 
 def _inspect_text(handle: BinaryIO, head: bytes, size: int) -> FileLayout:

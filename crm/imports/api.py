@@ -9,15 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from crm.imports import (
-    IMPORTABLE_KINDS,
-    LEGAL_BASES,
-    Attestation,
-    check_file,
-    create_batch,
-    guess_mapping,
-    write_report,
-)
+from crm.imports.batches import IMPORTABLE_KINDS, LEGAL_BASES, Attestation, create_batch
+from crm.imports.files import check_file
+from crm.imports.mapping import guess_mapping
+from crm.imports.report import write_report
 from crm.models import Client, ImportBatch
 
 CHANNEL = "api"

@@ -1,0 +1,124 @@
+"""The batch's staging table, and streaming the file into it one chunk after another.
+
+The table is the batch's own: unlogged on PostgreSQL (filled by COPY), a plain table on SQLite
+(filled by executemany). Each chunk is written in one transaction with the count of rows read, so
+a worker killed half-way carries on after the last row staged. `save_progress` is the batch's sign
+of life: every step that commits saves it, and a batch running without one can be resumed.
+"""
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.imports.files import FileLayout, read_rows
+from crm.imports.rows import STAGE_COLUMNS, RowPlan
+from crm.models import ImportBatch
+
+Progress = Callable[[ImportBatch], None]
+
+
+class Stage:
+    """The batch's own staging table: unlogged on PostgreSQL, dropped when the batch ends."""
+
+    def __init__(self, batch: ImportBatch) -> None:
+        self.batch = batch
+        self.table = f"crm_import_stage_{int(batch.pk)}"
+        self.postgresql = connection.vendor == "postgresql"
+
+    def create(self) -> None:
+        """Create the table unless a previous run of the batch left it."""
+        unlogged = "UNLOGGED " if self.postgresql else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE {unlogged}TABLE IF NOT EXISTS {self.table} ("
+                "row_number INTEGER PRIMARY KEY, email VARCHAR(254) NOT NULL, "
+                "email_hash VARCHAR(64) NOT NULL, first_name VARCHAR(100) NOT NULL, "
+                "last_name VARCHAR(100) NOT NULL, phone VARCHAR(32) NOT NULL, "
+                "job_title VARCHAR(150) NOT NULL, country VARCHAR(2) NOT NULL, "
+                "language VARCHAR(8) NOT NULL, birth_date DATE NULL, "
+                "company_name VARCHAR(200) NOT NULL, company_domain VARCHAR(253) NOT NULL, "
+                "reason VARCHAR(20) NOT NULL, message VARCHAR(300) NOT NULL, cells TEXT NOT NULL, "
+                "company_id BIGINT NULL, contact_id BIGINT NULL, "
+                "outcome VARCHAR(8) NOT NULL DEFAULT '')"
+            )
+
+    def analyze(self) -> None:
+        """Give the planner the table's statistics: autovacuum may not have seen it yet."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {self.table}")
+
+    def drop(self) -> None:
+        """Drop the table."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+    def write(self, rows: list[tuple]) -> None:
+        """Append staged rows: by COPY on PostgreSQL, else in one executemany."""
+        columns = ", ".join(STAGE_COLUMNS)
+        with connection.cursor() as cursor:
+            if self.postgresql:
+                with cursor.cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
+                cursor.executemany(
+                    f"INSERT INTO {self.table} ({columns}) VALUES ({marks})",
+                    [_sqlite_row(row) for row in rows],
+                )
+
+    def last_row(self) -> int:
+        """Return the last row number staged (1, the header, when none is)."""
+        return self.scalar(f"SELECT COALESCE(MAX(row_number), 1) FROM {self.table}")
+
+    def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """Run a query and return its one value."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.fetchone()[0]
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run a statement with `{stage}` standing for the table; return the rows it touched."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql.replace("{stage}", self.table), list(params))
+            return cursor.rowcount
+
+
+def _sqlite_row(row: tuple) -> tuple:
+    birth_date = row[9]
+    return (*row[:9], birth_date.isoformat() if birth_date else None, *row[10:])
+
+
+def save_progress(batch: ImportBatch, *fields: str) -> None:
+    """Save the batch's `fields` with a fresh heartbeat, the sign that a worker is on it."""
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=[*fields, "heartbeat_at"])
+
+
+def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = None) -> None:
+    """Stream the file into the staging table, one transaction per chunk, after what is there."""
+    plan = RowPlan(batch.mapping)
+    done = stage.last_row()
+    if done == 1:
+        # Nothing staged (first run, or PostgreSQL emptied the unlogged table after a crash).
+        batch.rows_read = 0
+    size = settings.IMPORT_CHUNK_ROWS
+    layout = FileLayout(batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0)
+    with batch.file.open("rb") as handle:
+        rows = ((number, cells) for number, cells in read_rows(handle, layout) if number > done)
+        while chunk := list(islice(rows, size)):
+            staged = [plan.stage(number, cells) for number, cells in chunk]
+            with transaction.atomic():
+                stage.write(staged)
+                # Counted in the transaction that writes the rows, so it always matches them.
+                batch.rows_read += len(staged)
+                batch.total_rows = max(batch.total_rows, batch.rows_read)
+                save_progress(batch, "rows_read", "total_rows")
+            if progress:
+                progress(batch)
+    batch.total_rows = batch.rows_read
+    save_progress(batch, "total_rows")
