@@ -38,6 +38,7 @@ from crm.suppression import email_hash, may_contact, suppress
 from privacy.consent.ledger import RequestMetadata, consent_states
 from privacy.consent.subscriptions import confirm_subscription, request_subscription
 from privacy.deletion.erasure import erase_subject
+from privacy.links import status_url
 from privacy.models import (
     Breach,
     BreachSubject,
@@ -51,7 +52,6 @@ from privacy.requests.subject_requests import (
     act_on_request,
     complete_request,
     log_staff_request,
-    status_url,
 )
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ClientFactory, ContactFactory, grant, withdraw
