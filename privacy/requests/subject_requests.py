@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -468,6 +469,20 @@ def _mail_requester(request: SubjectRequest, template: str, extra: dict | None =
         EmailMessage(
             subject=subject, body=render_to_string(template, context), to=[request.email]
         ).send()
+
+
+def request_handler_addresses() -> list[str]:
+    """Return the addresses of the active staff who may decide on requests, sorted, once each."""
+    handlers = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, email__gt="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="change_subjectrequest")
+            | Q(groups__permissions__codename="change_subjectrequest")
+        )
+    )
+    return sorted(set(handlers.values_list("email", flat=True)))
 
 
 def send_digest(*, recipients: list[str]) -> int:
