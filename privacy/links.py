@@ -7,7 +7,8 @@ expire (`SUBSCRIBE_LINK_MAX_AGE`), and so do request verification links
 also makes them single-use); preference and unsubscribe links do not, because an opt-out must
 keep working from any e-mail we ever sent (RFC 8058; GDPR art. 7(3): withdrawing is as easy as
 consenting). Tokens carry ids and purpose codes, never an address in clear: the confirmation
-token carries the address it confirms, which is the person's own and only in their own inbox.
+token carries the address it confirms, which is the person's own and only in their own inbox
+(and, until the worker has mailed it, in the queued task that carries the token there).
 """
 
 from dataclasses import dataclass

@@ -7,12 +7,15 @@ from django.core import mail, signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.celery import app as celery_app
 from core.models import AuditEvent
 from crm.models import Contact, Source, Suppression
 from crm.suppression import may_contact, suppress
 from privacy.consent.ledger import consent_states
 from privacy.consent.preferences import unsubscribe
+from privacy.consent.subscriptions import CONFIRMATION_TASK
 from privacy.models import ConsentEvent, ConsentState
+from privacy.tasks import send_subscription_confirmation
 from tests.privacy.factories import ClientFactory, ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import checkboxes, field_error, heading, link_in, tags, text
 from tests.privacy.subscription_steps import mail_confirmations, queued_confirmations
@@ -297,3 +300,10 @@ def test_a_confirmation_queued_longer_than_a_link_lives_is_not_mailed(
 
     assert mail_confirmations() == 1
     assert mail.outbox == []
+
+
+def test_the_confirmation_mail_is_routed_to_the_queue_people_wait_for():
+    route = celery_app.amqp.router.route({}, send_subscription_confirmation.name)
+
+    assert route["queue"].name == "default"
+    assert send_subscription_confirmation.name == CONFIRMATION_TASK
