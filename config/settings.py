@@ -340,7 +340,8 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_DEFAULT_EXCHANGE = "default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ROUTES = {
-    # Requesters wait for these two; the rest of the privacy app's work is maintenance.
+    # Requesters and subscribers wait for these; the rest of the privacy app's work is maintenance.
+    "privacy.tasks.send_subscription_confirmation": {"queue": "default"},
     "privacy.tasks.send_request_verification": {"queue": "default"},
     "privacy.tasks.act_on_request": {"queue": "default"},
     "crm.tasks.run_import": {"queue": "imports"},

@@ -1,10 +1,14 @@
-"""Signed links for the public: subscription confirmation, preference centre, unsubscribe.
+"""Signed links for the public: subscription confirmation, preference centre, unsubscribe, and
+the verification and status links of a data-subject request.
 
 Each kind has its own salt, so a token of one kind never works as another. Confirmation links
-expire (`SUBSCRIBE_LINK_MAX_AGE`); preference and unsubscribe links do not, because an opt-out
-must keep working from any e-mail we ever sent (RFC 8058; GDPR art. 7(3): withdrawing is as easy
-as consenting). Tokens carry ids and purpose codes, never an address in clear: the confirmation
-token carries the address it confirms, which is the person's own and only in their own inbox.
+expire (`SUBSCRIBE_LINK_MAX_AGE`), and so do request verification links
+(`REQUEST_VERIFY_MAX_AGE`, checked by `privacy.requests.subject_requests.verify_request`, which
+also makes them single-use); preference and unsubscribe links do not, because an opt-out must
+keep working from any e-mail we ever sent (RFC 8058; GDPR art. 7(3): withdrawing is as easy as
+consenting). Tokens carry ids and purpose codes, never an address in clear: the confirmation
+token carries the address it confirms, which is the person's own and only in their own inbox
+(and, until the worker has mailed it, in the queued task that carries the token there).
 """
 
 from dataclasses import dataclass
@@ -14,10 +18,13 @@ from django.core import signing
 from django.urls import reverse
 
 from crm.models import Client, Contact
+from privacy.models import SubjectRequest
 
 SUBSCRIBE_SALT = "privacy.subscribe"
 PREFERENCES_SALT = "privacy.consent.preferences"
 UNSUBSCRIBE_SALT = "privacy.unsubscribe"
+VERIFY_SALT = "privacy.request-verify"
+STATUS_SALT = "privacy.request-status"
 
 
 class InvalidLink(Exception):
@@ -46,6 +53,14 @@ class UnsubscribeTarget:
 
     contact_id: int
     client_id: int | None
+
+
+@dataclass(frozen=True)
+class VerificationLink:
+    """Which request a verification link proves, and the one-time nonce it was made with."""
+
+    request_id: int
+    nonce: str
 
 
 def _absolute(path: str) -> str:
@@ -128,3 +143,45 @@ def read_unsubscribe_token(token: str) -> UnsubscribeTarget:
 def unsubscribe_url(contact: Contact, client: Client | None = None) -> str:
     """Return the absolute one-click unsubscribe URL for e-mails from `client` (None: us)."""
     return _absolute(reverse("unsubscribe", args=[unsubscribe_token(contact, client)]))
+
+
+def verification_token(request: SubjectRequest) -> str:
+    """Return the signed token that proves the requester holds the request's address."""
+    return signing.dumps([request.pk, request.verification_nonce], salt=VERIFY_SALT)
+
+
+def read_verification_token(token: str, *, max_age: int | None = None) -> VerificationLink:
+    """Return the request and nonce of a verification token; raise ExpiredLink or InvalidLink.
+
+    Without `max_age` the token's age is not checked (to pick the language of an expired link).
+    """
+    try:
+        request_id, nonce = signing.loads(token, salt=VERIFY_SALT, max_age=max_age)
+        return VerificationLink(request_id=int(request_id), nonce=str(nonce))
+    except signing.SignatureExpired as exc:
+        raise ExpiredLink from exc
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidLink from exc
+
+
+def verification_url(request: SubjectRequest) -> str:
+    """Return the absolute URL that verifies a request (single-use and expiring, see above)."""
+    return _absolute(reverse("privacy-request-verify", args=[verification_token(request)]))
+
+
+def status_token(request: SubjectRequest) -> str:
+    """Return the signed token of the requester's status page."""
+    return signing.dumps(request.pk, salt=STATUS_SALT)
+
+
+def read_status_token(token: str) -> int:
+    """Return the request id of a status token; raise InvalidLink."""
+    try:
+        return int(signing.loads(token, salt=STATUS_SALT))
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidLink from exc
+
+
+def status_url(request: SubjectRequest) -> str:
+    """Return the absolute URL where the requester follows the request."""
+    return _absolute(reverse("privacy-request-status", args=[status_token(request)]))

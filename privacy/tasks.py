@@ -3,15 +3,17 @@
 import logging
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 
+from privacy.accountability.breaches import send_breach_notices_and_queue_next
 from privacy.accountability.checks import privacy_report
-from privacy.consent.notices import send_material_change_batch
+from privacy.accountability.indirect_notices import send_indirect_notices_and_queue_next
+from privacy.consent.notices import send_material_change_and_queue_next
+from privacy.consent.subscriptions import send_confirmation_mail
 from privacy.deletion.retention import RetentionBusy, RetentionSuperseded, run_all
 from privacy.requests.subject_requests import act_on_request as act_on_request_now
 from privacy.requests.subject_requests import (
     expire_unverified_requests,
+    request_handler_addresses,
     send_digest,
     send_verification_mail,
 )
@@ -37,10 +39,15 @@ def run_privacy_check() -> dict:
 @shared_task(acks_late=True)
 def mail_material_change(notice_id: int) -> int:
     """Mail one batch about a material change, then queue the next until everyone is told."""
-    sent = send_material_change_batch(notice_id=notice_id)
-    if sent:
-        mail_material_change.delay(notice_id)
-    return sent
+    return send_material_change_and_queue_next(notice_id=notice_id)
+
+
+# A repeat mails the same link once more, which confirms nothing by itself. A mail server that is
+# briefly away is tried again a few times; the token expires long after.
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_subscription_confirmation(token: str) -> bool:
+    """Mail the confirmation link of a subscription form (from the worker, not the web request)."""
+    return send_confirmation_mail(token=token)
 
 
 @shared_task(acks_late=True)  # mails a still-unverified request only: a repeat sends one more link
@@ -64,16 +71,7 @@ def expire_unverified() -> int:
 @shared_task(acks_late=True)
 def mail_request_digest() -> int:
     """Mail the privacy officers the open requests, overdue and nearly due first."""
-    officers = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, email__gt="")
-        .filter(
-            Q(is_superuser=True)
-            | Q(user_permissions__codename="change_subjectrequest")
-            | Q(groups__permissions__codename="change_subjectrequest")
-        )
-    )
-    return send_digest(recipients=sorted(set(officers.values_list("email", flat=True))))
+    return send_digest(recipients=request_handler_addresses())
 
 
 @shared_task(acks_late=True)  # selects by age alone: a re-delivered run reaches the same end
@@ -90,24 +88,10 @@ def purge_expired() -> dict[str, int]:
 @shared_task(acks_late=True)  # people are claimed before their mail: re-running mails none twice
 def mail_breach_notice(breach_id: int) -> int:
     """Mail one batch of a breach's affected people, then queue the next until all are handled."""
-    from privacy.accountability.breaches import send_breach_notice_batch
-
-    handled = send_breach_notice_batch(breach_id=breach_id)
-    if handled:
-        mail_breach_notice.delay(breach_id)
-    return handled
+    return send_breach_notices_and_queue_next(breach_id=breach_id)
 
 
 @shared_task(acks_late=True)  # informed_at is set before the mail: re-running mails no one twice
 def mail_indirect_notices(after_contact_id: int = 0, totals: dict | None = None) -> dict:
     """Send one batch of art. 14 notices, then queue the next until every pending one is handled."""
-    from privacy.accountability.indirect_notices import send_indirect_notices
-
-    counts = send_indirect_notices(after_contact_id=after_contact_id)
-    position = counts.pop("last_contact_id")
-    totals = {name: (totals or {}).get(name, 0) + value for name, value in counts.items()}
-    if position is not None:
-        mail_indirect_notices.delay(after_contact_id=position, totals=totals)
-    else:
-        logger.info("art. 14 notices: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
-    return {**counts, "last_contact_id": position}
+    return send_indirect_notices_and_queue_next(after_contact_id=after_contact_id, totals=totals)

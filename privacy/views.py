@@ -112,7 +112,7 @@ def notice_version(request: HttpRequest, version: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @limit_posts("subscribe", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def subscribe(request: HttpRequest) -> HttpResponse:
-    """Show the subscription form; on a valid post, mail the confirmation link."""
+    """Show the subscription form; on a valid post, queue the confirmation mail for the worker."""
     purposes = _offered_queryset()
     form = SubscribeForm(request.POST or None, purposes=purposes)
     if request.method == "POST" and form.is_valid():

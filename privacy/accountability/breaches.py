@@ -416,6 +416,17 @@ def send_breach_notice_batch(*, breach_id: int, batch_size: int = 200) -> int:
     return len(batch)
 
 
+def send_breach_notices_and_queue_next(*, breach_id: int) -> int:
+    """Mail one batch of a breach's affected people, then queue the next until all are handled.
+
+    Return how many this batch handled; the chain ends with a batch that handles nobody.
+    """
+    handled = send_breach_notice_batch(breach_id=breach_id)
+    if handled:
+        enqueue_on_commit("privacy.tasks.mail_breach_notice", breach_id)
+    return handled
+
+
 def _reachable(contact: Contact) -> bool:
     return bool(contact.email) and contact.email_status != Contact.EmailStatus.BOUNCED
 

@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from core.audit import record_audit
 from core.dates import add_months
 from core.models import AuditEvent
+from core.outbox import enqueue_on_commit
 from crm.models import Contact, ContactSource, Source
 from crm.suppression import email_hash, suppressed_hashes
 from privacy.links import preferences_url
@@ -154,6 +155,26 @@ def send_indirect_notices(
         else:
             counts.sent += 1
     return asdict(counts)
+
+
+def send_indirect_notices_and_queue_next(
+    *, after_contact_id: int = 0, totals: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Send one batch of art. 14 notices, then queue the next until every pending one is handled.
+
+    `totals` adds up the counts of the run's earlier batches; the last batch logs them. Return
+    this batch's counts and `last_contact_id` (None once nobody was left).
+    """
+    counts = send_indirect_notices(after_contact_id=after_contact_id)
+    position = counts.pop("last_contact_id")
+    totals = {name: (totals or {}).get(name, 0) + value for name, value in counts.items()}
+    if position is not None:
+        enqueue_on_commit(
+            "privacy.tasks.mail_indirect_notices", after_contact_id=position, totals=totals
+        )
+    else:
+        logger.info("art. 14 notices: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
+    return {**counts, "last_contact_id": position}
 
 
 def _eligible(people: list[Contact], counts: NoticeCounts) -> list[Contact]:

@@ -19,16 +19,8 @@ from core.audit import record_audit
 from core.models import AuditEvent
 from crm.suppression import email_hash
 from privacy.models import SubjectRequest
-from privacy.requests.subject_requests import (
-    approve_erasure,
-    check_staff_request,
-    complete_request,
-    extend_request,
-    log_staff_request,
-    reject_request,
-    restrict_processing,
-    uphold_objection,
-)
+from privacy.requests.decisions import Decision, carry_out_decision, suggested_answer
+from privacy.requests.subject_requests import check_staff_request, log_staff_request
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -88,15 +80,7 @@ class StaffRequestForm(forms.ModelForm):
 
 
 class DecisionForm(forms.Form):
-    DECISIONS = [
-        ("complete", "Complete: send the answer below"),
-        ("approve_erasure", "Approve the erasure (or exclusion) and send the certificate"),
-        ("restrict", "Restrict processing and tell the requester"),
-        ("uphold_objection", "Uphold the objection: stop that processing and all marketing"),
-        ("extend", "Extend the deadline, giving the reason below"),
-        ("reject", "Reject (manifestly unfounded or excessive), giving the reason below"),
-    ]
-    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     months = forms.TypedChoiceField(
         choices=[(1, "1 month"), (2, "2 months")],
         coerce=int,
@@ -269,11 +253,11 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         if subject_request is None or not self.has_change_permission(request, subject_request):
             raise PermissionDenied
         form = DecisionForm(
-            request.POST or None, initial={"text": suggested_answer(subject_request)}
+            request.POST or None, initial={"text": suggested_answer(request=subject_request)}
         )
         if request.method == "POST" and form.is_valid():
             try:
-                carry_out(subject_request, actor=request.user, **form.cleaned_data)
+                carry_out_decision(request=subject_request, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 for message in exc.messages:
                     form.add_error(None, message)
@@ -288,38 +272,3 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             "opts": self.opts,
         }
         return TemplateResponse(request, "admin/privacy/subjectrequest/decide.html", context)
-
-
-def suggested_answer(subject_request: SubjectRequest) -> str:
-    """For a rectification, list the contact's fields changed since the request came in."""
-    if subject_request.kind != SubjectRequest.Kind.RECTIFICATION or not subject_request.contact:
-        return ""
-    changes = AuditEvent.objects.filter(
-        object_type__model="contact",
-        object_type__app_label="crm",
-        object_id=str(subject_request.contact_id),
-        action=AuditEvent.Action.CHANGED,
-        at__gte=subject_request.received_at,
-    ).values_list("details", flat=True)
-    fields = sorted({name for details in changes for name in details.get("fields", [])})
-    if not fields:
-        return ""
-    return "We corrected your data: " + ", ".join(f.replace("_", " ") for f in fields) + "."
-
-
-def carry_out(subject_request: SubjectRequest, *, actor, decision: str, months, text: str) -> None:
-    """Dispatch the officer's decision to the function that carries it out."""
-    if decision == "complete":
-        if not text.strip():
-            raise ValidationError("Write the answer: it is mailed to the requester.")
-        complete_request(request=subject_request, actor=actor, result=text)
-    elif decision == "approve_erasure":
-        approve_erasure(request=subject_request, actor=actor)
-    elif decision == "restrict":
-        restrict_processing(request=subject_request, actor=actor)
-    elif decision == "uphold_objection":
-        uphold_objection(request=subject_request, actor=actor)
-    elif decision == "extend":
-        extend_request(request=subject_request, months=months or 0, reason=text, actor=actor)
-    elif decision == "reject":
-        reject_request(request=subject_request, actor=actor, reason=text)

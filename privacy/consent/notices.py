@@ -84,6 +84,17 @@ def send_material_change_batch(*, notice_id: int, batch_size: int = 200) -> int:
     return len(contacts)
 
 
+def send_material_change_and_queue_next(*, notice_id: int) -> int:
+    """Mail one batch about a material change, then queue the next until everyone is told.
+
+    Return how many this batch mailed; the chain ends with a batch that mails nobody.
+    """
+    sent = send_material_change_batch(notice_id=notice_id)
+    if sent:
+        enqueue_on_commit("privacy.tasks.mail_material_change", notice_id)
+    return sent
+
+
 def _mail_notice(notice: NoticeVersion, contact: Contact) -> None:
     context = {
         "notice": notice,

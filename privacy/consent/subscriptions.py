@@ -6,6 +6,11 @@ creates or updates the contact and records the grants, with the wording and noti
 on the form. The form answers identically for every address, known, subscribed or suppressed; a
 globally suppressed address comes back only through that click, which lifts the suppression and
 records why.
+
+The mail leaves from the worker, not the web request, so the form's timing says nothing about
+the address either, and a mail server or broker that is away loses no confirmation: the task is
+queued through the outbox (`core.outbox`) and waits there until the broker takes it. The queued
+task carries the signed token and nothing else, see `request_subscription`.
 """
 
 import hashlib
@@ -22,6 +27,7 @@ from django.utils import timezone, translation
 from core.audit import record_audit
 from core.models import AuditEvent
 from core.normalisation import normalise_email
+from core.outbox import enqueue_on_commit
 from crm.activity import record_activity
 from crm.contacts import create_contact
 from crm.models import Contact, Source
@@ -29,6 +35,7 @@ from crm.provenance import get_source, record_provenance
 from crm.suppression import lift_global_suppression
 from privacy.consent.ledger import RequestMetadata, current_notice, record_consent
 from privacy.links import (
+    ExpiredLink,
     SubscriptionRequest,
     confirmation_url,
     read_subscription_token,
@@ -37,6 +44,7 @@ from privacy.links import (
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
 
 SUBSCRIPTION_SOURCE = "Subscription form"
+CONFIRMATION_TASK = "privacy.tasks.send_subscription_confirmation"
 logger = logging.getLogger(__name__)
 
 
@@ -72,7 +80,7 @@ def wording_digest(purposes: Iterable[Purpose], notice: NoticeVersion | None) ->
 def request_subscription(
     *, email: str, name: str, purpose_codes: Iterable[str], language: str
 ) -> None:
-    """Mail a confirmation link for the chosen purposes; store nothing until it is clicked."""
+    """Queue the confirmation mail for the chosen purposes; store nothing until it is clicked."""
     address = normalise_email(email)
     codes = sorted(set(purpose_codes))
     purposes = [p for p in offered_purposes() if p.code in codes]
@@ -89,21 +97,35 @@ def request_subscription(
             language=language,
         )
     )
-    context = {"name": name.strip(), "purposes": purposes, "url": confirmation_url(token)}
-    with translation.override(language):
+    # The worker needs the address to mail it, and a pending subscription has no row to name by
+    # id: the task carries the signed token, the very link the mail holds. It is signed, not
+    # encrypted, so its outbox row holds the address, name and purposes readably until the broker
+    # takes it (at once, or when an outage ends); publishing deletes the row, and the link's
+    # expiry ends its use.
+    enqueue_on_commit(CONFIRMATION_TASK, token)
+
+
+def send_confirmation_mail(*, token: str) -> bool:
+    """Mail the confirmation link of a pending subscription; return False if it expired unsent."""
+    try:
+        pending = read_subscription_token(token)
+    except ExpiredLink:
+        # The broker was away longer than a link lives: a dead link is no use to anyone.
+        logger.warning("a subscription confirmation expired before it could be mailed")
+        return False
+    purposes = [p for p in offered_purposes() if p.code in pending.purposes]
+    context = {"name": pending.name, "purposes": purposes, "url": confirmation_url(token)}
+    with translation.override(pending.language):
         message = EmailMultiAlternatives(
             subject=translation.gettext("Please confirm your subscription"),
             body=render_to_string("emails/subscribe_confirm.txt", context),
-            to=[address],
+            to=[pending.email],
         )
         message.attach_alternative(
             render_to_string("emails/subscribe_confirm.html", context), "text/html"
         )
-    try:
-        message.send()
-    except OSError:
-        # The page must answer the same for every address; the failure is for the operator.
-        logger.exception("subscription confirmation could not be sent")
+    message.send()
+    return True
 
 
 def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmation:

@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.core import signing
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -40,12 +39,16 @@ from crm.suppression import email_hash, suppress
 from privacy.consent.ledger import record_consent, withdraw_all
 from privacy.deletion.erasure import erase_subject
 from privacy.languages import requester_language, supported_language
-from privacy.links import ExpiredLink, InvalidLink
+from privacy.links import (
+    InvalidLink,
+    read_status_token,
+    read_verification_token,
+    status_url,
+    verification_url,
+)
 from privacy.models import ConsentEvent, Purpose, SubjectRequest
 from privacy.requests.exports import download_url, export_subject
 
-VERIFY_SALT = "privacy.request-verify"
-STATUS_SALT = "privacy.request-status"
 AUTOMATIC = (
     SubjectRequest.Kind.ACCESS,
     SubjectRequest.Kind.PORTABILITY,
@@ -172,25 +175,9 @@ def log_staff_request(
     return request
 
 
-def verification_url(request: SubjectRequest) -> str:
-    """Return the single-use, expiring link that proves the requester holds the address."""
-    token = signing.dumps([request.pk, request.verification_nonce], salt=VERIFY_SALT)
-    return f"{settings.SITE_URL}{reverse('privacy-request-verify', args=[token])}"
-
-
-def status_url(request: SubjectRequest) -> str:
-    """Return the requester's link to follow the request."""
-    token = signing.dumps(request.pk, salt=STATUS_SALT)
-    return f"{settings.SITE_URL}{reverse('privacy-request-status', args=[token])}"
-
-
 def request_from_status_token(token: str) -> SubjectRequest:
     """Return the request of a status link; raise InvalidLink."""
-    try:
-        pk = int(signing.loads(token, salt=STATUS_SALT))
-    except (signing.BadSignature, TypeError, ValueError) as exc:
-        raise InvalidLink from exc
-    request = SubjectRequest.objects.filter(pk=pk).first()
+    request = SubjectRequest.objects.filter(pk=read_status_token(token)).first()
     if request is None:
         raise InvalidLink
     return request
@@ -199,29 +186,24 @@ def request_from_status_token(token: str) -> SubjectRequest:
 def verification_link_language(token: str) -> str | None:
     """Return the language of the request a verification link belongs to, expired or not."""
     try:
-        pk, _nonce = signing.loads(token, salt=VERIFY_SALT)
-    except (signing.BadSignature, TypeError, ValueError):
+        link = read_verification_token(token)
+    except InvalidLink:
         return None
-    request = SubjectRequest.objects.select_related("contact").filter(pk=pk).first()
+    request = SubjectRequest.objects.select_related("contact").filter(pk=link.request_id).first()
     return requester_language(request) if request is not None else None
 
 
 def verify_request(*, token: str) -> SubjectRequest:
     """Verify a request by its link, once; start its clock. Raise ExpiredLink or InvalidLink."""
-    try:
-        pk, nonce = signing.loads(token, salt=VERIFY_SALT, max_age=settings.REQUEST_VERIFY_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise ExpiredLink from exc
-    except (signing.BadSignature, TypeError, ValueError) as exc:
-        raise InvalidLink from exc
+    link = read_verification_token(token, max_age=settings.REQUEST_VERIFY_MAX_AGE)
     with transaction.atomic():
         request = (
             SubjectRequest.objects.select_for_update()
-            .filter(pk=pk, status=SubjectRequest.Status.UNVERIFIED)
+            .filter(pk=link.request_id, status=SubjectRequest.Status.UNVERIFIED)
             .exclude(verification_nonce="")
             .first()
         )
-        if request is None or not secrets.compare_digest(request.verification_nonce, str(nonce)):
+        if request is None or not secrets.compare_digest(request.verification_nonce, link.nonce):
             raise InvalidLink
         request.verification_nonce = ""
         _start_clock(request, actor=None, channel="public")
@@ -487,6 +469,20 @@ def _mail_requester(request: SubjectRequest, template: str, extra: dict | None =
         EmailMessage(
             subject=subject, body=render_to_string(template, context), to=[request.email]
         ).send()
+
+
+def request_handler_addresses() -> list[str]:
+    """Return the addresses of the active staff who may decide on requests, sorted, once each."""
+    handlers = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, email__gt="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="change_subjectrequest")
+            | Q(groups__permissions__codename="change_subjectrequest")
+        )
+    )
+    return sorted(set(handlers.values_list("email", flat=True)))
 
 
 def send_digest(*, recipients: list[str]) -> int:

@@ -18,7 +18,9 @@ from kombu import pools as kombu_pools
 from config.celery import app as celery_app
 from core.models import OutboxTask
 from core.tasks import publish_pending
+from crm.models import Contact
 from privacy.models import SubjectRequest
+from tests.privacy.factories import NoticeVersionFactory, PurposeFactory
 from tests.privacy.request_steps import isolate, submit
 
 VERIFY = "/privacy/requests/verify/"
@@ -101,6 +103,40 @@ def test_public_pages_answer_and_a_request_mail_waits_for_the_broker(client, set
     assert verification.to == ["pieter.vos@example.org"]
     assert VERIFY in verification.body
     assert not OutboxTask.objects.exists()
+
+
+def test_a_subscription_during_an_outage_waits_in_the_outbox_and_is_mailed_once_it_is_back(
+    client, settings, tmp_path
+):
+    isolate(settings, tmp_path)
+    NoticeVersionFactory()
+    newsletter = PurposeFactory(code="weekly_letter")
+    with broker_unreachable():
+        response = client.post(
+            "/subscribe/", {"email": "Lieke.Mulder@example.org", "purposes": [newsletter.code]}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/subscribe/sent/"
+        waiting = OutboxTask.objects.get()
+        assert waiting.task == "privacy.tasks.send_subscription_confirmation"
+        assert waiting.attempts == 1
+        assert not mail.outbox
+
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=["default", "maintenance"],
+        shutdown_timeout=30,
+    ):
+        OutboxTask.objects.update(created_at=waiting.created_at.replace(year=2000))
+        assert publish_pending.delay().get(timeout=60) == 1
+        (confirmation,) = _wait_for_mail()
+    assert confirmation.to == ["lieke.mulder@example.org"]
+    (token,) = waiting.args
+    assert f"/subscribe/confirm/{token}/" in confirmation.body
+    assert not OutboxTask.objects.exists()
+    assert not Contact.objects.exists()  # still nothing stored until the link is clicked
 
 
 def test_with_the_broker_up_the_task_is_published_at_once_and_leaves_no_row(

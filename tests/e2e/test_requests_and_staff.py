@@ -15,13 +15,9 @@ from django.core import mail
 
 from config.celery import app as celery_app
 from crm.models import Contact
+from privacy.links import status_url, verification_url
 from privacy.models import SubjectRequest
-from privacy.requests.subject_requests import (
-    status_url,
-    submit_request,
-    verification_url,
-    verify_request,
-)
+from privacy.requests.subject_requests import submit_request, verify_request
 from tests.e2e.conftest import assert_accessible, link_in_mail, log_in_as_staff, screenshot
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 from tests.privacy.test_requests_worker import wait_for

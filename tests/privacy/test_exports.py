@@ -14,9 +14,10 @@ from django.utils import timezone
 from core.models import AuditEvent
 from core.registry import registry
 from crm.models import Contact
+from privacy.links import status_url
 from privacy.models import NoticeDelivery, SubjectExport, SubjectRequest
 from privacy.requests.exports import download_url
-from privacy.requests.subject_requests import act_on_request, status_url
+from privacy.requests.subject_requests import act_on_request
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ContactFactory, grant, withdraw
 from tests.privacy.pages import heading, site_path, text

@@ -6,6 +6,7 @@ from django.test import RequestFactory
 
 from core.ratelimit import client_address
 from crm.models import Interaction
+from tests.privacy.subscription_steps import mail_confirmations, queued_confirmations
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,13 @@ def test_the_subscribe_form_refuses_a_flood_from_one_address_without_mailing(
     settings.FORM_RATE_PER_IP = 3
     for n in range(3):
         client.post("/subscribe/", {"email": f"reader{n}@example.net", "purposes": ["newsletter"]})
+    mail_confirmations()
     sent = len(mail.outbox)
     refused = client.post(
         "/subscribe/", {"email": "reader9@example.net", "purposes": ["newsletter"]}
     )
     assert refused.status_code == 429
+    assert not queued_confirmations()
     assert len(mail.outbox) == sent == 3
 
 

@@ -10,11 +10,9 @@ from django.utils import timezone
 
 from core.dates import add_months
 from core.models import AuditEvent
+from privacy.links import status_url
 from privacy.models import SubjectRequest
-from privacy.requests.subject_requests import (
-    expire_unverified_requests,
-    status_url,
-)
+from privacy.requests.subject_requests import expire_unverified_requests
 from privacy.tasks import act_on_request, send_request_verification
 from tests.crm.factories import ContactFactory
 from tests.privacy.pages import field_error, heading, site_path, tags, text
@@ -222,6 +220,21 @@ def test_an_expired_link_says_so_and_changes_nothing(client, settings, monkeypat
     # Starting again means a new request, not a subscription.
     assert 'href="/privacy/requests/new/"' in text(response)
     assert stored() == before
+
+
+def test_links_mailed_before_the_signing_moved_to_privacy_links_keep_working(client):
+    submit(client, "access", "eva.kok@example.org")
+    subject_request = request_of("eva.kok@example.org")
+    # Signed exactly as the request module did before `privacy.links` held the signing.
+    status = signing.dumps(subject_request.pk, salt="privacy.request-status")
+    verify = signing.dumps(
+        [subject_request.pk, subject_request.verification_nonce], salt="privacy.request-verify"
+    )
+
+    assert client.get(f"/privacy/requests/status/{status}/").status_code == 200
+    assert client.post(f"/privacy/requests/verify/{verify}/").status_code == 200
+    subject_request.refresh_from_db()
+    assert subject_request.status == SubjectRequest.Status.OPEN
 
 
 def test_the_answer_is_due_one_month_after_receipt_or_the_last_day_of_a_shorter_month():

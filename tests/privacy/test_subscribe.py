@@ -4,15 +4,21 @@ import time
 
 import pytest
 from django.core import mail, signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from config.celery import app as celery_app
 from core.models import AuditEvent
 from crm.models import Contact, Source, Suppression
 from crm.suppression import may_contact, suppress
 from privacy.consent.ledger import consent_states
 from privacy.consent.preferences import unsubscribe
+from privacy.consent.subscriptions import CONFIRMATION_TASK
 from privacy.models import ConsentEvent, ConsentState
+from privacy.tasks import send_subscription_confirmation
 from tests.privacy.factories import ClientFactory, ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import checkboxes, field_error, heading, link_in, tags, text
+from tests.privacy.subscription_steps import mail_confirmations, queued_confirmations
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +37,12 @@ def stored() -> dict[str, int]:
 
 
 def subscribe(client, email: str, *purposes, name: str = ""):
-    return client.post(
+    """Fill in the form, then let the worker send the mail it queued."""
+    response = client.post(
         "/subscribe/", {"email": email, "name": name, "purposes": [p.code for p in purposes]}
     )
+    mail_confirmations()
+    return response
 
 
 def confirmation_link(client, email: str, *purposes, name: str = "") -> str:
@@ -69,13 +78,20 @@ def test_every_address_gets_the_same_answer_and_nothing_is_stored_before_the_cli
     addresses = ["new.reader@example.org", "pieter.smit@example.org", "gone.away@example.net"]
     before = stored()
 
-    answers = []
+    answers, queries, queued = [], [], []
     for address in addresses:
-        response = subscribe(client, address, newsletter)
+        with CaptureQueriesContext(connection) as form_queries:
+            response = client.post("/subscribe/", {"email": address, "purposes": [newsletter.code]})
+        queries.append(len(form_queries))
+        queued.append([row.task for row in queued_confirmations()])
+        mail_confirmations()
         page = client.get(response["Location"])
         answers.append((response.status_code, response["Location"], page.status_code, page.content))
 
     assert answers[0] == answers[1] == answers[2]
+    # The same work for every address: no lookup, no mail sent from the web request.
+    assert queries[0] == queries[1] == queries[2]
+    assert queued == [["privacy.tasks.send_subscription_confirmation"]] * 3
     assert answers[0][:3] == (302, "/subscribe/sent/", 200)
     assert "Check your inbox" in answers[0][3].decode()
     assert stored() == before
@@ -166,15 +182,15 @@ def test_a_tampered_link_gets_a_clear_page_and_changes_nothing(client, newslette
 def test_an_expired_link_gets_a_clear_page_and_changes_nothing(
     client, settings, monkeypatch, newsletter
 ):
-    settings.SUBSCRIBE_LINK_MAX_AGE = 60
     with monkeypatch.context() as past:
-        # Sign the link as if the form had been filled in an hour ago.
+        # Sign the link as if the form had been filled in, and the mail sent, an hour ago.
         past.setattr(
             signing.TimestampSigner,
             "timestamp",
             lambda self: signing.b62_encode(int(time.time()) - 3600),
         )
         path = confirmation_link(client, "daan.vos@example.org", newsletter)
+    settings.SUBSCRIBE_LINK_MAX_AGE = 60
     before = stored()
 
     for response in (client.get(path), client.post(path)):
@@ -216,6 +232,7 @@ def test_no_box_ticked_shows_the_error_next_to_the_boxes_and_sends_nothing(clien
     assert response.status_code == 200
     assert field_error(response, "purposes") == "Tick at least one box to subscribe."
     assert field_error(response, "email") == ""
+    assert not queued_confirmations()
     assert mail.outbox == []
 
 
@@ -224,6 +241,7 @@ def test_an_invalid_address_shows_the_error_next_to_the_field_and_sends_nothing(
 
     assert response.status_code == 200
     assert "Enter a valid e-mail address" in field_error(response, "email")
+    assert not queued_confirmations()
     assert mail.outbox == []
     assert not Contact.objects.exists()
 
@@ -252,3 +270,40 @@ def test_a_purpose_retired_between_the_form_and_the_click_records_nothing(client
     assert response.status_code == 409
     assert heading(response) == "The offer has changed"
     assert stored() == before
+
+
+def test_the_form_sends_no_mail_itself_and_queues_only_the_signed_link(client, newsletter):
+    client.post("/subscribe/", {"email": "noor.bos@example.org", "purposes": [newsletter.code]})
+
+    assert mail.outbox == []
+    (row,) = queued_confirmations()
+    (token,) = row.args
+    assert row.kwargs == {}
+    mail_confirmations()
+    (message,) = mail.outbox
+    assert link_in(message.body) == f"/subscribe/confirm/{token}/"
+    assert not queued_confirmations()
+
+
+def test_a_confirmation_queued_longer_than_a_link_lives_is_not_mailed(
+    client, settings, monkeypatch, newsletter
+):
+    with monkeypatch.context() as past:
+        # The form was filled in an hour ago, and the broker has been away since.
+        past.setattr(
+            signing.TimestampSigner,
+            "timestamp",
+            lambda self: signing.b62_encode(int(time.time()) - 3600),
+        )
+        client.post("/subscribe/", {"email": "noor.bos@example.org", "purposes": [newsletter.code]})
+    settings.SUBSCRIBE_LINK_MAX_AGE = 60
+
+    assert mail_confirmations() == 1
+    assert mail.outbox == []
+
+
+def test_the_confirmation_mail_is_routed_to_the_queue_people_wait_for():
+    route = celery_app.amqp.router.route({}, send_subscription_confirmation.name)
+
+    assert route["queue"].name == "default"
+    assert send_subscription_confirmation.name == CONFIRMATION_TASK
