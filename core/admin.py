@@ -73,22 +73,25 @@ def form_page(
     form: forms.Form,
     template: str,
     title: str,
-    on_valid: Callable[[dict[str, Any]], str],
-    then: str,
+    on_valid: Callable[[dict[str, Any]], str | HttpResponse],
+    then: str = "",
     **context: Any,
 ) -> HttpResponse:
     """Render a custom admin page whose form, once valid and posted, calls a service.
 
-    `on_valid(cleaned_data)` does the work and returns the message shown to staff, who are then
-    sent to `then`; a `ValidationError` it raises is shown on the form and the page stays.
+    `on_valid(cleaned_data)` does the work and returns either the message shown to staff, who are
+    then sent to `then`, or the response to answer with; a `ValidationError` it raises is shown on
+    the form and the page stays.
     """
     if request.method == "POST" and form.is_valid():
         try:
-            message = on_valid(form.cleaned_data)
+            outcome = on_valid(form.cleaned_data)
         except ValidationError as exc:
             show_refusal(form, exc)
         else:
-            model_admin.message_user(request, message)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            model_admin.message_user(request, outcome)
             return redirect(then)
     page = {
         **model_admin.admin_site.each_context(request),

@@ -7,11 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, form_page
 from crm.imports.batches import (
     IMPORTABLE_KINDS,
     LEGAL_BASES,
@@ -129,38 +129,34 @@ class ImportBatchAdmin(admin.ModelAdmin):
         """Take the file and the client's statement; store a draft and go on to the mapping."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = UploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            upload = data["file"]
-            try:
-                batch = create_batch(
-                    upload=upload,
-                    file_name=upload.name,
-                    client=data["client"],
-                    source_kind=data["source_kind"],
-                    list_name=data["list_name"],
-                    source_url=data["source_url"],
-                    attestation=Attestation(
-                        legal_basis=data["legal_basis"],
-                        text=data["attestation"],
-                        collected_on=data["collected_on"],
-                    ),
-                    actor=request.user,
-                    channel="admin",
-                )
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                return redirect("admin:crm_importbatch_map", batch.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import a list",
-            "form": form,
-            "opts": self.opts,
-            "max_mb": _max_megabytes(),
-        }
-        return TemplateResponse(request, "admin/crm/importbatch/upload.html", context)
+
+        def store(data: dict) -> HttpResponse:
+            batch = create_batch(
+                upload=data["file"],
+                file_name=data["file"].name,
+                client=data["client"],
+                source_kind=data["source_kind"],
+                list_name=data["list_name"],
+                source_url=data["source_url"],
+                attestation=Attestation(
+                    legal_basis=data["legal_basis"],
+                    text=data["attestation"],
+                    collected_on=data["collected_on"],
+                ),
+                actor=request.user,
+                channel="admin",
+            )
+            return redirect("admin:crm_importbatch_map", batch.pk)
+
+        return form_page(
+            self,
+            request,
+            form=UploadForm(request.POST or None, request.FILES or None),
+            template="admin/crm/importbatch/upload.html",
+            title="Import a list",
+            on_valid=store,
+            max_mb=_max_megabytes(),
+        )
 
     def mapping_view(self, request, batch_id: int):
         """Show the first rows and let staff pick the column of each field; then start."""
@@ -169,29 +165,27 @@ class ImportBatchAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if batch.status != ImportBatch.Status.DRAFT:
             return redirect("admin:crm_importbatch_change", batch.pk)
-        layout = preview(batch)
         form = MappingForm(
             request.POST or None,
             headers=batch.headers,
             initial_mapping=guess_mapping(batch.headers, client=batch.client),
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                start_batch(batch=batch, mapping=form.mapping(), actor=request.user)
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                self.message_user(request, "The import has started; this page shows its progress.")
-                return redirect("admin:crm_importbatch_change", batch.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Map the columns of {batch.file_name}",
-            "form": form,
-            "batch": batch,
-            "layout": layout,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/crm/importbatch/mapping.html", context)
+
+        def start(data: dict) -> str:
+            start_batch(batch=batch, mapping=form.mapping(), actor=request.user)
+            return "The import has started; this page shows its progress."
+
+        return form_page(
+            self,
+            request,
+            form=form,
+            template="admin/crm/importbatch/mapping.html",
+            title=f"Map the columns of {batch.file_name}",
+            on_valid=start,
+            then=reverse("admin:crm_importbatch_change", args=[batch.pk]),
+            batch=batch,
+            layout=preview(batch),
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The batch's progress page: it reloads itself while the import runs."""
@@ -262,14 +256,6 @@ class ImportRejectionAdmin(ReadOnlyAdmin):
 
 def _reasons(batch: ImportBatch) -> list[tuple[str, int]]:
     return list(batch.rejected_by_reason.items())
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _max_megabytes() -> int:

@@ -15,10 +15,11 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin import form_page
 from crm.models import Client, Company, Contact, Source
 from privacy.accountability.breaches import (
     DESCRIPTION_FIELDS,
@@ -242,7 +243,21 @@ class BreachAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return breach
 
-    def _page(self, request, breach, template: str, title: str, **context) -> HttpResponse:
+    def _page(
+        self, request, breach, template: str, title: str, *, form=None, on_valid=None, **context
+    ) -> HttpResponse:
+        if form is not None:
+            return form_page(
+                self,
+                request,
+                form=form,
+                template=f"admin/privacy/breach/{template}",
+                title=f"{title}: {breach}",
+                on_valid=on_valid,
+                then=reverse("admin:privacy_breach_change", args=[breach.pk]),
+                breach=breach,
+                **context,
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": f"{title}: {breach}",
@@ -259,21 +274,13 @@ class BreachAdmin(admin.ModelAdmin):
         """Add the people affected, selected by source, client, company or pasted addresses."""
         breach = self._breach(request, pk)
         form = AffectedPeopleForm(_posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                note = self._add_affected(request, breach, form.cleaned_data)
-            except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, note)
-                return self._done(breach)
         return self._page(
             request,
             breach,
             "affected.html",
             "Add affected people",
             form=form,
+            on_valid=lambda data: self._add_affected(request, breach, data),
             media=self.media + form.media,
             counts=subject_counts(breach),
         )
@@ -318,22 +325,18 @@ class BreachAdmin(admin.ModelAdmin):
         """Record that the supervisory authority was told, with the reasons for any delay."""
         breach = self._breach(request, pk)
         form = AuthorityNotifiedForm(_posted(request), initial={"at": timezone.now()})
-        if request.method == "POST" and form.is_valid():
-            try:
-                mark_authority_notified(
-                    breach=breach, actor=request.user, channel="admin", **form.cleaned_data
-                )
-            except ValidationError as exc:
-                _show_errors(form, exc)
-            else:
-                self.message_user(request, f"The authority was told: {deadline_status(breach)}.")
-                return self._done(breach)
+
+        def notified(data: dict) -> str:
+            mark_authority_notified(breach=breach, actor=request.user, channel="admin", **data)
+            return f"The authority was told: {deadline_status(breach)}."
+
         return self._page(
             request,
             breach,
             "authority.html",
             "The authority was told",
             form=form,
+            on_valid=notified,
             media=self.media + form.media,
             status=deadline_status(breach),
         )
@@ -363,32 +366,22 @@ class BreachAdmin(admin.ModelAdmin):
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Close the breach once the authority and, for a high risk, the people were told."""
         breach = self._breach(request, pk)
-        form = CloseForm(_posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                close_breach(
-                    breach=breach, actor=request.user, channel="admin", **form.cleaned_data
-                )
-            except ValidationError as exc:
-                _show_errors(form, exc)
-            else:
-                self.message_user(request, f"{breach} is closed; its record stays.")
-                return self._done(breach)
+
+        def close(data: dict) -> str:
+            close_breach(breach=breach, actor=request.user, channel="admin", **data)
+            return f"{breach} is closed; its record stays."
+
         return self._page(
-            request, breach, "close.html", "Close", form=form, counts=subject_counts(breach)
+            request,
+            breach,
+            "close.html",
+            "Close",
+            form=CloseForm(_posted(request)),
+            on_valid=close,
+            counts=subject_counts(breach),
         )
 
 
 def _posted(request: HttpRequest):
     """Bind a form to what was posted, even to nothing at all (an empty post is still a post)."""
     return request.POST if request.method == "POST" else None
-
-
-def _show_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a function's refusal next to the form field it names, or above the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)

@@ -8,13 +8,11 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator, form_page
 from core.audit import record_audit
 from core.models import AuditEvent
 from crm.suppression import email_hash
@@ -252,23 +250,20 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         subject_request = self.get_object(request, str(pk))
         if subject_request is None or not self.has_change_permission(request, subject_request):
             raise PermissionDenied
-        form = DecisionForm(
-            request.POST or None, initial={"text": suggested_answer(request=subject_request)}
+
+        def decide(data: dict) -> str:
+            carry_out_decision(request=subject_request, actor=request.user, **data)
+            return f"{subject_request}: done, the requester is told."
+
+        return form_page(
+            self,
+            request,
+            form=DecisionForm(
+                request.POST or None, initial={"text": suggested_answer(request=subject_request)}
+            ),
+            template="admin/privacy/subjectrequest/decide.html",
+            title=f"Decide on {subject_request}",
+            on_valid=decide,
+            then=reverse("admin:privacy_subjectrequest_change", args=[subject_request.pk]),
+            subject_request=subject_request,
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                carry_out_decision(request=subject_request, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
-            else:
-                self.message_user(request, f"{subject_request}: done, the requester is told.")
-                return redirect("admin:privacy_subjectrequest_change", subject_request.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Decide on {subject_request}",
-            "form": form,
-            "subject_request": subject_request,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/privacy/subjectrequest/decide.html", context)
