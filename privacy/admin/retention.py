@@ -5,7 +5,7 @@ Imported by `privacy.admin` so the admin registers it.
 
 from django.contrib import admin, messages
 
-from core.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from privacy.deletion.retention import RULE_KINDS, RetentionBusy, category, preview, run_rule
 from privacy.models import RetentionRule, RetentionRun
 
@@ -90,7 +90,7 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin):
+class RetentionRunAdmin(ReadOnlyAdmin):
     list_display = (
         "rule",
         "started_at",
@@ -107,12 +107,3 @@ class RetentionRunAdmin(admin.ModelAdmin):
     list_select_related = ("rule",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
