@@ -29,9 +29,8 @@ from core.models import AuditEvent
 from core.normalisation import normalise_email
 from core.outbox import enqueue_on_commit
 from crm.activity import record_activity
-from crm.contacts import create_contact
 from crm.models import Contact, Source
-from crm.provenance import get_source, record_provenance
+from crm.provenance import create_contact_with_provenance
 from crm.suppression import lift_global_suppression
 from privacy.consent.ledger import RequestMetadata, current_notice, record_consent
 from privacy.links import (
@@ -182,21 +181,19 @@ def _subscriber(pending: SubscriptionRequest) -> Contact:
     if contact is not None:
         return contact
     first, _, last = pending.name.partition(" ")
-    contact = create_contact(
+    return create_contact_with_provenance(
         actor=None,
         channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
-        email=pending.email,
-        first_name=first[:100],
-        last_name=last[:100],
-        language=pending.language,
-        relationship=Contact.Relationship.SUBSCRIBER,
-        allow_suppressed=True,
-    )
-    record_provenance(
-        contact=contact,
-        source=get_source(kind=Source.Kind.WEB_FORM, name=SUBSCRIPTION_SOURCE),
-        actor=None,
-        channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
+        contact_values={
+            "email": pending.email,
+            "first_name": first[:100],
+            "last_name": last[:100],
+            "language": pending.language,
+            "relationship": Contact.Relationship.SUBSCRIBER,
+            # The person's own double opt-in is how a suppressed address comes back.
+            "allow_suppressed": True,
+        },
+        source_kind=Source.Kind.WEB_FORM,
+        source_name=SUBSCRIPTION_SOURCE,
         reference="/subscribe/",
     )
-    return contact
