@@ -1,14 +1,14 @@
 import pytest
 
-from campaigns import tracking
-from campaigns.tracking import hit_buffer
+from campaigns.tracking import hits
+from campaigns.tracking.buffers import hit_buffer
 
 
 @pytest.fixture(autouse=True)
 def _empty_tracking_buffer(settings, tmp_path):
     """Give each test its own empty buffer (a fresh SQLite file, or the Redis lists emptied), and
     forget the links a previous test's process remembered: their ids may be reused."""
-    tracking._LINKS.clear()
+    hits._LINKS.clear()
     if settings.TRACKING_BUFFER == "sqlite":
         settings.TRACKING_BUFFER_PATH = tmp_path / "tracking-hits.sqlite3"
     else:

@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from campaigns import tracking
 from campaigns.links import click_url, open_pixel_url
 from campaigns.models import MessageEvent
-from campaigns.tracking import flush_hits
+from campaigns.tracking import hits
+from campaigns.tracking.flush import flush_hits
 from tests.campaigns.message_factories import CampaignFactory, MessageFactory, TrackedLinkFactory
 from tests.crm.factories import ContactFactory
 from tests.e2e.conftest import log_in_as_staff, screenshot
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _own_tracking_buffer(settings, tmp_path):
     """An empty buffer of its own, and no link remembered from another test's ids."""
-    tracking._LINKS.clear()
+    hits._LINKS.clear()
     settings.TRACKING_BUFFER = "sqlite"
     settings.TRACKING_BUFFER_PATH = tmp_path / "tracking-hits.sqlite3"
 
