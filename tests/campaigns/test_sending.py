@@ -19,7 +19,7 @@ from campaigns.sending.mail import send_test
 from core.models import AuditEvent
 from crm.models import Suppression
 from crm.suppression import suppress
-from tests.campaigns.sending_factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant, withdraw

@@ -13,7 +13,7 @@ from django.urls import reverse
 from campaigns.models import Campaign, Message, Segment
 from campaigns.sending import starting
 from crm.models import Tag
-from tests.campaigns.sending_factories import CampaignFactory, SegmentFactory
+from tests.campaigns.factories import CampaignFactory, SegmentFactory
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant
 

@@ -13,7 +13,7 @@ from django.db import connection, connections
 from campaigns.models import Campaign, Message
 from campaigns.sending import handover, stalls, starting
 from config.celery import app as celery_app
-from tests.campaigns.sending_factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant

@@ -14,7 +14,7 @@ from campaigns.tracking.geo import country_of_address
 from core.models import AuditEvent
 from crm.models import Contact
 from privacy.consent.preferences import set_tracking_choice
-from tests.campaigns.message_factories import MessageFactory, TrackedLinkFactory
+from tests.campaigns.factories import MessageFactory, TrackedLinkFactory
 
 pytestmark = pytest.mark.django_db
 

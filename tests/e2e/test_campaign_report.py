@@ -7,7 +7,7 @@ from campaigns.links import click_url, open_pixel_url
 from campaigns.models import MessageEvent
 from campaigns.tracking import hits
 from campaigns.tracking.flush import flush_hits
-from tests.campaigns.message_factories import CampaignFactory, MessageFactory, TrackedLinkFactory
+from tests.campaigns.factories import CampaignFactory, MessageFactory, TrackedLinkFactory
 from tests.crm.factories import ContactFactory
 from tests.e2e.conftest import log_in_as_staff, screenshot
 
@@ -23,7 +23,7 @@ def _own_tracking_buffer(settings, tmp_path):
 
 
 def test_opens_and_clicks_from_the_mail_show_in_the_report_as_counts_only(visitor_factory):
-    campaign = CampaignFactory(name="Autumn letter")
+    campaign = CampaignFactory(name="Autumn letter", sent=True)
     link = TrackedLinkFactory(campaign=campaign, url="https://www.example.org/autumn")
     readers = [
         MessageFactory(
