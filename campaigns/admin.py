@@ -21,6 +21,7 @@ from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
 from campaigns.sending import mail, starting, states
+from core.admin import ReadOnlyAdmin
 from core.counting import distinct_values
 from crm.models import Company, Contact, Source, Tag
 
@@ -282,7 +283,7 @@ def _messages_by_status(campaign: Campaign) -> list[tuple[str, int]]:
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """The record of each message: status and timing; no address, no token."""
 
     list_display = ("pk", "campaign", "contact_id", "status", "attempts", "sent_at", "error")
@@ -292,12 +293,3 @@ class MessageAdmin(admin.ModelAdmin):
     fields = ("campaign", "contact", "status", "attempts", "claimed_at", "sent_at", "error")
     readonly_fields = fields
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
