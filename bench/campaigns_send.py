@@ -42,10 +42,10 @@ from bench.database import SEND_DB_NAME, ensure_database, recreate_database, usi
 from bench.measuring import Figure
 from bench.seeding import NOW, SEED, TableRows, bulk_load, seed, vacuum_analyze
 from bench.smtp_sink import run_sink
-from campaigns import sending
 from campaigns.audience import audience_breakdown, campaign_audience
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
+from campaigns.sending import starting
 from core.hashing import stored_email_hash
 from crm.models import Client, Contact, Suppression, Tag
 from privacy.models import ConsentEvent, ConsentState, Purpose
@@ -271,7 +271,7 @@ def _measure_audience(scale: int) -> list[Figure]:
 def _insert_rolled_back(campaign: Campaign) -> int:
     """Create the campaign's messages as sending would, then roll back; return how many."""
     with transaction.atomic():
-        created = sending.create_messages(campaign)
+        created = starting.create_messages(campaign)
         transaction.set_rollback(True)
     return created
 
@@ -295,7 +295,7 @@ def _measure_sending(scale: int) -> list[Figure]:
         _wait_for_workers(app, WORKERS)
         before = sink_count.value
         start = time.perf_counter()
-        created = sending.start_sending(campaign=campaign)
+        created = starting.start_sending(campaign=campaign)
         queued = time.perf_counter()
         while Campaign.objects.values_list("status", flat=True).get(pk=campaign.pk) != "sent":
             if any(worker.poll() is not None for worker in workers):

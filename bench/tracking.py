@@ -179,7 +179,7 @@ def _seed(messages: int) -> tuple[list[str], list[int]]:
 
 
 def _empty_buffer() -> None:
-    from campaigns.tracking import hit_buffer
+    from campaigns.tracking.buffers import hit_buffer
 
     buffer = hit_buffer()
     buffer.redis.delete(buffer.PENDING, buffer.CLAIMED)
@@ -333,7 +333,7 @@ def _flushing() -> Iterator[None]:
 
 def _settle(timeout: float = 120) -> None:
     """Wait until the worker has flushed every buffered hit."""
-    from campaigns.tracking import hit_buffer
+    from campaigns.tracking.buffers import hit_buffer
 
     deadline = time.monotonic() + timeout
     while hit_buffer().pending() or hit_buffer().redis.exists(hit_buffer().CLAIMED):

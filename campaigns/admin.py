@@ -17,10 +17,11 @@ from django.urls import path
 from django.utils import timezone
 from django_countries import countries
 
-from campaigns import sending
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
+from campaigns.sending import mail, starting, states
+from core.admin import ReadOnlyAdmin
 from core.counting import distinct_values
 from crm.models import Company, Contact, Source, Tag
 
@@ -126,7 +127,7 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         try:
-            sending.check_campaign_content(
+            states.check_campaign_content(
                 subject=data.get("subject", ""),
                 html_body=data.get("html_body", ""),
                 text_body=data.get("text_body", ""),
@@ -217,10 +218,10 @@ class CampaignAdmin(admin.ModelAdmin):
             "messages_by_status": _messages_by_status(campaign),
             "schedule_form": schedule_form,
             "can_change": self.has_change_permission(request, campaign),
-            "can_send": Campaign.Status.SENDING in sending.LEGAL_TRANSITIONS[status],
+            "can_send": Campaign.Status.SENDING in states.LEGAL_TRANSITIONS[status],
             "can_schedule": status == Campaign.Status.DRAFT,
             "can_unschedule": status == Campaign.Status.SCHEDULED,
-            "can_cancel": Campaign.Status.CANCELLED in sending.LEGAL_TRANSITIONS[status],
+            "can_cancel": Campaign.Status.CANCELLED in states.LEGAL_TRANSITIONS[status],
             "opts": self.opts,
         }
         return TemplateResponse(request, "admin/campaigns/campaign/audience.html", context)
@@ -228,7 +229,7 @@ class CampaignAdmin(admin.ModelAdmin):
     def _act(self, request, campaign: Campaign, schedule_form: ScheduleForm) -> str | None:
         """Run the button pressed; return the message to show, or None to show the page again."""
         if "send" in request.POST:
-            sending.request_start(campaign=campaign, actor=request.user)
+            starting.request_start(campaign=campaign, actor=request.user)
             return (
                 "Sending is starting: the messages are being created by a sending worker. "
                 "Open Audience and sending again to follow it."
@@ -237,13 +238,13 @@ class CampaignAdmin(admin.ModelAdmin):
             if not schedule_form.is_valid():
                 return None
             at = schedule_form.cleaned_data["scheduled_at"]
-            sending.schedule_campaign(campaign=campaign, at=at, actor=request.user)
+            states.schedule_campaign(campaign=campaign, at=at, actor=request.user)
             return f"Scheduled for {timezone.localtime(at):%Y-%m-%d %H:%M}."
         if "unschedule" in request.POST:
-            sending.unschedule_campaign(campaign=campaign, actor=request.user)
+            states.unschedule_campaign(campaign=campaign, actor=request.user)
             return "Back to draft: it will not start until sent or scheduled again."
         if "cancel" in request.POST:
-            sending.cancel_campaign(campaign=campaign, actor=request.user)
+            states.cancel_campaign(campaign=campaign, actor=request.user)
             return "Cancelled: no further messages will be sent."
         return None
 
@@ -254,7 +255,7 @@ class CampaignAdmin(admin.ModelAdmin):
         form = TestSendForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
-                sending.send_test(campaign=campaign, to=form.cleaned_data["to"], actor=request.user)
+                mail.send_test(campaign=campaign, to=form.cleaned_data["to"], actor=request.user)
             except ValidationError as exc:
                 for name, errors in exc.error_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
@@ -282,7 +283,7 @@ def _messages_by_status(campaign: Campaign) -> list[tuple[str, int]]:
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """The record of each message: status and timing; no address, no token."""
 
     list_display = ("pk", "campaign", "contact_id", "status", "attempts", "sent_at", "error")
@@ -292,12 +293,3 @@ class MessageAdmin(admin.ModelAdmin):
     fields = ("campaign", "contact", "status", "attempts", "claimed_at", "sent_at", "error")
     readonly_fields = fields
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

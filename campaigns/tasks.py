@@ -2,8 +2,8 @@
 
 `send_batch` is acknowledged late and rejected when its worker is lost, so a task whose worker
 died is delivered again; that is safe because messages are claimed before they are sent (see
-campaigns.sending). Each batch queues the next one, so a campaign keeps
-SENDING_PARALLEL_BATCHES batches going until nothing is queued.
+campaigns.sending). What follows a batch (its retries, the next batch, the end of the campaign)
+is queued by `campaigns.sending.batches.run_batch`.
 """
 
 import logging
@@ -12,8 +12,9 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from campaigns import sending
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign
+from campaigns.sending import batches, stalls, starting
+from campaigns.sending.handover import SendingInterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def start_campaign(campaign_id: int, actor_id: int | None = None) -> int:
     """Start sending a campaign staff asked to send; return how many messages were created."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     try:
-        return sending.start_sending(campaign=Campaign(pk=campaign_id), actor=actor)
+        return starting.start_sending(campaign=Campaign(pk=campaign_id), actor=actor)
     except ValidationError:
         # Started, changed or cancelled meanwhile (a second click, another member of staff).
         logger.warning("Campaign %s could not start", campaign_id)
@@ -41,24 +42,13 @@ def start_campaign(campaign_id: int, actor_id: int | None = None) -> int:
     soft_time_limit=9 * 60,
 )
 def send_batch(self, campaign_id: int) -> dict:
-    """Send one batch of the campaign, then queue the next batch or finish the campaign."""
+    """Send one batch of the campaign; retry the task while the mail server is unreachable."""
     try:
-        outcome = sending.send_batch(campaign_id=campaign_id)
-    except sending.SendingInterrupted as exc:
+        outcome = batches.run_batch(campaign_id=campaign_id)
+    except SendingInterrupted as exc:
         logger.warning("Campaign %s: mail server unreachable (%s); retrying", campaign_id, exc)
         attempt = self.request.retries + 1
-        raise self.retry(countdown=sending.retry_delay(min(attempt, 6))) from exc
-    if outcome.retrying:
-        attempts = max(
-            Message.objects.filter(pk__in=outcome.retrying).values_list("attempts", flat=True)
-        )
-        requeue_messages.apply_async(
-            (campaign_id, list(outcome.retrying)), countdown=sending.retry_delay(attempts)
-        )
-    if sending.has_queued(campaign_id):
-        send_batch.delay(campaign_id)
-    else:
-        sending.finish_if_done(campaign_id)
+        raise self.retry(countdown=batches.retry_delay(min(attempt, 6))) from exc
     return {
         "sent": outcome.sent,
         "skipped": outcome.skipped,
@@ -71,22 +61,19 @@ def send_batch(self, campaign_id: int) -> dict:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def requeue_messages(campaign_id: int, message_ids: list[int]) -> int:
     """Queue messages again after their backoff, and send them."""
-    requeued = sending.requeue_for_retry(message_ids)
-    if requeued:
-        send_batch.delay(campaign_id)
-    return requeued
+    return batches.requeue_messages(campaign_id=campaign_id, message_ids=message_ids)
 
 
 @shared_task
 def start_scheduled_campaigns() -> list[int]:
     """Start the scheduled campaigns whose time has come (beat, every minute)."""
-    return sending.start_due_campaigns()
+    return starting.start_due_campaigns()
 
 
 @shared_task
 def resume_stalled_sending() -> dict:
     """Recover the claims of dead workers and resume or finish stalled campaigns (beat)."""
-    report = sending.resume_stalled_sending()
+    report = stalls.resume_stalled_sending()
     return {
         "requeued": report.requeued,
         "unknown": report.unknown,

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.core.cache import cache
 
-from campaigns.tracking import flush_hits
+from campaigns.tracking.flush import flush_hits
 
 FLUSH_LOCK = "campaigns:tracking-flush"
 # Longer than a flush of `max_batches` batches takes; a killed flush frees it by expiring.

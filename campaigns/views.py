@@ -1,7 +1,7 @@
 """Public endpoints of campaigns: unsubscribe, the open pixel, the click redirect, the webhook.
 
-Thin callers of `campaigns.tracking` and `campaigns.bounces`. The tracking answers never depend on
-whether anything was recorded, so they reveal nothing about the person behind a token.
+Thin callers of `campaigns.tracking.hits` and `campaigns.bounces`. The tracking answers never
+depend on whether anything was recorded, so they reveal nothing about the person behind a token.
 """
 
 import base64
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.bounces import WebhookRefused, receive_webhook
 from campaigns.events import record_unsubscribe
-from campaigns.tracking import click_target, record_open
+from campaigns.tracking.hits import click_target, record_open
 from core.ratelimit import limit_posts
 from crm.models import Client, Contact
 from privacy.consent.preferences import unsubscribe

@@ -5,7 +5,7 @@ from campaigns.audience import audience_breakdown, campaign_audience
 from crm.models import Contact
 from crm.suppression import suppress
 from privacy.models import ConsentEvent, Purpose
-from tests.campaigns.sending_factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant, withdraw
 

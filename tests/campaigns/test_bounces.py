@@ -14,7 +14,7 @@ from campaigns.models import MessageEvent, WebhookNonce
 from core.models import AuditEvent
 from crm.models import Contact, Suppression
 from crm.suppression import may_contact
-from tests.campaigns.message_factories import MessageFactory
+from tests.campaigns.factories import MessageFactory
 from tests.crm.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

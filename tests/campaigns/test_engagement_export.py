@@ -13,7 +13,7 @@ from campaigns.models import MessageEvent
 from core.hashing import stored_email_hash
 from core.models import AuditEvent
 from crm.suppression import suppress
-from tests.campaigns.message_factories import (
+from tests.campaigns.factories import (
     MessageEventFactory,
     MessageFactory,
     TrackedLinkFactory,

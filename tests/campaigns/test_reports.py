@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import MessageEvent
 from campaigns.reports import campaign_report
-from tests.campaigns.message_factories import (
+from tests.campaigns.factories import (
     CampaignFactory,
     MessageEventFactory,
     MessageFactory,
@@ -26,7 +26,7 @@ Kind = MessageEvent.Kind
 @pytest.fixture
 def campaign():
     """A sent campaign: 12 recipients in the Netherlands, 1 in Belgium, 2 links clicked."""
-    campaign = CampaignFactory(name="Spring letter")
+    campaign = CampaignFactory(name="Spring letter", sent=True)
     first = TrackedLinkFactory(campaign=campaign, url="https://www.example.org/spring")
     second = TrackedLinkFactory(campaign=campaign, url="https://www.example.org/shop")
     start = timezone.now() - timedelta(hours=5)
@@ -154,7 +154,7 @@ def test_the_api_is_read_only(client, staff_token, campaign):
 def test_the_api_list_runs_a_fixed_number_of_queries(
     client, staff_token, campaign, django_assert_max_num_queries
 ):
-    CampaignFactory.create_batch(5)
+    CampaignFactory.create_batch(5, sent=True)
     with django_assert_max_num_queries(4):
         response = client.get("/api/v1/campaigns/", HTTP_AUTHORIZATION=f"Token {staff_token}")
     assert len(response.json()["results"]) == 6
@@ -188,7 +188,7 @@ def test_an_unknown_campaign_is_404(admin_client):
 
 
 def test_a_campaign_without_events_has_an_empty_report(admin_client):
-    campaign = CampaignFactory()
+    campaign = CampaignFactory(sent=True)
     response = admin_client.get(f"/admin/campaigns/campaign/{campaign.pk}/report/")
     assert response.status_code == 200
     assert "No opens or clicks recorded." in response.content.decode()

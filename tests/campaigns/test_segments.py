@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from campaigns.segments import SegmentCriteria, count_matching, matching_contacts, segment_contacts
 from crm.models import Contact, Tag
-from tests.campaigns.sending_factories import SegmentFactory
+from tests.campaigns.factories import SegmentFactory
 from tests.crm.factories import CompanyFactory, ContactFactory, ContactSourceFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -11,12 +12,14 @@ from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from campaigns import links, sending
+from campaigns import links
 from campaigns.models import Campaign, Message, TrackedLink
+from campaigns.sending import batches, handover, stalls, starting, states
+from campaigns.sending.mail import send_test
 from core.models import AuditEvent
 from crm.models import Suppression
 from crm.suppression import suppress
-from tests.campaigns.sending_factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant, withdraw
@@ -48,9 +51,9 @@ def _audience(purpose, count, **fields):
 
 
 def _send_everything(campaign_id):
-    while sending.has_queued(campaign_id):
-        sending.send_batch(campaign_id=campaign_id, size=2)
-    sending.finish_if_done(campaign_id)
+    while batches.has_queued(campaign_id):
+        batches.send_batch(campaign_id=campaign_id, size=2)
+    states.finish_if_done(campaign_id)
 
 
 def test_starting_creates_one_message_per_audience_member_with_an_opaque_token(newsletter):
@@ -58,7 +61,7 @@ def test_starting_creates_one_message_per_audience_member_with_an_opaque_token(n
     ContactFactory()  # no consent: no message
     campaign = CampaignFactory(purpose=newsletter)
 
-    created = sending.start_sending(campaign=campaign)
+    created = starting.start_sending(campaign=campaign)
 
     assert created == 3
     messages = list(Message.objects.filter(campaign=campaign))
@@ -78,14 +81,14 @@ def test_starting_creates_one_message_per_audience_member_with_an_opaque_token(n
 def test_a_campaign_cannot_start_twice_or_after_it_was_sent(newsletter):
     _audience(newsletter, 1)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     with pytest.raises(ValidationError, match="sending campaign cannot become sending"):
-        sending.start_sending(campaign=campaign)
+        starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
     with pytest.raises(ValidationError):
-        sending.cancel_campaign(campaign=campaign)
+        states.cancel_campaign(campaign=campaign)
     assert Message.objects.filter(campaign=campaign).count() == 1
 
 
@@ -93,7 +96,7 @@ def test_a_template_with_a_forbidden_variable_cannot_start(newsletter):
     _audience(newsletter, 1)
     campaign = CampaignFactory(purpose=newsletter, text_body="Hi\n{{ last_name }}")
     with pytest.raises(ValidationError) as refused:
-        sending.start_sending(campaign=campaign)
+        starting.start_sending(campaign=campaign)
     assert "Line 2" in str(refused.value)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
@@ -105,7 +108,7 @@ def test_each_recipient_gets_one_personal_email_with_unsubscribe_headers_and_tra
     anna = ContactFactory(first_name="Anna <b>")
     grant(anna, newsletter)
     campaign = CampaignFactory(purpose=newsletter, client=client, from_email="news@example.net")
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
 
     [email] = mail.outbox
@@ -141,7 +144,7 @@ def test_a_person_who_turned_tracking_off_gets_no_pixel_and_direct_links(newslet
     private = ContactFactory(tracking_allowed=False)
     grant(private, newsletter)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
 
     html = mail.outbox[0].alternatives[0][0]
@@ -153,7 +156,7 @@ def test_a_person_who_turned_tracking_off_gets_no_pixel_and_direct_links(newslet
 def test_an_opt_out_after_the_start_wins_and_the_message_is_skipped(newsletter):
     stays, leaves, suppressed = _audience(newsletter, 3)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
 
     withdraw(leaves, newsletter)
     suppress(email=suppressed.email, reason=Suppression.Reason.UNSUBSCRIBE)
@@ -173,7 +176,7 @@ def test_an_opt_out_after_the_start_wins_and_the_message_is_skipped(newsletter):
 def test_the_one_click_unsubscribe_of_the_header_opts_the_person_out(newsletter):
     first, second = _audience(newsletter, 2)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
     assert mail.outbox[0].to == [first.email]
     header = mail.outbox[0].extra_headers["List-Unsubscribe"]
@@ -191,7 +194,7 @@ def test_the_one_click_unsubscribe_of_the_header_opts_the_person_out(newsletter)
     # The next campaign for the purpose no longer reaches them; the other person still gets it.
     mail.outbox.clear()
     follow_up = CampaignFactory(purpose=newsletter, segment=campaign.segment)
-    assert sending.start_sending(campaign=follow_up) == 1
+    assert starting.start_sending(campaign=follow_up) == 1
     _send_everything(follow_up.pk)
     assert [email.to for email in mail.outbox] == [[second.email]]
 
@@ -202,7 +205,7 @@ def test_a_message_for_an_erased_person_is_skipped():
     gone = ContactFactory()
     grant(gone, purpose)
     campaign = CampaignFactory(purpose=purpose)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     Message.objects.filter(campaign=campaign).update(contact=None)
     _send_everything(campaign.pk)
     assert mail.outbox == []
@@ -212,12 +215,12 @@ def test_a_message_for_an_erased_person_is_skipped():
 def test_cancelling_a_sending_campaign_skips_what_is_still_queued(newsletter):
     _audience(newsletter, 4)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
-    sending.send_batch(campaign_id=campaign.pk, size=1)
+    starting.start_sending(campaign=campaign)
+    batches.send_batch(campaign_id=campaign.pk, size=1)
 
-    sending.cancel_campaign(campaign=campaign)
+    states.cancel_campaign(campaign=campaign)
 
-    assert sending.send_batch(campaign_id=campaign.pk).sent == 0
+    assert batches.send_batch(campaign_id=campaign.pk).sent == 0
     assert len(mail.outbox) == 1
     counts = {s: Message.objects.filter(status=s).count() for s in Message.Status.values}
     assert counts[Message.Status.SENT] == 1
@@ -229,11 +232,11 @@ def test_a_cancel_during_a_batch_stops_it_before_the_next_message(newsletter, se
     settings.SENDING_RATE_PER_WORKER = 1  # a wait before each message after the first
     settings.SENDING_HANDOVER_GROUP = 1
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
 
     # Staff cancel while the worker waits before its second message.
-    outcome = sending.send_batch(
-        campaign_id=campaign.pk, sleep=lambda _: sending.cancel_campaign(campaign=campaign)
+    outcome = batches.send_batch(
+        campaign_id=campaign.pk, sleep=lambda _: states.cancel_campaign(campaign=campaign)
     )
 
     assert outcome.sent == len(mail.outbox) == 1
@@ -245,12 +248,12 @@ def test_scheduling_is_for_the_future_and_the_beat_task_starts_due_campaigns(new
     _audience(newsletter, 1)
     campaign = CampaignFactory(purpose=newsletter)
     with pytest.raises(ValidationError, match="future"):
-        sending.schedule_campaign(campaign=campaign, at=timezone.now() - timedelta(minutes=1))
-    sending.schedule_campaign(campaign=campaign, at=timezone.now() + timedelta(hours=1))
-    assert sending.start_due_campaigns() == []
+        states.schedule_campaign(campaign=campaign, at=timezone.now() - timedelta(minutes=1))
+    states.schedule_campaign(campaign=campaign, at=timezone.now() + timedelta(hours=1))
+    assert starting.start_due_campaigns() == []
 
     Campaign.objects.filter(pk=campaign.pk).update(scheduled_at=timezone.now())
-    assert sending.start_due_campaigns() == [campaign.pk]
+    assert starting.start_due_campaigns() == [campaign.pk]
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENDING
     assert Message.objects.filter(campaign=campaign).count() == 1
@@ -258,10 +261,10 @@ def test_scheduling_is_for_the_future_and_the_beat_task_starts_due_campaigns(new
 
 def test_a_scheduled_campaign_can_go_back_to_draft_and_is_then_not_started(newsletter):
     campaign = CampaignFactory(purpose=newsletter)
-    sending.schedule_campaign(campaign=campaign, at=timezone.now() + timedelta(minutes=5))
-    sending.unschedule_campaign(campaign=campaign)
+    states.schedule_campaign(campaign=campaign, at=timezone.now() + timedelta(minutes=5))
+    states.unschedule_campaign(campaign=campaign)
     Campaign.objects.filter(pk=campaign.pk).update(scheduled_at=timezone.now())
-    assert sending.start_due_campaigns() == []
+    assert starting.start_due_campaigns() == []
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
 
@@ -270,7 +273,7 @@ def test_temporary_smtp_refusals_are_retried_and_permanent_ones_fail(newsletter,
     ok, busy, unknown = _audience(newsletter, 3)
     settings.SENDING_MAX_ATTEMPTS = 2
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     with SmtpSink() as sink:
         for name, value in sink.settings().items():
             setattr(settings, name, value)
@@ -278,7 +281,7 @@ def test_temporary_smtp_refusals_are_retried_and_permanent_ones_fail(newsletter,
             busy.email: "451 4.7.1 Try again later",
             unknown.email: "550 5.1.1 No such user",
         }
-        first = sending.send_batch(campaign_id=campaign.pk)
+        first = batches.send_batch(campaign_id=campaign.pk)
         assert (first.sent, first.failed, len(first.retrying)) == (1, 1, 1)
         waiting = Message.objects.get(contact=busy)
         assert (waiting.status, waiting.sent_at, waiting.error) == (
@@ -286,12 +289,12 @@ def test_temporary_smtp_refusals_are_retried_and_permanent_ones_fail(newsletter,
             None,
             "SMTP 451: retrying",
         )
-        assert not sending.finish_if_done(campaign.pk)
+        assert not states.finish_if_done(campaign.pk)
 
         # After the backoff the message is queued again; the server accepts it this time.
         sink.handler.refusals = {}
-        assert sending.requeue_for_retry(first.retrying) == 1
-        second = sending.send_batch(campaign_id=campaign.pk)
+        assert batches.requeue_for_retry(first.retrying) == 1
+        second = batches.send_batch(campaign_id=campaign.pk)
         assert second.sent == 1
         assert sink.handler.recipients() == [ok.email, busy.email]
 
@@ -299,19 +302,19 @@ def test_temporary_smtp_refusals_are_retried_and_permanent_ones_fail(newsletter,
     assert (failed.status, failed.error) == (Message.Status.FAILED, "SMTP 550 (permanent)")
     assert unknown.email not in failed.error
     assert Message.objects.get(contact=busy).attempts == 2
-    assert sending.finish_if_done(campaign.pk)
+    assert states.finish_if_done(campaign.pk)
 
 
 def test_a_temporary_refusal_on_the_last_attempt_fails(newsletter, settings):
     [busy] = _audience(newsletter, 1)
     settings.SENDING_MAX_ATTEMPTS = 1
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     with SmtpSink() as sink:
         for name, value in sink.settings().items():
             setattr(settings, name, value)
         sink.handler.refusals = {busy.email: "452 4.2.2 Mailbox full"}
-        sending.send_batch(campaign_id=campaign.pk)
+        batches.send_batch(campaign_id=campaign.pk)
     message = Message.objects.get()
     assert (message.status, message.error) == (
         Message.Status.FAILED,
@@ -322,14 +325,14 @@ def test_a_temporary_refusal_on_the_last_attempt_fails(newsletter, settings):
 def test_an_unreachable_mail_server_puts_the_batch_back_in_the_queue(newsletter, settings):
     _audience(newsletter, 2)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     with SmtpSink() as sink:
         settings_for_sink = sink.settings()
     # The sink is stopped now: nobody listens on its port.
     for name, value in settings_for_sink.items():
         setattr(settings, name, value)
-    with pytest.raises(sending.SendingInterrupted):
-        sending.send_batch(campaign_id=campaign.pk)
+    with pytest.raises(handover.SendingInterrupted):
+        batches.send_batch(campaign_id=campaign.pk)
     assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.QUEUED}
     assert set(Message.objects.values_list("sent_at", flat=True)) == {None}
 
@@ -337,21 +340,21 @@ def test_an_unreachable_mail_server_puts_the_batch_back_in_the_queue(newsletter,
 def test_claims_of_a_dead_worker_are_recovered_without_sending_anything_twice(newsletter):
     _audience(newsletter, 3)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     # A worker claimed all three, began handing over the first, and died.
-    claimed = sending.claim_batch(campaign.pk, 3)
+    claimed = batches.claim_batch(campaign.pk, 3)
     Message.objects.filter(pk=claimed[0]).update(sent_at=timezone.now(), attempts=1)
 
-    assert sending.resume_stalled_sending().requeued == 0  # the lease has not expired yet
-    report = sending.resume_stalled_sending(
-        now=timezone.now() + timedelta(seconds=sending.settings.SENDING_CLAIM_LEASE + 1)
+    assert stalls.resume_stalled_sending().requeued == 0  # the lease has not expired yet
+    report = stalls.resume_stalled_sending(
+        now=timezone.now() + timedelta(seconds=settings.SENDING_CLAIM_LEASE + 1)
     )
     assert (report.requeued, report.unknown, report.resumed) == (2, 1, (campaign.pk,))
 
     _send_everything(campaign.pk)
     assert len(mail.outbox) == 2
     unsure = Message.objects.get(pk=claimed[0])
-    assert (unsure.status, unsure.error) == (Message.Status.FAILED, sending.UNKNOWN_OUTCOME)
+    assert (unsure.status, unsure.error) == (Message.Status.FAILED, handover.UNKNOWN_OUTCOME)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
 
@@ -360,9 +363,9 @@ def test_message_tokens_never_reach_the_logs(newsletter, caplog):
     _audience(newsletter, 2)
     campaign = CampaignFactory(purpose=newsletter)
     with caplog.at_level(logging.DEBUG):
-        sending.start_sending(campaign=campaign)
+        starting.start_sending(campaign=campaign)
         _send_everything(campaign.pk)
-        sending.resume_stalled_sending(lease_seconds=0)
+        stalls.resume_stalled_sending(lease_seconds=0)
     tokens = list(Message.objects.values_list("token", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "started" in logged
@@ -399,10 +402,10 @@ def test_a_test_send_goes_only_to_a_staff_address_and_records_nothing_as_sent(ne
     )
     campaign = CampaignFactory(purpose=newsletter)
     with pytest.raises(ValidationError, match="staff account"):
-        sending.send_test(campaign=campaign, to="someone@example.net", actor=staff)
+        send_test(campaign=campaign, to="someone@example.net", actor=staff)
     assert mail.outbox == []
 
-    sending.send_test(campaign=campaign, to="marketer@example.org", actor=staff)
+    send_test(campaign=campaign, to="marketer@example.org", actor=staff)
     [email] = mail.outbox
     assert email.subject == "[Test] Spring offer for Sanne"
     assert "/t/" not in email.alternatives[0][0]
@@ -424,16 +427,6 @@ def test_links_point_at_the_stable_tracking_paths(settings):
     assert links.click_url("abc", 7) == "https://crm.example.org/t/c/abc/7/"
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run queued tasks at once, in this process (countdowns are not waited for)."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def test_the_tasks_retry_a_temporary_refusal_until_the_server_accepts(
     newsletter, settings, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -445,7 +438,7 @@ def test_the_tasks_retry_a_temporary_refusal_until_the_server_accepts(
         sink.handler.refusals = {busy.email: "421 4.3.2 Try again later"}
         sink.handler.refusals_left = {busy.email: 2}
         with django_capture_on_commit_callbacks(execute=True):
-            sending.start_sending(campaign=campaign)
+            starting.start_sending(campaign=campaign)
         received = sink.handler.recipients()
 
     message = Message.objects.get()

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns import sending
 from campaigns.models import Campaign, Message, Segment
+from campaigns.sending import starting
 from crm.models import Tag
-from tests.campaigns.sending_factories import CampaignFactory, SegmentFactory
+from tests.campaigns.factories import CampaignFactory, SegmentFactory
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant
 
@@ -126,16 +126,6 @@ def test_a_campaign_with_a_forbidden_variable_is_refused_at_save_with_its_line(
     assert not Campaign.objects.exists()
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run queued tasks at once, in this process, as a worker would."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def test_the_audience_page_shows_the_exclusions_and_sends(
     marketing, newsletter, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -214,7 +204,7 @@ def test_the_message_list_shows_no_addresses_or_tokens(marketing, newsletter):
     for person in people:
         grant(person, newsletter)
     campaign = CampaignFactory(purpose=newsletter)
-    sending.start_sending(campaign=campaign)
+    starting.start_sending(campaign=campaign)
     url = reverse("admin:campaigns_message_changelist")
     with CaptureQueriesContext(connection) as few:
         page = marketing.get(url).content.decode()

@@ -10,10 +10,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connection, connections
 
-from campaigns import sending
 from campaigns.models import Campaign, Message
+from campaigns.sending import handover, stalls, starting
 from config.celery import app as celery_app
-from tests.campaigns.sending_factories import CampaignFactory
+from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ContactFactory
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant
@@ -58,7 +58,7 @@ def test_a_campaign_is_sent_in_batches_by_a_worker_to_a_real_smtp_server(setting
             queues=["sending"],
             shutdown_timeout=30,
         ):
-            sending.start_sending(campaign=campaign)
+            starting.start_sending(campaign=campaign)
             _wait_until(lambda: _status(campaign) == "sent", timeout=60, what="the campaign")
         received = sorted(sink.handler.recipients())
     assert received == addresses
@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_send_and_restarted_sends_no_copy_twice_and_loses_no
             SENDING_HANDOVER_GROUP=1,
         )
         first = _fork_worker()
-        sending.start_sending(campaign=campaign)
+        starting.start_sending(campaign=campaign)
         _wait_until(lambda: len(sink.handler.received) >= 15, timeout=60, what="15 messages")
         time.sleep(0.025)
         os.kill(first.pid, signal.SIGKILL)
@@ -114,7 +114,7 @@ def test_a_worker_killed_mid_send_and_restarted_sends_no_copy_twice_and_loses_no
         assert Message.objects.filter(status=Message.Status.SENDING).exists()
 
         # What the beat task does once the dead worker's claims expired (here: at once).
-        report = sending.resume_stalled_sending(lease_seconds=0)
+        report = stalls.resume_stalled_sending(lease_seconds=0)
         assert report.resumed == (campaign.pk,)
         second = _fork_worker()
         try:
@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_send_and_restarted_sends_no_copy_twice_and_loses_no
     # Nothing that was never handed over is lost; the one message the worker may have been
     # handing over when it died is the documented exception, marked as such.
     unsure = list(
-        Message.objects.filter(error=sending.UNKNOWN_OUTCOME).values_list(
+        Message.objects.filter(error=handover.UNKNOWN_OUTCOME).values_list(
             "contact__email", flat=True
         )
     )

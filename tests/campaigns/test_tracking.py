@@ -6,13 +6,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import tracking
 from campaigns.models import MessageEvent, TrackingFlush
-from campaigns.tracking import Hit, country_of_address, flush_hits, hit_buffer, write_batch
+from campaigns.tracking import geo
+from campaigns.tracking.buffers import Hit, hit_buffer
+from campaigns.tracking.flush import flush_hits, write_batch
+from campaigns.tracking.geo import country_of_address
 from core.models import AuditEvent
 from crm.models import Contact
 from privacy.consent.preferences import set_tracking_choice
-from tests.campaigns.message_factories import MessageFactory, TrackedLinkFactory
+from tests.campaigns.factories import MessageFactory, TrackedLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -254,15 +256,15 @@ def test_the_preference_centre_turns_tracking_off_and_on_audited(client):
 
 def test_the_country_table_is_kept_compact_under_var_and_rebuilt_when_damaged(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    tracking.country_tables.cache_clear()
+    geo.country_tables.cache_clear()
     try:
         assert country_of_address("145.100.1.1") == "NL"
         (copy,) = tmp_path.glob("country-table-*.bin")
-        tracking.country_tables.cache_clear()
+        geo.country_tables.cache_clear()
         assert country_of_address("2a02:a000::1") == "BE", "read back from the compact copy"
         copy.write_bytes(copy.read_bytes()[:1000])
-        tracking.country_tables.cache_clear()
+        geo.country_tables.cache_clear()
         assert country_of_address("8.8.8.8") == "US"
         assert copy.stat().st_size > 1000
     finally:
-        tracking.country_tables.cache_clear()
+        geo.country_tables.cache_clear()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns.models import MessageEvent
 from privacy.deletion.retention import category, run_rule
 from privacy.models import RetentionRule
-from tests.campaigns.message_factories import MessageEventFactory, MessageFactory
+from tests.campaigns.factories import MessageEventFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 Kind = MessageEvent.Kind

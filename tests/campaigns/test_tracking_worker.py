@@ -4,10 +4,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from campaigns.models import MessageEvent
-from campaigns.tracking import SQLiteHitBuffer, hit_buffer
+from campaigns.tracking.buffers import SQLiteHitBuffer, hit_buffer
 from campaigns.tracking_tasks import flush_tracking_hits
 from config.celery import app as celery_app
-from tests.campaigns.message_factories import MessageFactory, TrackedLinkFactory
+from tests.campaigns.factories import MessageFactory, TrackedLinkFactory
 
 
 @pytest.mark.celery_worker

@@ -4,7 +4,7 @@ import pytest
 
 from campaigns.models import MessageEvent
 from privacy.links import unsubscribe_url
-from tests.campaigns.message_factories import MessageFactory
+from tests.campaigns.factories import MessageFactory
 from tests.crm.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

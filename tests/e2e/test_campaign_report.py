@@ -3,11 +3,11 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from campaigns import tracking
 from campaigns.links import click_url, open_pixel_url
 from campaigns.models import MessageEvent
-from campaigns.tracking import flush_hits
-from tests.campaigns.message_factories import CampaignFactory, MessageFactory, TrackedLinkFactory
+from campaigns.tracking import hits
+from campaigns.tracking.flush import flush_hits
+from tests.campaigns.factories import CampaignFactory, MessageFactory, TrackedLinkFactory
 from tests.crm.factories import ContactFactory
 from tests.e2e.conftest import log_in_as_staff, screenshot
 
@@ -17,13 +17,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _own_tracking_buffer(settings, tmp_path):
     """An empty buffer of its own, and no link remembered from another test's ids."""
-    tracking._LINKS.clear()
+    hits._LINKS.clear()
     settings.TRACKING_BUFFER = "sqlite"
     settings.TRACKING_BUFFER_PATH = tmp_path / "tracking-hits.sqlite3"
 
 
 def test_opens_and_clicks_from_the_mail_show_in_the_report_as_counts_only(visitor_factory):
-    campaign = CampaignFactory(name="Autumn letter")
+    campaign = CampaignFactory(name="Autumn letter", sent=True)
     link = TrackedLinkFactory(campaign=campaign, url="https://www.example.org/autumn")
     readers = [
         MessageFactory(

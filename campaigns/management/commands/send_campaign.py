@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns import sending
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign
+from campaigns.sending import batches, handover, starting, states
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         for _, label, count in breakdown.rows():
             self.stdout.write(f"  excluded, {label.lower()}: {count}")
         try:
-            created = sending.start_sending(campaign=campaign, on_workers=not foreground)
+            created = starting.start_sending(campaign=campaign, on_workers=not foreground)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         where = "here" if foreground else "on the sending workers"
@@ -44,17 +44,17 @@ class Command(BaseCommand):
 
     def _send_here(self, campaign_id: int) -> None:
         totals = {"sent": 0, "skipped": 0, "failed": 0}
-        while sending.has_queued(campaign_id):
+        while batches.has_queued(campaign_id):
             try:
-                outcome = sending.send_batch(campaign_id=campaign_id)
-            except sending.SendingInterrupted as exc:
+                outcome = batches.send_batch(campaign_id=campaign_id)
+            except handover.SendingInterrupted as exc:
                 raise CommandError(
                     f"The mail server could not be reached ({exc}); the rest stays queued."
                 ) from exc
             totals["sent"] += outcome.sent
             totals["skipped"] += outcome.skipped
             totals["failed"] += outcome.failed + outcome.unknown
-        sending.finish_if_done(campaign_id)
+        states.finish_if_done(campaign_id)
         self.stdout.write(
             f"Sent {totals['sent']}, skipped {totals['skipped']}, failed {totals['failed']}."
         )

@@ -1,0 +1,75 @@
+"""What a tracking request does: buffer an open; check a click's link, buffer it, say where to."""
+
+import time
+
+from django.http import HttpRequest
+
+from campaigns.models import Message, TrackedLink
+from campaigns.tracking.buffers import CLICK, OPEN, Hit, hit_buffer
+from campaigns.tracking.geo import request_country
+
+# Largest value of a PostgreSQL bigint: a longer link id in a URL can match nothing.
+MAX_ID = 2**63 - 1
+# Link id -> (campaign id, address, until): links do not change once a campaign is sent, and a
+# process keeps those of the campaigns being read for a minute, so most clicks cost one query.
+_LINKS: dict[int, tuple[int, str, float]] = {}
+LINKS_KEPT = 4096
+LINK_SECONDS = 60
+
+
+def record_open(request: HttpRequest, *, token: str) -> None:
+    """Buffer an open of the message with this token, with the country and the time only.
+
+    No query: whether the token is ours and whether its person may be tracked is decided by the
+    flush before anything is written, so an open of someone who turned tracking off is dropped
+    there and never reaches the database.
+    """
+    hit = Hit(
+        kind=OPEN, token=token, link_id=None, country=request_country(request), at=time.time()
+    )
+    hit_buffer().append(hit.encode())
+
+
+def _link(link_id: int) -> tuple[int, str] | None:
+    """Return the campaign and address of a tracked link, remembered by this process."""
+    now = time.monotonic()
+    found = _LINKS.get(link_id)
+    if found is None or found[2] < now:
+        row = TrackedLink.objects.filter(pk=link_id).values_list("campaign_id", "url").first()
+        if row is None:
+            return None
+        if len(_LINKS) >= LINKS_KEPT:
+            _LINKS.clear()
+        found = _LINKS[link_id] = (*row, now + LINK_SECONDS)
+    return found[0], found[1]
+
+
+def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | None:
+    """Return where a click goes, buffering it if its person may be tracked; None: no such link.
+
+    Only a link of the campaign the message belongs to is ever returned: the link's campaign must
+    be the token's, so nothing in the URL can point the redirect elsewhere.
+    """
+    if link_id > MAX_ID:
+        return None
+    rows = list(
+        Message.objects.filter(token=token)
+        .values_list("campaign_id", "contact__tracking_allowed", "contact__is_restricted")
+        .order_by()[:1]
+    )
+    if not rows:
+        return None
+    campaign_id, allowed, restricted = rows[0]
+    link = _link(link_id)
+    if link is None or link[0] != campaign_id:
+        return None
+    if allowed and not restricted:
+        hit = Hit(
+            kind=CLICK,
+            token=token,
+            link_id=link_id,
+            country=request_country(request),
+            at=time.time(),
+        )
+        hit_buffer().append(hit.encode())
+    return link[1]
