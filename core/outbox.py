@@ -41,6 +41,8 @@ def enqueue_on_commit(task: str, *args: Any, countdown: int = 0, **kwargs: Any) 
 def publish(row: OutboxTask) -> bool:
     """Hand one outbox row to the broker and delete it; keep it, noting why, when that fails."""
     if current_app.conf.task_always_eager:
+        # Tasks are named, not imported: load the task modules as a starting worker does.
+        current_app.loader.import_default_modules()
         OutboxTask.objects.filter(pk=row.pk).delete()
         current_app.tasks[row.task].apply(args=row.args, kwargs=row.kwargs, throw=True)
         return True

@@ -22,8 +22,6 @@ def eager_tasks():
     """Run queued tasks at once, in this process, as a worker would (countdowns not waited for)."""
     from config.celery import app
 
-    # Services queue tasks by name, so load the task modules as a starting worker does.
-    app.loader.import_default_modules()
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
