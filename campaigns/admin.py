@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django_countries import countries
 
@@ -21,7 +21,7 @@ from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
 from campaigns.sending import mail, starting, states
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
 from crm.models import Company, Contact, Source, Tag
 
@@ -251,25 +251,21 @@ class CampaignAdmin(admin.ModelAdmin):
     def test_send_view(self, request, campaign_id: int):
         """Send the campaign to a staff address, as a test."""
         campaign = self._campaign(request, campaign_id, change=True)
-        initial = {"to": request.user.email}
-        form = TestSendForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            try:
-                mail.send_test(campaign=campaign, to=form.cleaned_data["to"], actor=request.user)
-            except ValidationError as exc:
-                for name, errors in exc.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                self.message_user(request, f"Test sent to {form.cleaned_data['to']}.")
-                return redirect("admin:campaigns_campaign_change", campaign.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Test send of {campaign}",
-            "campaign": campaign,
-            "form": form,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/campaigns/campaign/test_send.html", context)
+
+        def send(data: dict) -> str:
+            mail.send_test(campaign=campaign, to=data["to"], actor=request.user)
+            return f"Test sent to {data['to']}."
+
+        return form_page(
+            self,
+            request,
+            form=TestSendForm(request.POST or None, initial={"to": request.user.email}),
+            template="admin/campaigns/campaign/test_send.html",
+            title=f"Test send of {campaign}",
+            on_valid=send,
+            then=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+            campaign=campaign,
+        )
 
 
 _PLANNED = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
