@@ -1,27 +1,12 @@
 """Take over the audit trail from privacy and the task outbox from config: state only.
 
-The tables keep their names (`privacy_auditevent`, `config_outboxtask`); no row moves.
+The tables keep their names (`privacy_auditevent`, `config_outboxtask`); no row moves. The
+content types follow in `privacy/0015`, once every app's state has let go of the old models.
 """
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-
-MOVED = {"auditevent": ("privacy", "core"), "outboxtask": ("config", "core")}
-
-
-def move_content_types(apps, schema_editor):
-    # Renaming the content type keeps its permissions, the groups that hold them and admin log
-    # entries pointing at the model.
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    for model, (old, new) in MOVED.items():
-        ContentType.objects.filter(app_label=old, model=model).update(app_label=new)
-
-
-def move_content_types_back(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    for model, (old, new) in MOVED.items():
-        ContentType.objects.filter(app_label=new, model=model).update(app_label=old)
 
 
 class Migration(migrations.Migration):
@@ -144,5 +129,4 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
     ]

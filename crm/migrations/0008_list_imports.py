@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import privacy.models
+import core.storage
 
 
 class Migration(migrations.Migration):
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 (
                     "file",
                     models.FileField(
-                        blank=True, storage=privacy.models.private_storage, upload_to="imports/"
+                        blank=True, storage=core.storage.private_storage, upload_to="imports/"
                     ),
                 ),
                 ("file_name", models.CharField(max_length=255)),

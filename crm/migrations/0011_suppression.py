@@ -3,22 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-MOVED = {"suppression": ("privacy", "crm")}
-
-
-def move_content_types(apps, schema_editor):
-    # Renaming the content type keeps its permissions, the groups that hold them and admin log
-    # entries pointing at the model.
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    for model, (old, new) in MOVED.items():
-        ContentType.objects.filter(app_label=old, model=model).update(app_label=new)
-
-
-def move_content_types_back(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    for model, (old, new) in MOVED.items():
-        ContentType.objects.filter(app_label=new, model=model).update(app_label=old)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -96,5 +80,4 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
     ]

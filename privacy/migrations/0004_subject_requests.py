@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import privacy.models
+import core.storage
 
 
 class Migration(migrations.Migration):
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                     models.FileField(
                         blank=True,
                         help_text="The scanned letter, stored privately.",
-                        storage=privacy.models.private_storage,
+                        storage=core.storage.private_storage,
                         upload_to="requests/letters/",
                     ),
                 ),
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "file",
-                    models.FileField(storage=privacy.models.private_storage, upload_to="exports/"),
+                    models.FileField(storage=core.storage.private_storage, upload_to="exports/"),
                 ),
                 ("rows", models.PositiveIntegerField(default=0)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
