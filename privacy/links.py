@@ -18,13 +18,14 @@ from django.core import signing
 from django.urls import reverse
 
 from crm.models import Client, Contact
-from privacy.models import SubjectRequest
+from privacy.models import SubjectExport, SubjectRequest
 
 SUBSCRIBE_SALT = "privacy.subscribe"
 PREFERENCES_SALT = "privacy.consent.preferences"
 UNSUBSCRIBE_SALT = "privacy.unsubscribe"
 VERIFY_SALT = "privacy.request-verify"
 STATUS_SALT = "privacy.request-status"
+DOWNLOAD_SALT = "privacy.export-download"
 
 
 class InvalidLink(Exception):
@@ -185,3 +186,21 @@ def read_status_token(token: str) -> int:
 def status_url(request: SubjectRequest) -> str:
     """Return the absolute URL where the requester follows the request."""
     return _absolute(reverse("privacy-request-status", args=[status_token(request)]))
+
+
+def download_token(export: SubjectExport) -> str:
+    """Return the signed token of an access export's download link (its expiry is the export's)."""
+    return signing.dumps(export.pk, salt=DOWNLOAD_SALT)
+
+
+def read_download_token(token: str) -> int:
+    """Return the export id of a download token; raise InvalidLink."""
+    try:
+        return int(signing.loads(token, salt=DOWNLOAD_SALT))
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidLink from exc
+
+
+def download_url(export: SubjectExport) -> str:
+    """Return the absolute, signed link to download the export until it expires."""
+    return _absolute(reverse("privacy-export-download", args=[download_token(export)]))

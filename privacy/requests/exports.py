@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 
@@ -32,9 +30,9 @@ from core.models import AuditEvent
 from core.registry import Declaration, registry
 from core.storage import private_storage
 from crm.models import Contact
+from privacy.links import InvalidLink, read_download_token
 from privacy.models import SubjectExport, SubjectRequest
 
-DOWNLOAD_SALT = "privacy.export-download"
 CHUNK = 2000
 
 
@@ -184,17 +182,11 @@ def export_subject(
     return export
 
 
-def download_url(export: SubjectExport) -> str:
-    """Return the absolute, signed link to download the export until it expires."""
-    token = signing.dumps(export.pk, salt=DOWNLOAD_SALT)
-    return f"{settings.SITE_URL}{reverse('privacy-export-download', args=[token])}"
-
-
 def open_export(*, token: str) -> SubjectExport:
     """Return the export a link points to, counting and auditing the download."""
     try:
-        export_id = int(signing.loads(token, salt=DOWNLOAD_SALT))
-    except (signing.BadSignature, TypeError, ValueError) as exc:
+        export_id = read_download_token(token)
+    except InvalidLink as exc:
         raise ExportUnavailable from exc
     export = SubjectExport.objects.filter(pk=export_id, expires_at__gt=timezone.now()).first()
     if export is None or not export.file or not export.file.storage.exists(export.file.name):

@@ -41,13 +41,14 @@ from privacy.deletion.erasure import erase_subject
 from privacy.languages import requester_language, supported_language
 from privacy.links import (
     InvalidLink,
+    download_url,
     read_status_token,
     read_verification_token,
     status_url,
     verification_url,
 )
 from privacy.models import ConsentEvent, Purpose, SubjectRequest
-from privacy.requests.exports import download_url, export_subject
+from privacy.requests.exports import export_subject
 
 AUTOMATIC = (
     SubjectRequest.Kind.ACCESS,

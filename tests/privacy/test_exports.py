@@ -14,9 +14,8 @@ from django.utils import timezone
 from core.models import AuditEvent
 from core.registry import registry
 from crm.models import Contact
-from privacy.links import status_url
+from privacy.links import download_url, status_url
 from privacy.models import NoticeDelivery, SubjectExport, SubjectRequest
-from privacy.requests.exports import download_url
 from privacy.requests.subject_requests import act_on_request
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ContactFactory, grant, withdraw

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.normalisation import normalise_email
 from crm.models import Contact
-from privacy.requests.exports import download_url, export_subject
+from privacy.links import download_url
+from privacy.requests.exports import export_subject
 
 
 class Command(BaseCommand):
