@@ -347,7 +347,7 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.run_import": {"queue": "imports"},
     "crm.tasks.discard_unfinished_imports": {"queue": "imports"},
     "crm.tasks.*": {"queue": "default"},
-    "core.tasks.*": {"queue": "maintenance"},
+    "config.tasks.*": {"queue": "maintenance"},
     "privacy.tasks.*": {"queue": "maintenance"},
     # Sending and its watchers on the sending workers, so a big campaign never delays the rest.
     "campaigns.tasks.start_campaign": {"queue": "sending"},
@@ -361,7 +361,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     # Tasks the web could not hand to the broker (it was down): published again once it is back.
     "outbox-publish-pending": {
-        "task": "core.tasks.publish_pending",
+        "task": "config.tasks.publish_pending",
         "schedule": timedelta(seconds=env_int("OUTBOX_PUBLISH_EVERY", 60)),
     },
     "privacy-check-daily": {

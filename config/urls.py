@@ -51,10 +51,10 @@ admin.site.site_title = "CRM"
 admin.site.index_title = "Contacts, privacy and campaigns"
 admin.site.login_form = staff_auth.LockoutAuthenticationForm
 
-MOVED_ADMIN_LISTS = {
-    "admin/privacy/auditevent/": "admin:core_auditevent_changelist",
-    "admin/privacy/suppression/": "admin:crm_suppression_changelist",
-    "admin/config/outboxtask/": "admin:core_outboxtask_changelist",
+MOVED_ADMIN_PAGES = {
+    "admin/privacy/auditevent/": "/admin/core/auditevent/",
+    "admin/privacy/suppression/": "/admin/crm/suppression/",
+    "admin/config/outboxtask/": "/admin/core/outboxtask/",
 }
 
 urlpatterns = [
@@ -135,9 +135,16 @@ urlpatterns = [
         name="campaign-engagement-export",
     ),
     *(
-        # Lists that moved to the ground floor or the CRM: old bookmarks still land on them.
-        path(old, RedirectView.as_view(pattern_name=new, query_string=True))
-        for old, new in MOVED_ADMIN_LISTS.items()
+        # Screens that moved to the ground floor or the CRM: old bookmarks still land on them.
+        path(
+            f"{old}<path:rest>",
+            RedirectView.as_view(url=f"{new}%(rest)s", query_string=True, permanent=True),
+        )
+        for old, new in MOVED_ADMIN_PAGES.items()
+    ),
+    *(
+        path(old, RedirectView.as_view(url=new, query_string=True, permanent=True))
+        for old, new in MOVED_ADMIN_PAGES.items()
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls + privacy_api_urls, "api"))),

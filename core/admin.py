@@ -80,8 +80,8 @@ def form_page(
     """Render a custom admin page whose form, once valid and posted, calls a service.
 
     `on_valid(cleaned_data)` does the work and returns either the message shown to staff, who are
-    then sent to `then`, or the response to answer with; a `ValidationError` it raises is shown on
-    the form and the page stays.
+    then sent to `then` (default: this page again), or the response to answer with; a
+    `ValidationError` it raises is shown on the form and the page stays.
     """
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,7 +92,7 @@ def form_page(
             if isinstance(outcome, HttpResponse):
                 return outcome
             model_admin.message_user(request, outcome)
-            return redirect(then)
+            return redirect(then or request.path)
     page = {
         **model_admin.admin_site.each_context(request),
         "title": title,

@@ -12,7 +12,11 @@ class OutboxTask(models.Model):
     """A Celery task queued by a committed transaction and not yet accepted by the broker."""
 
     task = models.CharField(max_length=200, help_text="The task's registered name.")
-    args = models.JSONField(default=list, blank=True, help_text="Ids only, never personal data.")
+    args = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ids, or an unconfirmed subscription's signed link; deleted once published.",
+    )
     kwargs = models.JSONField(default=dict, blank=True)
     countdown = models.PositiveIntegerField(
         default=0, help_text="Seconds after it was queued before a worker may run it."

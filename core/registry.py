@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import autodiscover_modules
@@ -44,7 +45,11 @@ def _delete_rows(queryset: QuerySet) -> int:
     model = queryset.model
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
-    selected, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        selected, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        # A condition Django knows selects nothing (an empty IN): there is nothing to delete.
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(
             # Names from the model, values as parameters.

@@ -26,10 +26,6 @@ def _rejected_rows(contact_ids: list[int]) -> QuerySet:
         .exclude(email_hash="")
         .values_list("email_hash", flat=True)
     )
-    if not hashes:
-        # A condition the database evaluates: Django skips a query with an empty IN, and the
-        # registry's Delete needs the row count a real statement returns.
-        return ImportRejection.objects.filter(pk__isnull=True)
     return ImportRejection.objects.filter(email_hash__in=hashes)
 
 

@@ -21,7 +21,7 @@ from crm.models import Client, Contact
 from privacy.models import SubjectExport, SubjectRequest
 
 SUBSCRIBE_SALT = "privacy.subscribe"
-PREFERENCES_SALT = "privacy.consent.preferences"
+PREFERENCES_SALT = "privacy.preferences"
 UNSUBSCRIBE_SALT = "privacy.unsubscribe"
 VERIFY_SALT = "privacy.request-verify"
 STATUS_SALT = "privacy.request-status"

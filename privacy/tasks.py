@@ -1,6 +1,7 @@
 """Celery tasks of the privacy app: thin callers of the functions that do the work."""
 
 import logging
+import smtplib
 
 from celery import shared_task
 
@@ -44,7 +45,17 @@ def mail_material_change(notice_id: int) -> int:
 
 # A repeat mails the same link once more, which confirms nothing by itself. A mail server that is
 # briefly away is tried again a few times; the token expires long after.
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(
+        ConnectionError,
+        TimeoutError,
+        smtplib.SMTPServerDisconnected,
+        smtplib.SMTPConnectError,
+    ),
+    retry_backoff=True,
+    max_retries=3,
+)
 def send_subscription_confirmation(token: str) -> bool:
     """Mail the confirmation link of a subscription form (from the worker, not the web request)."""
     return send_confirmation_mail(token=token)

@@ -1,4 +1,7 @@
-"""The audit trail's channel becomes a list of choices; "cli" was another name for "command"."""
+"""The audit trail's channel becomes a list of choices; "cli" was another name for "command".
+
+Going back keeps "command": the two meant the same, and the trail is not rewritten twice.
+"""
 
 from django.db import migrations, models
 

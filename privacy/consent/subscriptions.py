@@ -15,6 +15,7 @@ task carries the signed token and nothing else, see `request_subscription`.
 
 import hashlib
 import logging
+import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -123,7 +124,15 @@ def send_confirmation_mail(*, token: str) -> bool:
         message.attach_alternative(
             render_to_string("emails/subscribe_confirm.html", context), "text/html"
         )
-    message.send()
+    try:
+        message.send()
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError):
+        raise  # the mail server is away: the task tries again
+    except smtplib.SMTPException as exc:
+        # Refused for good; the server's text may quote the address, so only its code is logged.
+        code = getattr(exc, "smtp_code", "")
+        logger.warning("a subscription confirmation was refused: %s %s", type(exc).__name__, code)
+        return False
     return True
 
 

@@ -9,7 +9,7 @@ from privacy.staff.login_lockout import clear_account_failures, record_failed_lo
 from privacy.staff.two_factor import requires_two_factor
 
 
-@receiver(user_logged_in, dispatch_uid="core.audit.login")
+@receiver(user_logged_in, dispatch_uid="privacy.staff.signals.login")
 def audit_login(sender, request, user, **kwargs) -> None:
     record_login(user=user, succeeded=True)
     # With a second factor still to pass, the password alone must not wipe the count of wrong
@@ -18,7 +18,7 @@ def audit_login(sender, request, user, **kwargs) -> None:
         clear_account_failures(username=user.get_username())
 
 
-@receiver(user_login_failed, dispatch_uid="core.audit.login_failed")
+@receiver(user_login_failed, dispatch_uid="privacy.staff.signals.login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = credentials.get(get_user_model().USERNAME_FIELD, "")
     record_failed_login(username=username, request=request)

@@ -328,3 +328,24 @@ def test_changing_your_mind_on_the_same_page_is_recorded(client, reader, newslet
     assert checkboxes(off)[newsletter.code] is False
     assert consent_states(reader) == {newsletter.code: "withdraw", offers.code: "grant"}
     assert ConsentEvent.objects.filter(contact=reader, purpose=newsletter).count() == 4
+
+
+def test_links_already_mailed_keep_their_signature():
+    """The salts are part of every link mailed so far: changing one breaks them all."""
+    from privacy import links
+
+    assert {
+        links.SUBSCRIBE_SALT,
+        links.PREFERENCES_SALT,
+        links.UNSUBSCRIBE_SALT,
+        links.VERIFY_SALT,
+        links.STATUS_SALT,
+        links.DOWNLOAD_SALT,
+    } == {
+        "privacy.subscribe",
+        "privacy.preferences",
+        "privacy.unsubscribe",
+        "privacy.request-verify",
+        "privacy.request-status",
+        "privacy.export-download",
+    }
