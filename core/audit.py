@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from core.models import AuditEvent
 
@@ -38,6 +38,20 @@ def record_audit(
         reason=reason,
         details=payload,
     )
+
+
+def save_audited(
+    *,
+    obj: models.Model,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    channel: str,
+    fields: Iterable[str] = (),
+) -> None:
+    """Save a new or changed row and append its created or changed event, atomically."""
+    action = AuditEvent.Action.CHANGED if obj.pk else AuditEvent.Action.CREATED
+    with transaction.atomic():
+        obj.save()
+        record_audit(actor=actor, action=action, obj=obj, channel=channel, fields=fields)
 
 
 def record_login(

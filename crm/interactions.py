@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from core.actors import Actor
-from core.audit import record_audit
+from core.audit import record_audit, save_audited
 from core.models import AuditEvent
 from crm.models import Interaction
 
@@ -22,14 +22,9 @@ def save_interaction(
 
     With `held_by_actor`, a new interaction that names no staff member is held by `actor`.
     """
-    action = AuditEvent.Action.CHANGED if interaction.pk else AuditEvent.Action.CREATED
     if held_by_actor and interaction.pk is None and interaction.staff_id is None:
         interaction.staff = actor if actor is not None and actor.is_authenticated else None
-    with transaction.atomic():
-        interaction.save()
-        record_audit(
-            actor=actor, action=action, obj=interaction, channel=channel, fields=changed_fields
-        )
+    save_audited(obj=interaction, actor=actor, channel=channel, fields=changed_fields)
     return interaction
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.actors import Actor
-from core.audit import record_audit
+from core.audit import record_audit, save_audited
 from core.models import AuditEvent
 from crm.contacts import create_contact
 from crm.models import Client, Contact, ContactSource, Source
@@ -73,14 +73,9 @@ def save_provenance(
 
     A new row that names no collector was collected by `actor`.
     """
-    action = AuditEvent.Action.CHANGED if provenance.pk else AuditEvent.Action.CREATED
     if provenance.pk is None and provenance.collected_by_id is None:
         provenance.collected_by = actor if actor is not None and actor.is_authenticated else None
-    with transaction.atomic():
-        provenance.save()
-        record_audit(
-            actor=actor, action=action, obj=provenance, channel=channel, fields=changed_fields
-        )
+    save_audited(obj=provenance, actor=actor, channel=channel, fields=changed_fields)
     return provenance
 
 
