@@ -2,7 +2,8 @@
 
 Every delivery, bounce, complaint and provider-side unsubscribe, whether it came from a
 provider's webhook, a bounce mailbox or the embedded default's mail files, is recorded by
-`apply_feedback`, once per message, kind and class. What it does to the address depends on the class of the bounce:
+`apply_feedback`, once per message, kind and class. What it does to the address depends on the
+class of the bounce:
 
 - *dead* (`hard`: user unknown, no such domain, moved, disabled) marks the address bounced;
 - *soft* (mailbox full, deferred, greylisted, or a failure that gives no reason) is counted, and
