@@ -3,7 +3,8 @@
 The provider is configuration (`EMAIL_WEBHOOK_PROVIDER`): anymail's view for it checks the
 request (the provider's signature where it signs, HTTP basic auth with `ANYMAIL_WEBHOOK_SECRET`
 where it does not) and turns the provider's payload into normalised events; this module maps each
-event to one piece of feedback. A request that is not provably the provider's answers 403, one
+event (announced on anymail's `tracking` signal, connected in `CampaignsConfig.ready`) to one
+piece of feedback. A request that is not provably the provider's answers 403, one
 whose payload cannot be read answers 400, and neither records anything; a provider's retry of
 an event already recorded records nothing more.
 """
@@ -45,7 +46,16 @@ TRACKING_VIEWS = {
 # are only as safe as the basic-auth secret, without which every request is refused.
 SIGNED = {"mailersend", "mailgun", "mandrill", "postal", "resend", "unisender_go"}
 # Payload shapes a provider's parser does not expect raise these; the request is refused.
-MALFORMED = (AnymailError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+MALFORMED = (
+    AnymailError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+)
+REASON_FIELDS = ("error", "reason", "comment", "diag")
 REFUSED_AS_POLICY = {RejectReason.SPAM, RejectReason.BLOCKED, RejectReason.TIMED_OUT}
 
 
@@ -57,17 +67,14 @@ class WebhookRefused(Exception):
         self.status = status
 
 
-def receive_webhook(request: HttpRequest) -> int:
-    """Check a provider's request and record its events; return how many facts were new."""
+def receive_webhook(request: HttpRequest) -> None:
+    """Check a provider's request and have anymail announce its events; raise WebhookRefused."""
     provider = settings.EMAIL_WEBHOOK_PROVIDER
     if provider not in TRACKING_VIEWS:
         raise WebhookRefused("No e-mail provider is configured.", status=403)
     if provider not in SIGNED and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
         raise WebhookRefused("The webhook secret is not configured.", status=403)
-    sink = _Recorder()
-    # anymail's views announce each event through `signal.send`; the recorder takes them here,
-    # so only this request's events are recorded, and what was recorded is counted.
-    view = import_string(TRACKING_VIEWS[provider]).as_view(signal=sink)
+    view = import_string(TRACKING_VIEWS[provider]).as_view()
     try:
         response = view(request)
     except ImproperlyConfigured as exc:
@@ -80,20 +87,13 @@ def receive_webhook(request: HttpRequest) -> int:
         raise WebhookRefused("The request is not an event of this provider.", status=400) from exc
     if response.status_code >= 400:
         raise WebhookRefused("The request was refused.", status=response.status_code)
-    return sink.recorded
 
 
-class _Recorder:
-    """Stands in for anymail's tracking signal: records each event as it is announced."""
-
-    def __init__(self) -> None:
-        self.recorded = 0
-
-    def send(self, sender, event: AnymailTrackingEvent, esp_name: str) -> list:
-        feedback = feedback_from_event(event)
-        if feedback is not None:
-            self.recorded += apply_feedback(feedback=feedback, channel=AuditEvent.Channel.WEBHOOK)
-        return []
+def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    """Record one event anymail read from a provider's checked request (its tracking signal)."""
+    feedback = feedback_from_event(event)
+    if feedback is not None:
+        apply_feedback(feedback=feedback, channel=AuditEvent.Channel.WEBHOOK)
 
 
 def feedback_from_event(event: AnymailTrackingEvent) -> Feedback | None:
@@ -113,15 +113,19 @@ def feedback_from_event(event: AnymailTrackingEvent) -> Feedback | None:
 
 
 def _kind_and_detail(event: AnymailTrackingEvent) -> tuple[str, str]:
-    text = " ".join(str(part) for part in (event.mta_response, event.description) if part)
+    text = _reason_text(event)
     match event.event_type:
         case EventType.DELIVERED:
             return Kind.DELIVERED, ""
         case EventType.DEFERRED:
             return Kind.BOUNCED, SOFT
         case EventType.BOUNCED:
-            # The provider calls it permanent: with no reason against it, the address is dead.
-            return Kind.BOUNCED, classify(diagnostic=text, default=DEAD)
+            if event.reject_reason in REFUSED_AS_POLICY:
+                return Kind.BOUNCED, POLICY
+            # Dead only on evidence: the provider's own "invalid recipient", or the receiver's
+            # words; a bounce that gives no reason counts as soft, as in bounce mail.
+            invalid = event.reject_reason == RejectReason.INVALID
+            return Kind.BOUNCED, classify(diagnostic=text, default=DEAD if invalid else SOFT)
         case EventType.REJECTED:
             if event.reject_reason == RejectReason.UNSUBSCRIBED:
                 return Kind.UNSUBSCRIBED, ""
@@ -137,6 +141,15 @@ def _kind_and_detail(event: AnymailTrackingEvent) -> tuple[str, str]:
         case EventType.UNSUBSCRIBED:
             return Kind.UNSUBSCRIBED, ""
     return "", ""
+
+
+def _reason_text(event: AnymailTrackingEvent) -> str:
+    """Return the receiver's words: anymail's fields, and the reason fields some providers keep
+    only in their own payload (Mailjet's `error`, SendGrid's `reason`)."""
+    parts = [event.mta_response, event.description]
+    if isinstance(event.esp_event, dict):
+        parts += [event.esp_event.get(key) for key in REASON_FIELDS]
+    return " ".join(str(part) for part in parts if isinstance(part, str | int) and part)
 
 
 def _moment(value) -> datetime | None:
