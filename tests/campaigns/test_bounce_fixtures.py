@@ -71,10 +71,10 @@ def test_the_set_is_varied_and_every_fixture_is_labelled():
     assert verdicts["policy"] >= 5 and verdicts["complaint"] >= 2
 
 
-def test_dead_addresses_are_found_and_dead_verdicts_are_right(fed):
+def test_dead_addresses_are_found_and_dead_verdicts_are_right(fed, record_property):
     rows, messages, outcome = fed
     right = wrong = missed = 0
-    for name, verdict, recipients in rows:
+    for _name, verdict, recipients in rows:
         if verdict == "dead" and not recipients:
             missed += 1  # a dead address the report does not name cannot be found
         for address in recipients:
@@ -85,16 +85,16 @@ def test_dead_addresses_are_found_and_dead_verdicts_are_right(fed):
                 missed += 1
     precision = right / (right + wrong)
     recall = right / (right + missed)
-    print(
-        f"\nbounce fixtures: {len(rows)} mails, {sum(map(len, (r for _, _, r in rows)))} "
-        f"recipients; address dead: precision {precision:.1%} ({right}/{right + wrong}), "
+    figures = (
+        f"{len(rows)} mails; address dead: precision {precision:.1%} ({right}/{right + wrong}), "
         f"recall {recall:.1%} ({right}/{right + missed}); feed: {dict(outcome)}"
     )
-    assert precision >= 0.95
-    assert recall >= 0.85
+    record_property("bounce_figures", figures)
+    assert precision >= 0.95, figures
+    assert recall >= 0.85, figures
 
 
-def test_every_class_lands_where_it_should(fed):
+def test_every_class_lands_where_it_should(fed, record_property):
     rows, messages, _outcome = fed
     agree = total = 0
     for _name, verdict, recipients in rows:
@@ -108,5 +108,5 @@ def test_every_class_lands_where_it_should(fed):
                 assert status != "bounced", address
             if verdict == "complaint":
                 assert not may_contact(email=address), address
-    print(f"\nbounce fixtures: every class right for {agree} of {total} recipients")
-    assert agree / total >= 0.9
+    record_property("bounce_classes_right", f"{agree}/{total}")
+    assert agree / total >= 0.9, f"every class right for {agree} of {total} recipients"

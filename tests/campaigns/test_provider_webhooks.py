@@ -198,8 +198,8 @@ def sparkpost_body(event, message, reason=""):
     }
     if bounce_class:
         inner["bounce_class"] = bounce_class
-    group = "message_event" if name != "spam_complaint" else "message_event"
-    return [{"msys": {group: inner}}]
+    # Deliveries, bounces, delays and spam complaints are all SparkPost "message events".
+    return [{"msys": {"message_event": inner}}]
 
 
 PROVIDERS = {
