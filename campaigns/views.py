@@ -87,7 +87,6 @@ def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
 def provider_webhook(request: HttpRequest) -> HttpResponse:
     """Record a provider's events; 403 if the request is not provably theirs, 400 if unreadable."""
     try:
-        receive_webhook(request)
+        return receive_webhook(request)
     except WebhookRefused as exc:
         return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
-    return HttpResponse("OK", content_type="text/plain")

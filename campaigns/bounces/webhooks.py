@@ -11,11 +11,15 @@ an event already recorded records nothing more.
 
 from datetime import datetime, timedelta
 
-from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+from anymail.exceptions import (
+    AnymailError,
+    AnymailImproperlyInstalled,
+    AnymailWebhookValidationFailure,
+)
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -67,8 +71,11 @@ class WebhookRefused(Exception):
         self.status = status
 
 
-def receive_webhook(request: HttpRequest) -> None:
-    """Check a provider's request and have anymail announce its events; raise WebhookRefused."""
+def receive_webhook(request: HttpRequest) -> HttpResponse:
+    """Check a provider's request and have anymail announce its events; return anymail's answer.
+
+    Raise WebhookRefused for a request that is not provably the provider's or cannot be read.
+    """
     provider = settings.EMAIL_WEBHOOK_PROVIDER
     if provider not in TRACKING_VIEWS:
         raise WebhookRefused("No e-mail provider is configured.", status=403)
@@ -77,6 +84,9 @@ def receive_webhook(request: HttpRequest) -> None:
     view = import_string(TRACKING_VIEWS[provider]).as_view()
     try:
         response = view(request)
+    except AnymailImproperlyInstalled as exc:
+        # Amazon SES needs boto3, Postal cryptography, Resend svix: django-anymail's extras.
+        raise WebhookRefused("The provider's package is not installed.", status=403) from exc
     except ImproperlyConfigured as exc:
         raise WebhookRefused("The provider's webhook key is not configured.", status=403) from exc
     except AnymailWebhookValidationFailure as exc:
@@ -85,8 +95,8 @@ def receive_webhook(request: HttpRequest) -> None:
         ) from exc
     except MALFORMED as exc:
         raise WebhookRefused("The request is not an event of this provider.", status=400) from exc
-    if response.status_code >= 400:
-        raise WebhookRefused("The request was refused.", status=response.status_code)
+    # anymail's own answers pass through: 200, or Amazon SNS's 401 challenge for basic auth.
+    return response
 
 
 def record_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
