@@ -19,6 +19,7 @@ from anymail.exceptions import (
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -83,7 +84,9 @@ def receive_webhook(request: HttpRequest) -> HttpResponse:
         raise WebhookRefused("The webhook secret is not configured.", status=403)
     view = import_string(TRACKING_VIEWS[provider]).as_view()
     try:
-        response = view(request)
+        # One transaction for the request's events: a refusal part-way records none of them.
+        with transaction.atomic():
+            response = view(request)
     except AnymailImproperlyInstalled as exc:
         # Amazon SES needs boto3, Postal cryptography, Resend svix: django-anymail's extras.
         raise WebhookRefused("The provider's package is not installed.", status=403) from exc

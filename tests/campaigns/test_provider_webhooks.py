@@ -419,6 +419,19 @@ def test_a_payload_the_providers_parser_cannot_read_answers_400(client, settings
     assert_nothing_recorded(message)
 
 
+def test_a_batch_with_one_unreadable_event_records_none_of_them(client, settings):
+    settings.EMAIL_WEBHOOK_PROVIDER = "sendgrid"
+    message = MessageFactory()
+    [good] = sendgrid_body("hard", message, "550 5.1.1 user unknown")
+    broken = {**good, "timestamp": {"not": "a number"}}
+    assert post(client, "sendgrid", [good, broken]).status_code == 400
+    assert_nothing_recorded(message)
+    # The provider's retry of the good event alone is then recorded, once.
+    assert post(client, "sendgrid", [good]).status_code == 200
+    assert post(client, "sendgrid", [good]).status_code == 200
+    assert MessageEvent.objects.filter(message=message, detail="hard").count() == 1
+
+
 def test_an_event_type_the_crm_does_not_read_is_acknowledged_and_ignored(client, settings):
     # Answering 4xx would make the provider retry it for days.
     settings.EMAIL_WEBHOOK_PROVIDER = "postmark"
