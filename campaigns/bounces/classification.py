@@ -15,6 +15,7 @@ import re
 from campaigns.bounces.recording import DEAD, POLICY, SOFT
 
 QUOTED_HEADER = re.compile(r"^[ \t>]*(?:subject|from|to|cc|date|sent|message-id):.*$", re.I | re.M)
+SMTP_REPLY = re.compile(r"(?:^|[\s;:(\[])([45])\d\d(?=[\s-])")
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 
 
@@ -100,7 +101,9 @@ def classify(*, status: str = "", diagnostic: str = "", default: str = SOFT) -> 
     if FULL_TEXT.search(text):
         return SOFT
     codes = [c for c in [status.strip(), *status_codes(text)] if STATUS.fullmatch(c)]
-    temporary = bool(codes) and all(c.startswith("4") for c in codes)
+    replies = SMTP_REPLY.findall(text)
+    # "450 <x>: Recipient address rejected: Greylisted" has no enhanced code, and is temporary.
+    temporary = bool(codes or replies) and all(c.startswith("4") for c in [*codes, *replies])
     if DEAD_TEXT.search(text) and not temporary:
         return DEAD
     if temporary:

@@ -202,6 +202,7 @@ def test_a_policy_rejection_never_marks_the_address_bounced(tmp_path, diagnostic
         "552 Quota violation for the address",
         "The e-mail message could not be delivered because the user's mailfolder is full.",
         "Delivery failed 20 attempts",
+        "Remote host said: 450 <x>: Recipient address rejected: Greylisted, try later",
     ],
 )
 def test_a_full_mailbox_or_a_failure_without_a_reason_is_soft(tmp_path, reason):
