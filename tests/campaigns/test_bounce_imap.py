@@ -118,7 +118,7 @@ class Dovecot:
         )
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def url(self, password: str = "secret") -> str:
+    def url(self, password: str = "secret") -> str:  # noqa: S107 (the test account's password)
         return f"imap://bounces:{password}@127.0.0.1:{self.port}/INBOX"
 
 
