@@ -63,6 +63,10 @@ class CampaignStatsOutput(serializers.Serializer):
     delivered = TallyOutput()
     bounced = TallyOutput()
     hard_bounced = serializers.IntegerField()
+    policy_refused = serializers.IntegerField(
+        help_text="Messages refused for the sender's policy, authentication or content (DMARC, "
+        "spam filters, blocked sender, size); the addresses are left untouched."
+    )
     opened = TallyOutput()
     clicked = TallyOutput()
     unsubscribed = TallyOutput()

@@ -159,7 +159,9 @@ class MessageEvent(models.Model):
     )
     country = models.CharField(max_length=2, blank=True, help_text="ISO code; empty if unknown.")
     detail = models.CharField(
-        max_length=32, blank=True, help_text="For bounces: hard or soft. Never personal data."
+        max_length=32,
+        blank=True,
+        help_text="For bounces: hard, soft or policy. Never personal data.",
     )
     occurred_at = models.DateTimeField()
 
@@ -190,19 +192,3 @@ class TrackingFlush(models.Model):
 
     def __str__(self) -> str:
         return f"Tracking batch {self.batch}"
-
-
-class WebhookNonce(models.Model):
-    """A signed webhook's one-time token, kept while its timestamp is fresh: a replay is refused."""
-
-    provider = models.CharField(max_length=20)
-    nonce = models.CharField(max_length=128)
-    received_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["provider", "nonce"], name="campaigns_webhook_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} webhook {self.pk}"

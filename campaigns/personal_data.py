@@ -7,7 +7,6 @@ from campaigns.models import (
     Segment,
     TrackedLink,
     TrackingFlush,
-    WebhookNonce,
 )
 from core.registry import Anonymise, Delete, registry
 
@@ -35,4 +34,3 @@ registry.exempt(Segment, reason="A saved filter: criteria, not people.")
 registry.exempt(Campaign, reason="What was sent and to which segment; recipients are messages.")
 registry.exempt(TrackedLink, reason="The links of a campaign's body.")
 registry.exempt(TrackingFlush, reason="A batch id and counts of buffered hits written as events.")
-registry.exempt(WebhookNonce, reason="A provider's one-time request token, kept minutes.")

@@ -75,6 +75,7 @@ class CampaignReport:
     delivered: Tally
     bounced: Tally
     hard_bounced: int
+    policy_refused: int
     opened: Tally
     clicked: Tally
     unsubscribed: Tally
@@ -111,10 +112,8 @@ def campaign_report(*, campaign: Campaign, min_bucket: int | None = None) -> Cam
         sent=Message.objects.filter(campaign=campaign, status=Message.Status.SENT).count(),
         delivered=tallies.get(Kind.DELIVERED, none),
         bounced=tallies.get(Kind.BOUNCED, none),
-        hard_bounced=events.filter(kind=Kind.BOUNCED, detail="hard")
-        .values("message")
-        .distinct()
-        .count(),
+        hard_bounced=_bounced_messages(events, "hard"),
+        policy_refused=_bounced_messages(events, "policy"),
         opened=tallies.get(Kind.OPENED, none),
         clicked=tallies.get(Kind.CLICKED, none),
         unsubscribed=tallies.get(Kind.UNSUBSCRIBED, none),
@@ -125,6 +124,10 @@ def campaign_report(*, campaign: Campaign, min_bucket: int | None = None) -> Cam
         bucket=bucket,
         timeline=timeline,
     )
+
+
+def _bounced_messages(events, detail: str) -> int:
+    return events.filter(kind=Kind.BOUNCED, detail=detail).values("message").distinct().count()
 
 
 def _countries(events, minimum: int) -> list[CountryTally]:
@@ -208,6 +211,7 @@ def report_csv(report: CampaignReport) -> str:
     rows: list[list[object]] = [["campaign", report.name, "", ""]]
     rows += [["summary", label, t.unique, t.total] for label, t in summary_rows(report)]
     rows.append(["summary", "Hard bounces", report.hard_bounced, ""])
+    rows.append(["summary", "Refused for policy or content", report.policy_refused, ""])
     rows += [["link", link.url, link.unique, link.total] for link in report.links]
     rows += [
         [f"country (at least {report.min_country_bucket})", c.name, c.recipients, ""]

@@ -9,9 +9,11 @@ is queued by `campaigns.sending.batches.run_batch`.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from campaigns.bounces.mailboxes import MailboxUnavailable, feed_mailbox
 from campaigns.models import Campaign
 from campaigns.sending import batches, stalls, starting
 from campaigns.sending.handover import SendingInterrupted
@@ -80,3 +82,16 @@ def resume_stalled_sending() -> dict:
         "resumed": list(report.resumed),
         "finished": list(report.finished),
     }
+
+
+@shared_task
+def feed_bounce_mailbox() -> dict:
+    """Record the bounces and complaints that arrived in the bounce mailbox (beat)."""
+    if not settings.BOUNCE_MAILBOX:
+        return {}
+    try:
+        return dict(feed_mailbox(settings.BOUNCE_MAILBOX))
+    except MailboxUnavailable as exc:
+        # Logged without the location, which may hold a password; the next run tries again.
+        logger.warning("The bounce mailbox cannot be read: %s", type(exc.__cause__).__name__)
+        return {"unavailable": 1}

@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.bounces import WebhookRefused, receive_webhook
+from campaigns.bounces.webhooks import WebhookRefused, receive_webhook
 from campaigns.events import record_unsubscribe
 from campaigns.tracking.hits import click_target, record_open
 from core.ratelimit import limit_posts
@@ -85,9 +85,8 @@ def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 def provider_webhook(request: HttpRequest) -> HttpResponse:
-    """Record the delivery, bounce and complaint events of a signed provider request; 403 if not."""
+    """Record a provider's events; 403 if the request is not provably theirs, 400 if unreadable."""
     try:
-        recorded = receive_webhook(request)
+        return receive_webhook(request)
     except WebhookRefused as exc:
-        return HttpResponse(str(exc), status=403, content_type="text/plain")
-    return HttpResponse(f"{recorded} recorded", content_type="text/plain")
+        return HttpResponse(str(exc), status=exc.status, content_type="text/plain")

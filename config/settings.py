@@ -6,6 +6,7 @@ once into `var/`. Production sets `DATABASE_URL`, `REDIS_URL`, `SECRET_KEY`, `PR
 `ALLOWED_HOSTS` and an https `SITE_URL`.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -356,6 +357,7 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
     "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
     "campaigns.tracking_tasks.*": {"queue": "tracking"},
+    "campaigns.tasks.feed_bounce_mailbox": {"queue": "tracking"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
@@ -404,6 +406,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tracking_tasks.flush_tracking_hits",
         "schedule": timedelta(seconds=env_int("TRACKING_FLUSH_SECONDS", 5)),
     },
+    # The bounce mailbox (BOUNCE_MAILBOX), when there is one.
+    "campaigns-feed-bounce-mailbox": {
+        "task": "campaigns.tasks.feed_bounce_mailbox",
+        "schedule": timedelta(seconds=env_int("BOUNCE_MAILBOX_EVERY", 600)),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -433,7 +440,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The bounce detectors log every detector they try on every mail, at INFO.
+        "flufl.bounce": {"level": "WARNING"},
+    },
 }
 
 # Admin ------------------------------------------------------------------------------------------
@@ -500,8 +511,24 @@ TRACKING_COUNTRY_HEADER_PROXIES = env_list("TRACKING_COUNTRY_HEADER_PROXIES", []
 TRACKING_COUNTRY_TABLE = env_bool("TRACKING_COUNTRY_TABLE", default=True)
 # Countries with fewer recipients than this are folded into "other" in campaign reports.
 REPORT_MIN_COUNTRY_BUCKET = env_int("REPORT_MIN_COUNTRY_BUCKET", 10)
-# The e-mail provider whose signed webhook reports deliveries, bounces and complaints.
-EMAIL_WEBHOOK_PROVIDER = env_str("EMAIL_WEBHOOK_PROVIDER", "mailgun")
-MAILGUN_WEBHOOK_SIGNING_KEY = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
-# A webhook request whose timestamp is further than this from now (seconds) is refused.
-EMAIL_WEBHOOK_MAX_AGE = env_int("EMAIL_WEBHOOK_MAX_AGE", 300)
+# The e-mail provider whose tracking webhook (read by django-anymail) reports deliveries, bounces
+# and complaints at /webhooks/email-provider/: amazon_ses, brevo, mailersend, mailgun, mailjet,
+# mailtrap, mandrill, postal, postmark, resend, sendgrid, sparkpost, unisender_go; empty: none.
+EMAIL_WEBHOOK_PROVIDER = env_str("EMAIL_WEBHOOK_PROVIDER")
+# django-anymail's settings: every ANYMAIL_<NAME> variable is ANYMAIL["<NAME>"], e.g.
+# ANYMAIL_MAILGUN_API_KEY, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ANYMAIL_WEBHOOK_SECRET.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+if env_str("MAILGUN_WEBHOOK_SIGNING_KEY"):
+    ANYMAIL.setdefault("MAILGUN_WEBHOOK_SIGNING_KEY", env_str("MAILGUN_WEBHOOK_SIGNING_KEY"))
+# Soft bounces of this many different messages within the window, with no delivery since,
+# suspend an address until a later delivery.
+SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3)
+SOFT_BOUNCE_WINDOW_DAYS = env_int("SOFT_BOUNCE_WINDOW_DAYS", 30)
+# The bounce mailbox beat reads: an mbox file, a Maildir folder, or imaps://user:password@host/
+# FOLDER (the password from the environment); empty: none. Beat reads it every
+# BOUNCE_MAILBOX_EVERY seconds (600; see CELERY_BEAT_SCHEDULE).
+BOUNCE_MAILBOX = env_str("BOUNCE_MAILBOX")

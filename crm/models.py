@@ -124,6 +124,7 @@ class Contact(models.Model):
         VALID = "valid", "Valid"
         BOUNCED = "bounced", "Bounced"
         COMPLAINED = "complained", "Marked as spam"
+        SUSPENDED = "suspended", "Suspended after repeated soft bounces"
 
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)

@@ -5,6 +5,7 @@ import smtplib
 import time
 from dataclasses import dataclass
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -86,6 +87,17 @@ class BatchSender:
                     if isinstance(exc, smtplib.SMTPServerDisconnected):
                         raise
                     self._refused(message, exc.smtp_code)
+                except AnymailRecipientsRefused:
+                    self._refused(message, 550)
+                except AnymailAPIError as exc:
+                    # A provider's HTTP API: 429 and other 4xx answers took nothing (429 is
+                    # retried); a 5xx or a lost connection may have, so it is never resent.
+                    status = getattr(exc, "status_code", None) or 0
+                    if not 400 <= status < 500:
+                        self._unknown(message.pk)
+                        self._release([m.pk for m in messages[index + 1 :]])
+                        raise SendingInterrupted(_describe(exc)) from exc
+                    self._refused(message, 421 if status == 429 else 554)
                 except (smtplib.SMTPException, OSError) as exc:
                     # Cut off during the hand-over: the server may have taken it. Never resend.
                     self._unknown(message.pk)

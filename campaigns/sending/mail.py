@@ -16,6 +16,9 @@ from core.audit import record_audit
 from core.models import AuditEvent
 from crm.models import Contact
 
+# The metadata key a campaign e-mail carries its token in, for providers' events to return it.
+TOKEN_METADATA = "crm_message"  # noqa: S105 (a key name, not a secret)
+
 
 def template_values(
     personal_links: links.PersonalLinks, contact: Contact, token: str
@@ -70,6 +73,8 @@ def build_email(
         },
     )
     email.attach_alternative(html, "text/html")
+    # django-anymail's backends pass it to the provider, whose events return it; SMTP ignores it.
+    email.metadata = {TOKEN_METADATA: token}
     return email
 
 

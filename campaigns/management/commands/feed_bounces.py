@@ -1,27 +1,28 @@
-"""manage.py feed_bounces PATH: record the bounces and complaints of an mbox file of reports."""
-
-from pathlib import Path
+"""manage.py feed_bounces LOCATION: record the bounces and complaints of a bounce mailbox."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.bounces import feed_mbox
+from campaigns.bounces.mailboxes import MailboxUnavailable, feed_mailbox
 
 
 class Command(BaseCommand):
     help = (
-        "Read delivery status notifications (RFC 3464) and spam reports (RFC 5965) from an mbox "
-        "file and record them against the campaign messages they return; safe to run again."
+        "Read bounces (delivery status notifications and plain-text notices) and spam complaints "
+        "(ARF and non-ARF feedback loops) from an mbox file, a Maildir folder or an IMAP mailbox "
+        "(imaps://user:password@host/FOLDER) and record them against the campaign messages they "
+        "are about; safe to run again."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path, help="The mbox file, e.g. the bounce mailbox.")
+        parser.add_argument("path", help="The mbox file, Maildir folder or IMAP URL.")
 
-    def handle(self, *args, path: Path, **options):
+    def handle(self, *args, path: str, **options):
         try:
-            outcome = feed_mbox(path)
-        except FileNotFoundError as exc:
+            outcome = feed_mailbox(path)
+        except MailboxUnavailable as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"{outcome['recorded']} recorded, {outcome['already']} already recorded, "
-            f"{outcome['unmatched']} for no message of ours, {outcome['other']} not a report."
+            f"{outcome['unmatched']} for no message of ours, {outcome['unreadable']} unreadable, "
+            f"{outcome['other']} not a report."
         )
