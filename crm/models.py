@@ -169,16 +169,35 @@ class Contact(models.Model):
         editable=False,
         help_text="Set when the person was erased but records under a legal hold still point here.",
     )
+    # A duplicate merged into another record keeps only its id and where it went
+    # (privacy/merging.py).
+    # No database constraint: erasure deletes the kept record in one statement, leaving this id.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="merged_duplicates",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
-        permissions = [("export_contacts", "Can export contacts in bulk (asks for a reason)")]
+        permissions = [
+            ("export_contacts", "Can export contacts in bulk (asks for a reason)"),
+            ("merge_contacts", "Can merge duplicate contacts"),
+            ("bulk_change_contacts", "Can change many contacts at once (tags, relationship)"),
+        ]
         indexes = [
             # The admin list filters by country and shows newest first.
             models.Index(fields=["country", "id"], name="crm_contact_country_id"),
             models.Index(fields=["relationship", "id"], name="crm_contact_relationship_id"),
+            # Duplicates are found by phone number.
+            models.Index(fields=["phone"], name="crm_contact_phone"),
         ]
 
     def __str__(self) -> str:

@@ -86,7 +86,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 EXTRA: dict[str, tuple[str, ...]] = {
     # Pseudonymised engagement for analysis: still personal data (GDPR recital 26), so the officer
     # hands it out; Administrators may grant it to an analyst.
-    "Privacy officer": ("crm.export_contacts", "campaigns.export_engagement"),
+    "Privacy officer": (
+        "crm.export_contacts",
+        "campaigns.export_engagement",
+        "crm.merge_contacts",
+        "crm.bulk_change_contacts",
+    ),
+    # Marketing keeps its lists tidy: merging duplicates, tags and relationships for many at once.
+    "Marketing": ("crm.merge_contacts", "crm.bulk_change_contacts"),
 }
 ADMINISTRATOR = "Administrator"
 # Roles that must log in with a second factor (TOTP); superusers count as Administrators.
