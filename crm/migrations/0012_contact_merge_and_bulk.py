@@ -5,28 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0011_suppression'),
+        ("crm", "0011_suppression"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='contact',
-            options={'ordering': ['-id'], 'permissions': [('export_contacts', 'Can export contacts in bulk (asks for a reason)'), ('merge_contacts', 'Can merge duplicate contacts'), ('bulk_change_contacts', 'Can change many contacts at once (tags, relationship)')]},
+            name="contact",
+            options={
+                "ordering": ["-id"],
+                "permissions": [
+                    ("export_contacts", "Can export contacts in bulk (asks for a reason)"),
+                    ("merge_contacts", "Can merge duplicate contacts"),
+                    (
+                        "bulk_change_contacts",
+                        "Can change many contacts at once (tags, relationship)",
+                    ),
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_at',
+            model_name="contact",
+            name="merged_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='merged_duplicates', to='crm.contact'),
+            model_name="contact",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="merged_duplicates",
+                to="crm.contact",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['phone'], name='crm_contact_phone'),
+            model_name="contact",
+            index=models.Index(fields=["phone"], name="crm_contact_phone"),
         ),
     ]

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0015_roles'),
+        ("privacy", "0015_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consentevent',
-            name='channel',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('double_opt_in', 'Double opt-in confirmation'), ('import', "Import with the client's attestation"), ('staff_phone', 'Staff, on the phone'), ('staff_paper', 'Staff, on paper'), ('preference_centre', 'Preference centre'), ('unsubscribe_link', 'Unsubscribe link'), ('subject_request', 'Data-subject request'), ('api', 'API'), ('merge', 'Merge of duplicate records')], max_length=20),
+            model_name="consentevent",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("double_opt_in", "Double opt-in confirmation"),
+                    ("import", "Import with the client's attestation"),
+                    ("staff_phone", "Staff, on the phone"),
+                    ("staff_paper", "Staff, on paper"),
+                    ("preference_centre", "Preference centre"),
+                    ("unsubscribe_link", "Unsubscribe link"),
+                    ("subject_request", "Data-subject request"),
+                    ("api", "API"),
+                    ("merge", "Merge of duplicate records"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

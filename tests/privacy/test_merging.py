@@ -61,9 +61,7 @@ def everything() -> dict[str, int]:
 
 def test_duplicates_are_found_by_address_tag_phone_and_name_at_company():
     company = CompanyFactory()
-    anna = ContactFactory(
-        email="anna.devries@example.org", phone="+31201234567", first_name="Anna"
-    )
+    anna = ContactFactory(email="anna.devries@example.org", phone="+31201234567", first_name="Anna")
     tagged = ContactFactory(email="anna.devries+news@example.org")
     same_phone = ContactFactory(phone="+31201234567")
     named = ContactFactory(first_name="Piet", last_name="Bakker", company=company)
