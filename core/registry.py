@@ -118,6 +118,9 @@ class Declaration:
     rows: Callable[[Iterable[int]], QuerySet] | None = None
     export_fields: tuple[str, ...] = ()
     on_hold: Anonymise | None = None
+    # The date or time that places a row on the person's timeline (crm.timeline): "" takes the
+    # first date among the export fields; None keeps the model off the timeline.
+    timeline_field: str | None = ""
 
     @property
     def label(self) -> str:
@@ -156,10 +159,13 @@ class Registry:
         rows: Callable[[Iterable[int]], QuerySet] | None = None,
         export_fields: Iterable[str] = (),
         on_hold: Anonymise | None = None,
+        timeline_field: str | None = "",
     ) -> Declaration:
         """Declare that `model` holds personal data, and how it links to a person.
 
-        `on_hold` is what erasure does instead when rows under a legal hold still point here.
+        `on_hold` is what erasure does instead when rows under a legal hold still point here;
+        `timeline_field` is the date that places a row on the person's timeline ("": the first
+        date among the export fields; None: not on the timeline).
         """
         if sum(x is not None for x in (subject, email_field, rows)) != 1:
             raise ValueError(f"{model._meta.label}: give one of subject, email_field, rows.")
@@ -170,6 +176,8 @@ class Registry:
                 unknown |= set(action.fields) - known
         if isinstance(erasure, Retain) and erasure.until_field:
             unknown |= {erasure.until_field} - known
+        if timeline_field:
+            unknown |= {timeline_field} - known
         if unknown:
             raise ValueError(f"{model._meta.label}: unknown fields {sorted(unknown)}.")
         if model in self.declarations or model in self.exemptions:
@@ -185,6 +193,7 @@ class Registry:
             rows=rows,
             export_fields=tuple(export_fields),
             on_hold=on_hold,
+            timeline_field=timeline_field,
         )
         self.declarations[model] = declaration
         return declaration
