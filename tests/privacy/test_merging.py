@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from core.hashing import stored_email_hash
@@ -16,7 +17,7 @@ from crm.models import Contact, Interaction, Suppression
 from crm.suppression import may_contact, suppress
 from privacy.consent.ledger import consent_states, rebuild_consent_states
 from privacy.deletion.erasure import erase_subject
-from privacy.merging import merge_contacts
+from privacy.merging import MERGEABLE_FIELDS, merge_contacts
 from privacy.models import ConsentEvent, ConsentState
 from privacy.staff.roles import ADMINISTRATOR, ROLES
 from tests.campaigns.factories import CampaignFactory, MessageEventFactory, MessageFactory
@@ -275,3 +276,56 @@ def test_erasing_the_kept_record_erases_the_merged_one_too(marketer):
     erase_subject(contact=keep, requested_by=None, channel="command")
 
     assert not Contact.objects.filter(pk__in=[keep.pk, duplicate.pk]).exists()
+
+
+def test_a_marketer_merges_on_the_merge_screen_picking_fields(staff, client):
+    keep = ContactFactory(first_name="Anna", job_title="")
+    duplicate = ContactFactory(first_name="Anne", job_title="Buyer")
+    client.force_login(staff("Marketing"))
+    url = reverse("admin:crm_contact_merge", args=[keep.pk, duplicate.pk])
+
+    screen = client.get(url)
+    picks = {f"pick_{name}": "keep" for name in MERGEABLE_FIELDS}
+    done = client.post(url, {**picks, "pick_job_title": "duplicate"}, follow=True)
+
+    assert "Buyer" in screen.content.decode() and "Anne" in screen.content.decode()
+    keep.refresh_from_db()
+    assert (keep.first_name, keep.job_title) == ("Anna", "Buyer")
+    assert f"Contact #{duplicate.pk} was merged into this record" in done.content.decode()
+    # The merged record's old page leads to the kept one.
+    old = client.get(reverse("admin:crm_contact_change", args=[duplicate.pk]))
+    assert old.url == reverse("admin:crm_contact_change", args=[keep.pk])
+
+
+def test_support_may_not_merge(staff, client):
+    keep, duplicate = ContactFactory(), ContactFactory()
+    client.force_login(staff("Support"))
+
+    screen = client.get(reverse("admin:crm_contact_merge", args=[keep.pk, duplicate.pk]))
+    api = client.post(
+        reverse("api:contact-merge", args=[keep.pk]),
+        {"duplicate": duplicate.pk},
+        content_type="application/json",
+    )
+
+    assert screen.status_code == 403 and api.status_code == 403
+    assert not Contact.objects.filter(merged_into__isnull=False).exists()
+
+
+def test_the_api_merges_and_refuses_with_the_reason(staff, client):
+    keep, duplicate = ContactFactory(), ContactFactory(job_title="Buyer")
+    client.force_login(staff("Marketing"))
+    url = reverse("api:contact-merge", args=[keep.pk])
+
+    itself = client.post(url, {"duplicate": keep.pk}, content_type="application/json")
+    merged = client.post(
+        url, {"duplicate": duplicate.pk, "take": ["job_title"]}, content_type="application/json"
+    )
+    again = client.post(url, {"duplicate": duplicate.pk}, content_type="application/json")
+
+    assert itself.status_code == 400 and "itself" in str(itself.json())
+    assert merged.status_code == 200
+    assert merged.json()["merged"] == duplicate.pk
+    keep.refresh_from_db()
+    assert keep.job_title == "Buyer"
+    assert again.status_code == 400 and "already merged" in str(again.json())
