@@ -523,3 +523,35 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row_number}: {self.get_reason_display()}"
+
+
+class BulkAction(models.Model):
+    """One change to many selected contacts, run in batches and resumable (privacy/bulk.py)."""
+
+    class Kind(models.TextChoices):
+        ADD_TAGS = "add_tags", "Add tags"
+        REMOVE_TAGS = "remove_tags", "Remove tags"
+        SET_RELATIONSHIP = "set_relationship", "Set the relationship"
+        RECORD_CONSENT = "record_consent", "Record a consent given offline"
+        START_ERASURE = "start_erasure", "Erase"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What to do (tag names, a relationship, a purpose with its wording and evidence, a reason):
+    # never a person's data; the people are the ids.
+    params = models.JSONField(default=dict)
+    contact_ids = models.JSONField(default=list, help_text="The selection, as it was chosen.")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="How many ids were handled so far.")
+    acted = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, help_text="Skipped contacts per reason.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.total} contacts"

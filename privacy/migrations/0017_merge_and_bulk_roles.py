@@ -14,7 +14,7 @@ def create_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("privacy", "0016_consent_merge_channel"),
-        ("crm", "0012_contact_merge_and_bulk"),
+        ("crm", "0012_contact_merge_and_bulk_actions"),
     ]
 
     operations = [
