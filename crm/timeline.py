@@ -185,15 +185,16 @@ def _summary(row: models.Model, declaration: Declaration, at_field: str) -> str:
 
 def _admin_url(row: models.Model, declaration: Declaration, user: Staff) -> str:
     """Link to the row's admin page, or to the row it belongs to when it has none (an event)."""
-    target = row
-    if target.__class__ not in admin.site._registry and declaration.subject:
-        first_hop = declaration.subject.split("__")[0]
-        target = getattr(row, first_hop, None)
-    if target is None or not _may_view(user, target.__class__):
+    model, pk = row.__class__, row.pk
+    if model not in admin.site._registry and declaration.subject:
+        # By the foreign key's id: no query for the row it belongs to.
+        link = row._meta.get_field(declaration.subject.split("__")[0])
+        model, pk = link.related_model, getattr(row, link.attname)
+    if pk is None or not _may_view(user, model):
         return ""
-    opts = target._meta
+    opts = model._meta
     try:
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
     except NoReverseMatch:
         return ""
 
