@@ -60,6 +60,7 @@ def test_a_marketer_merges_two_duplicates_and_sees_one_timeline(visitor_factory)
     for entry in ("Message", "Consent event", "Interaction"):
         assert entry in timeline
     assert page.locator(".possible-duplicates").count() == 0
+    page.locator(".contact-timeline").scroll_into_view_if_needed()
     screenshot(page, "contact-timeline")
     kept = Contact.objects.get(pk=anna.pk)
     assert kept.job_title == "Buyer"
