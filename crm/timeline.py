@@ -218,7 +218,7 @@ def _audit_entries(contact: Contact, limit: int) -> Iterator[TimelineEntry]:
         if fields:
             summary += f" · fields: {fields}"
         if many:
-            summary += f" · {many} contacts at once"
+            summary += f" · {many} contact(s) at once"
         yield TimelineEntry(
             at=event.at,
             kind=AUDIT_KIND,

@@ -13,6 +13,7 @@ from config.celery import app as celery_app
 from core.models import AuditEvent, OutboxTask
 from crm.models import BulkAction, Contact, Suppression
 from crm.suppression import suppress
+from crm.timeline import contact_timeline
 from privacy import bulk
 from privacy.bulk import run_bulk_action, start_bulk_action
 from privacy.merging import merge_contacts
@@ -253,3 +254,19 @@ def test_a_large_selection_is_done_by_a_real_worker(staff, monkeypatch):
             action.refresh_from_db()
     assert action.acted == 4
     assert set(Contact.objects.values_list("relationship", flat=True)) == {"partner_employee"}
+
+
+def test_a_bulk_change_is_on_each_persons_timeline(staff):
+    marketer, officer = staff("Marketing"), staff("Privacy officer")
+    anna, piet = ContactFactory.create_batch(2)
+    start_bulk_action(
+        kind="add_tags", contacts=[anna.pk], params={"tags": ["fair"]}, actor=marketer
+    )
+
+    seen = contact_timeline(contact=anna, user=officer, kind="audit").entries
+    unseen = contact_timeline(contact=piet, user=officer, kind="audit").entries
+
+    assert [e.summary for e in seen if "at once" in e.summary] == [
+        "by marketing · Admin · fields: tags · 1 contact(s) at once"
+    ]
+    assert not [e for e in unseen if "at once" in e.summary]
