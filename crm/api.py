@@ -151,6 +151,8 @@ class ContactViewSet(viewsets.GenericViewSet):
         params = ContactFilter(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         filters = params.validated_data
+        # Records merged into another keep only their id; the list shows the record kept.
+        queryset = queryset.filter(merged_into__isnull=True)
         if filters.get("search"):
             queryset = search_contacts(queryset, filters["search"])
         if filters.get("country"):

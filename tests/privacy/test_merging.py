@@ -329,3 +329,13 @@ def test_the_api_merges_and_refuses_with_the_reason(staff, client):
     keep.refresh_from_db()
     assert keep.job_title == "Buyer"
     assert again.status_code == 400 and "already merged" in str(again.json())
+
+
+def test_the_api_list_shows_the_record_kept_only(staff, client):
+    keep, duplicate = ContactFactory(), ContactFactory()
+    merge_contacts(keep=keep, duplicate=duplicate, actor=staff("Marketing"), channel="api")
+    client.force_login(staff("Support"))
+
+    listed = client.get(reverse("api:contact-list")).json()["results"]
+
+    assert [row["id"] for row in listed] == [keep.pk]
