@@ -16,7 +16,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.actors import Actor
@@ -223,18 +224,20 @@ def rebuild_states_of(contact_ids: list[int]) -> int:
 
     Call it inside a transaction: the old states are deleted before the new ones are written.
     """
-    latest = ConsentEvent.objects.filter(
-        contact_id=OuterRef("contact_id"), purpose_id=OuterRef("purpose_id")
-    ).order_by("-occurred_at", "-id")
-    pairs = (
-        ConsentEvent.objects.filter(contact_id__in=contact_ids)
-        # No ordering: Meta.ordering would add its columns to DISTINCT, one row per event.
-        .order_by()
-        .values("contact_id", "purpose_id")
-        .distinct()
-        .annotate(last_id=Subquery(latest.values("id")[:1]))
+    # The latest event per (contact, purpose) in one sorted pass: a subquery per event row would
+    # grow with the square of a long ledger (a merge of two long histories).
+    newest_first = Window(
+        RowNumber(),
+        partition_by=[F("contact_id"), F("purpose_id")],
+        order_by=[F("occurred_at").desc(), F("id").desc()],
     )
-    events = ConsentEvent.objects.in_bulk([pair["last_id"] for pair in pairs])
+    latest = (
+        ConsentEvent.objects.filter(contact_id__in=contact_ids)
+        .order_by()
+        .annotate(rank=newest_first)
+        .filter(rank=1)
+    )
+    events = {event.pk: event for event in latest}
     ConsentState.objects.filter(contact_id__in=contact_ids).delete()
     ConsentState.objects.bulk_create(
         ConsentState(
