@@ -339,3 +339,20 @@ def test_the_api_list_shows_the_record_kept_only(staff, client):
     listed = client.get(reverse("api:contact-list")).json()["results"]
 
     assert [row["id"] for row in listed] == [keep.pk]
+
+
+def test_the_api_lists_possible_duplicates_with_their_reasons(staff, client):
+    anna = ContactFactory(email="anna@example.org", phone="+31201234567")
+    tagged = ContactFactory(email="anna+fair@example.org", phone="+31201234567")
+    ContactFactory(email="someone@example.net")
+    client.force_login(staff("Marketing"))
+
+    found = client.get(reverse("api:contact-duplicates", args=[anna.pk])).json()
+
+    assert found == [
+        {
+            "id": tagged.pk,
+            "name": str(tagged),
+            "reasons": ["same e-mail address", "same phone number"],
+        }
+    ]
