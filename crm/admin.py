@@ -229,7 +229,7 @@ class ContactAdmin(TimelineAdminMixin, admin.ModelAdmin):
             None,
             {"fields": (("first_name", "last_name"), "email", "phone", "language", "birth_date")},
         ),
-        ("Work", {"fields": ("company", "job_title", "country", "relationship")}),
+        ("Work", {"fields": ("company", "job_title", "country", "relationship", "owner")}),
         (
             "Status",
             {

@@ -144,6 +144,14 @@ class Contact(models.Model):
     relationship = models.CharField(
         max_length=20, choices=Relationship.choices, default=Relationship.PROSPECT
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The member of staff who looks after this contact.",
+    )
     last_activity_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -532,6 +540,7 @@ class BulkAction(models.Model):
         ADD_TAGS = "add_tags", "Add tags"
         REMOVE_TAGS = "remove_tags", "Remove tags"
         SET_RELATIONSHIP = "set_relationship", "Set the relationship"
+        SET_OWNER = "set_owner", "Set the owner"
         RECORD_CONSENT = "record_consent", "Record a consent given offline"
         START_ERASURE = "start_erasure", "Erase"
 

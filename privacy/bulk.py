@@ -1,20 +1,22 @@
 """Bulk actions on selected contacts: one service call, audited, resumable, by role.
 
 Staff select contacts on the list and ask for one change to all of them: add or remove tags, set
-the relationship, record a consent given offline (the evidence once, a ledger event each), or, for
-privacy officers only, erase them with the reason. `start_bulk_action` checks the role and the
-parameters before anything is written (a refusal changes nothing), stores the selection as ids,
-and runs it at once when it is small, else on the worker (`privacy.tasks.run_bulk_action`) with a
-progress page. Each contact is checked again when its turn comes: the selection may have changed
-meanwhile (merged into another record, erased, restricted by an officer, opted out), and those are
-skipped and counted by reason, never acted on. The run goes in batches of `BATCH_SIZE`, one
-transaction and one audit event (count and ids) each, so a killed worker resumes where the last
-batch committed, and running it twice does nothing twice.
+the relationship or the owner, record a consent given offline (the evidence once, a ledger event
+each), or, for privacy officers only, erase them with the reason. `start_bulk_action` checks the
+role and the parameters before anything is written (a refusal changes nothing), stores the
+selection as ids, and runs it at once when it is small, else on the worker
+(`privacy.tasks.run_bulk_action`) with a progress page. Each contact is checked again when its
+turn comes: the selection may have changed meanwhile (merged into another record, erased,
+restricted by an officer, opted out), and those are skipped and counted by reason, never acted
+on. The run goes in batches of `BATCH_SIZE`, one transaction and one audit event (count and ids)
+each, so a killed worker resumes where the last batch committed, and running it twice does
+nothing twice.
 """
 
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -38,6 +40,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     Kind.ADD_TAGS: ("crm.bulk_change_contacts",),
     Kind.REMOVE_TAGS: ("crm.bulk_change_contacts",),
     Kind.SET_RELATIONSHIP: ("crm.bulk_change_contacts",),
+    Kind.SET_OWNER: ("crm.bulk_change_contacts",),
     Kind.RECORD_CONSENT: ("crm.bulk_change_contacts", "privacy.add_consentevent"),
     # Erasure is the privacy officer's decision.
     Kind.START_ERASURE: ("privacy.change_subjectrequest", "privacy.add_subjectrequest"),
@@ -48,6 +51,7 @@ FIELDS_CHANGED = {
     Kind.ADD_TAGS: ["tags"],
     Kind.REMOVE_TAGS: ["tags"],
     Kind.SET_RELATIONSHIP: ["relationship"],
+    Kind.SET_OWNER: ["owner"],
     Kind.RECORD_CONSENT: ["consent"],
 }
 SKIP_GONE = "no longer exists"
@@ -107,6 +111,12 @@ def _clean_params(kind: str, params: dict) -> dict:
         if params.get("relationship") not in Contact.Relationship.values:
             raise ValidationError({"relationship": "Choose one of the relationships offered."})
         return {"relationship": params["relationship"]}
+    if kind == Kind.SET_OWNER:
+        owner = params.get("owner")
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+        if not isinstance(owner, int) or not staff.filter(pk=owner).exists():
+            raise ValidationError({"owner": "Choose an active member of staff."})
+        return {"owner": owner}
     if kind == Kind.RECORD_CONSENT:
         return _clean_consent(params)
     reason = (params.get("reason") or "").strip()
@@ -231,6 +241,14 @@ def _set_relationship(action: BulkAction, contacts: list[Contact], skipped: Coun
     return ids
 
 
+def _set_owner(action: BulkAction, contacts: list[Contact], skipped: Counter) -> list[int]:
+    ids = [c.pk for c in contacts]
+    Contact.objects.filter(pk__in=ids).update(
+        owner_id=action.params["owner"], updated_at=timezone.now()
+    )
+    return ids
+
+
 def _record_consent(action: BulkAction, contacts: list[Contact], skipped: Counter) -> list[int]:
     params = action.params
     purpose = Purpose.objects.get(code=params["purpose"])
@@ -265,6 +283,7 @@ APPLY: dict[str, Callable[[BulkAction, list[Contact], Counter], list[int]]] = {
     Kind.ADD_TAGS: _add_tags,
     Kind.REMOVE_TAGS: _remove_tags,
     Kind.SET_RELATIONSHIP: _set_relationship,
+    Kind.SET_OWNER: _set_owner,
     Kind.RECORD_CONSENT: _record_consent,
     Kind.START_ERASURE: _erase,
 }

@@ -50,6 +50,7 @@ MERGEABLE_FIELDS = (
     "language",
     "birth_date",
     "relationship",
+    "owner",
 )
 # Who may decide to merge a restricted record or one under a legal hold.
 OFFICER_PERMISSION = "privacy.change_subjectrequest"

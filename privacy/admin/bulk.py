@@ -8,6 +8,7 @@ and the page shown is the action's progress, which reloads itself until it is do
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -33,6 +34,15 @@ class RelationshipForm(forms.Form):
 
     def params(self) -> dict:
         return dict(self.cleaned_data)
+
+
+class OwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True)
+    )
+
+    def params(self) -> dict:
+        return {"owner": self.cleaned_data["owner"].pk}
 
 
 class OfflineConsentForm(forms.Form):
@@ -71,6 +81,7 @@ FORMS = {
     Kind.ADD_TAGS: TagsForm,
     Kind.REMOVE_TAGS: TagsForm,
     Kind.SET_RELATIONSHIP: RelationshipForm,
+    Kind.SET_OWNER: OwnerForm,
     Kind.RECORD_CONSENT: OfflineConsentForm,
     Kind.START_ERASURE: ErasureForm,
 }
@@ -93,6 +104,7 @@ class BulkActionsMixin:
     bulk_add_tags = _bulk_action(Kind.ADD_TAGS)
     bulk_remove_tags = _bulk_action(Kind.REMOVE_TAGS)
     bulk_set_relationship = _bulk_action(Kind.SET_RELATIONSHIP)
+    bulk_set_owner = _bulk_action(Kind.SET_OWNER)
     bulk_record_consent = _bulk_action(Kind.RECORD_CONSENT)
     bulk_start_erasure = _bulk_action(Kind.START_ERASURE)
 

@@ -28,6 +28,7 @@ ALL_BULK = {
     "bulk_add_tags",
     "bulk_remove_tags",
     "bulk_set_relationship",
+    "bulk_set_owner",
     "bulk_record_consent",
     "bulk_start_erasure",
 }
@@ -112,6 +113,7 @@ def test_tags_are_added_and_removed_with_one_audit_event_each(staff):
     [
         ("add_tags", {"tags": [" ", ""]}, "tags"),
         ("set_relationship", {"relationship": "friend"}, "relationship"),
+        ("set_owner", {"owner": 999_999}, "owner"),
         ("record_consent", {"purpose": "nope", "action": "grant"}, "purpose"),
         ("start_erasure", {"reason": "  "}, "reason"),
     ],
@@ -270,3 +272,19 @@ def test_a_bulk_change_is_on_each_persons_timeline(staff):
         "by marketing · Admin · fields: tags · 1 contact(s) at once"
     ]
     assert not [e for e in unseen if "at once" in e.summary]
+
+
+def test_the_owner_is_set_for_many_to_a_member_of_staff_only(staff):
+    marketer = staff("Marketing")
+    people = ContactFactory.create_batch(2)
+
+    action = start_bulk_action(
+        kind="set_owner",
+        contacts=Contact.objects.all(),
+        params={"owner": marketer.pk},
+        actor=marketer,
+    )
+
+    assert action.acted == 2
+    assert {Contact.objects.get(pk=p.pk).owner for p in people} == {marketer}
+    assert bulk_events("set_owner").get().details["fields"] == ["owner"]
