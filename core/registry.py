@@ -40,6 +40,20 @@ def _forget_files(queryset: QuerySet, names: Iterable[str]) -> None:
         transaction.on_commit(lambda s=storage, files=stored: [s.delete(n) for n in files])
 
 
+def _unlink_many_to_many(queryset: QuerySet) -> None:
+    """Remove the rows' plain many-to-many links (a contact's tags), as Django's delete would."""
+    opts = queryset.model._meta
+    selected = queryset.order_by().values("pk")
+    for m2m in opts.many_to_many:
+        through = m2m.remote_field.through
+        if through._meta.auto_created:
+            through._base_manager.filter(**{f"{m2m.m2m_field_name()}__in": selected}).delete()
+    for relation in opts.related_objects:
+        if relation.many_to_many and relation.through._meta.auto_created:
+            column = relation.field.m2m_reverse_field_name()
+            relation.through._base_manager.filter(**{f"{column}__in": selected}).delete()
+
+
 def _delete_rows(queryset: QuerySet) -> int:
     """Delete the queryset's rows in one DELETE statement, without Django's cascade collector."""
     model = queryset.model
@@ -72,6 +86,7 @@ class Delete:
         foreign-key check fail the whole transaction instead of leaving orphans.
         """
         _forget_files(queryset, ())
+        _unlink_many_to_many(queryset)
         return _delete_rows(queryset)
 
 

@@ -7,6 +7,7 @@ from celery.contrib.testing.worker import start_worker
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from config.celery import app as celery_app
@@ -191,6 +192,10 @@ def test_a_consent_given_offline_is_recorded_for_each_with_the_evidence_once(sta
 def test_an_officer_erases_the_selected_with_the_reason(staff):
     officer = staff("Privacy officer")
     people = ContactFactory.create_batch(2)
+    # Tagged people too: their tags' links go with them.
+    start_bulk_action(
+        kind="add_tags", contacts=Contact.objects.all(), params={"tags": ["fair"]}, actor=officer
+    )
     reason = "The client ended the contract and asked us to delete its list."
 
     start_bulk_action(
@@ -200,7 +205,10 @@ def test_an_officer_erases_the_selected_with_the_reason(staff):
         actor=officer,
     )
 
+    # The foreign keys hold now, not only at a commit this test never reaches.
+    connection.check_constraints()
     assert not Contact.objects.filter(pk__in=[p.pk for p in people]).exists()
+    assert not Contact.tags.through.objects.exists()
     assert ErasureCertificate.objects.count() == 2
     event = bulk_events("start_erasure").get()
     assert event.reason == reason and event.details["count"] == 2
