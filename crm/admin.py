@@ -19,6 +19,7 @@ from django_countries import countries
 
 from core.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
 from core.counting import distinct_values
+from crm.admin_lists import ContactListAdmin  # noqa: F401 -- registers it
 from crm.admin_timeline import PossibleDuplicatesFilter, TimelineAdminMixin
 from crm.companies import COMPANY_FIELDS, normalise_company, save_company
 from crm.contact_form import mark_answered

@@ -224,6 +224,21 @@ class Contact(models.Model):
         return reverse("admin:crm_contact_change", args=[self.pk])
 
 
+class ContactList(models.Model):
+    """A static list: the contacts staff put on it by hand or in bulk (segments may use it)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Source(models.Model):
     """Where contacts come from: a form, a directory, a client's list, an event."""
 
@@ -541,6 +556,8 @@ class BulkAction(models.Model):
         REMOVE_TAGS = "remove_tags", "Remove tags"
         SET_RELATIONSHIP = "set_relationship", "Set the relationship"
         SET_OWNER = "set_owner", "Set the owner"
+        ADD_TO_LIST = "add_to_list", "Add to a list"
+        REMOVE_FROM_LIST = "remove_from_list", "Remove from a list"
         RECORD_CONSENT = "record_consent", "Record a consent given offline"
         START_ERASURE = "start_erasure", "Erase"
 

@@ -9,6 +9,7 @@ from crm.models import (
     Client,
     Company,
     Contact,
+    ContactList,
     ContactSource,
     ImportBatch,
     ImportRejection,
@@ -138,4 +139,8 @@ registry.exempt(
     reason="What a bulk change did (tags, a relationship, an offline consent's wording and "
     "evidence, an erasure's reason) and to which contact ids, with counts; like the audit trail, "
     "it names people by id only.",
+)
+registry.exempt(
+    ContactList,
+    reason="A static list's name and description; who is on it is part of their contact.",
 )

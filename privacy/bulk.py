@@ -1,15 +1,15 @@
 """Bulk actions on selected contacts: one service call, audited, resumable, by role.
 
-Staff select contacts on the list and ask for one change to all of them: add or remove tags, set
-the relationship or the owner, record a consent given offline (the evidence once, a ledger event
-each), or, for privacy officers only, erase them with the reason. `start_bulk_action` checks the
-role and the parameters before anything is written (a refusal changes nothing), stores the
-selection as ids, and runs it at once when it is small, else on the worker
-(`privacy.tasks.run_bulk_action`) with a progress page. Each contact is checked again when its
-turn comes: the selection may have changed meanwhile (merged into another record, erased,
-restricted by an officer, opted out), and those are skipped and counted by reason, never acted
-on. The run goes in batches of `BATCH_SIZE`, one transaction and one audit event (count and ids)
-each, so a killed worker resumes where the last batch committed, and running it twice does
+Staff select contacts on the list and ask for one change to all of them: add or remove tags, add
+to or remove from a static list, set the relationship or the owner, record a consent given offline
+(the evidence once, a ledger event each), or, for privacy officers only, erase them with the
+reason. `start_bulk_action` checks the role and the parameters before anything is written (a
+refusal changes nothing), stores the selection as ids, and runs it at once when it is small, else
+on the worker (`privacy.tasks.run_bulk_action`) with a progress page. Each contact is checked
+again when its turn comes: the selection may have changed meanwhile (merged into another record,
+erased, restricted by an officer, opted out), and those are skipped and counted by reason, never
+acted on. The run goes in batches of `BATCH_SIZE`, one transaction and one audit event (count and
+ids) each, so a killed worker resumes where the last batch committed, and running it twice does
 nothing twice.
 """
 
@@ -26,7 +26,7 @@ from core.actors import Actor
 from core.audit import record_many_audit
 from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
-from crm.models import BulkAction, Contact, Tag
+from crm.models import BulkAction, Contact, ContactList, Tag
 from privacy.consent.ledger import record_consent
 from privacy.deletion.erasure import erase_subject
 from privacy.models import ConsentEvent, Purpose
@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     Kind.REMOVE_TAGS: ("crm.bulk_change_contacts",),
     Kind.SET_RELATIONSHIP: ("crm.bulk_change_contacts",),
     Kind.SET_OWNER: ("crm.bulk_change_contacts",),
+    Kind.ADD_TO_LIST: ("crm.bulk_change_contacts",),
+    Kind.REMOVE_FROM_LIST: ("crm.bulk_change_contacts",),
     Kind.RECORD_CONSENT: ("crm.bulk_change_contacts", "privacy.add_consentevent"),
     # Erasure is the privacy officer's decision.
     Kind.START_ERASURE: ("privacy.change_subjectrequest", "privacy.add_subjectrequest"),
@@ -52,6 +54,8 @@ FIELDS_CHANGED = {
     Kind.REMOVE_TAGS: ["tags"],
     Kind.SET_RELATIONSHIP: ["relationship"],
     Kind.SET_OWNER: ["owner"],
+    Kind.ADD_TO_LIST: ["lists"],
+    Kind.REMOVE_FROM_LIST: ["lists"],
     Kind.RECORD_CONSENT: ["consent"],
 }
 SKIP_GONE = "no longer exists"
@@ -111,6 +115,11 @@ def _clean_params(kind: str, params: dict) -> dict:
         if params.get("relationship") not in Contact.Relationship.values:
             raise ValidationError({"relationship": "Choose one of the relationships offered."})
         return {"relationship": params["relationship"]}
+    if kind in (Kind.ADD_TO_LIST, Kind.REMOVE_FROM_LIST):
+        chosen = params.get("list")
+        if not isinstance(chosen, int) or not ContactList.objects.filter(pk=chosen).exists():
+            raise ValidationError({"list": "Choose one of the static lists."})
+        return {"list": chosen}
     if kind == Kind.SET_OWNER:
         owner = params.get("owner")
         staff = get_user_model().objects.filter(is_staff=True, is_active=True)
@@ -249,6 +258,22 @@ def _set_owner(action: BulkAction, contacts: list[Contact], skipped: Counter) ->
     return ids
 
 
+def _add_to_list(action: BulkAction, contacts: list[Contact], skipped: Counter) -> list[int]:
+    through = ContactList.contacts.through
+    through.objects.bulk_create(
+        [through(contactlist_id=action.params["list"], contact_id=c.pk) for c in contacts],
+        ignore_conflicts=True,
+    )
+    return [c.pk for c in contacts]
+
+
+def _remove_from_list(action: BulkAction, contacts: list[Contact], skipped: Counter) -> list[int]:
+    ContactList.contacts.through.objects.filter(
+        contactlist_id=action.params["list"], contact_id__in=[c.pk for c in contacts]
+    ).delete()
+    return [c.pk for c in contacts]
+
+
 def _record_consent(action: BulkAction, contacts: list[Contact], skipped: Counter) -> list[int]:
     params = action.params
     purpose = Purpose.objects.get(code=params["purpose"])
@@ -284,6 +309,8 @@ APPLY: dict[str, Callable[[BulkAction, list[Contact], Counter], list[int]]] = {
     Kind.REMOVE_TAGS: _remove_tags,
     Kind.SET_RELATIONSHIP: _set_relationship,
     Kind.SET_OWNER: _set_owner,
+    Kind.ADD_TO_LIST: _add_to_list,
+    Kind.REMOVE_FROM_LIST: _remove_from_list,
     Kind.RECORD_CONSENT: _record_consent,
     Kind.START_ERASURE: _erase,
 }

@@ -142,8 +142,7 @@ def merge_contacts(
         moved = move_related_rows(keep=keep, duplicate=duplicate)
         _retire(duplicate, keep=keep)
         keep.save()
-        keep.tags.add(*duplicate.tags.all())
-        duplicate.tags.clear()
+        _join_many_to_many(keep, duplicate)
         carried = _carry_withdrawals(keep, duplicate, withdrawn, actor=actor)
         _extend_suppressions(addresses, keep.email)
         details = {"merged": duplicate.pk, "into": keep.pk, "moved": moved}
@@ -159,6 +158,19 @@ def merge_contacts(
                 details=details,
             )
     return MergeResult(kept=keep, merged_id=duplicate.pk, moved=moved, withdrawals_carried=carried)
+
+
+def _join_many_to_many(keep: Contact, duplicate: Contact) -> None:
+    """Give the kept record the duplicate's plain many-to-many links (tags, static lists)."""
+    links = [getattr(keep, m2m.name) for m2m in Contact._meta.many_to_many]
+    theirs = [getattr(duplicate, m2m.name) for m2m in Contact._meta.many_to_many]
+    for relation in Contact._meta.related_objects:
+        if relation.many_to_many:
+            links.append(getattr(keep, relation.get_accessor_name()))
+            theirs.append(getattr(duplicate, relation.get_accessor_name()))
+    for mine, other in zip(links, theirs, strict=True):
+        mine.add(*other.all())
+        other.clear()
 
 
 def _withdrawals(*contacts: Contact) -> dict[int, ConsentEvent]:

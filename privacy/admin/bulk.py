@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from core.admin import show_refusal
-from crm.models import BulkAction, Contact
+from crm.models import BulkAction, Contact, ContactList
 from privacy.bulk import OFFLINE_CHANNELS, may_run, start_bulk_action
 from privacy.models import ConsentEvent, Purpose
 
@@ -34,6 +34,13 @@ class RelationshipForm(forms.Form):
 
     def params(self) -> dict:
         return dict(self.cleaned_data)
+
+
+class ListForm(forms.Form):
+    contact_list = forms.ModelChoiceField(queryset=ContactList.objects.all(), label="List")
+
+    def params(self) -> dict:
+        return {"list": self.cleaned_data["contact_list"].pk}
 
 
 class OwnerForm(forms.Form):
@@ -82,6 +89,8 @@ FORMS = {
     Kind.REMOVE_TAGS: TagsForm,
     Kind.SET_RELATIONSHIP: RelationshipForm,
     Kind.SET_OWNER: OwnerForm,
+    Kind.ADD_TO_LIST: ListForm,
+    Kind.REMOVE_FROM_LIST: ListForm,
     Kind.RECORD_CONSENT: OfflineConsentForm,
     Kind.START_ERASURE: ErasureForm,
 }
@@ -105,6 +114,8 @@ class BulkActionsMixin:
     bulk_remove_tags = _bulk_action(Kind.REMOVE_TAGS)
     bulk_set_relationship = _bulk_action(Kind.SET_RELATIONSHIP)
     bulk_set_owner = _bulk_action(Kind.SET_OWNER)
+    bulk_add_to_list = _bulk_action(Kind.ADD_TO_LIST)
+    bulk_remove_from_list = _bulk_action(Kind.REMOVE_FROM_LIST)
     bulk_record_consent = _bulk_action(Kind.RECORD_CONSENT)
     bulk_start_erasure = _bulk_action(Kind.START_ERASURE)
 

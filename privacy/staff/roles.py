@@ -15,6 +15,7 @@ ALL = (VIEW, ADD, CHANGE, DELETE)
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "Marketing": {
         "crm.contact": (VIEW, ADD, CHANGE),
+        "crm.contactlist": ALL,
         "crm.company": ALL,
         "crm.client": (VIEW, ADD, CHANGE),
         "crm.source": (VIEW, ADD, CHANGE),
@@ -38,6 +39,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Support": {
         "crm.contact": (VIEW, CHANGE),
+        "crm.contactlist": (VIEW,),
         "crm.company": (VIEW,),
         "crm.contactsource": (VIEW,),
         "crm.interaction": (VIEW, ADD, CHANGE),
@@ -51,6 +53,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Privacy officer": {
         "crm.contact": (VIEW, CHANGE),
+        "crm.contactlist": (VIEW,),
         "crm.company": (VIEW,),
         "crm.client": (VIEW,),
         "crm.source": (VIEW,),

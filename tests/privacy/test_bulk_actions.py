@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from config.celery import app as celery_app
 from core.models import AuditEvent, OutboxTask
-from crm.models import BulkAction, Contact, Suppression
+from crm.models import BulkAction, Contact, ContactList, Suppression
 from crm.suppression import suppress
 from crm.timeline import contact_timeline
 from privacy import bulk
@@ -30,6 +30,8 @@ ALL_BULK = {
     "bulk_remove_tags",
     "bulk_set_relationship",
     "bulk_set_owner",
+    "bulk_add_to_list",
+    "bulk_remove_from_list",
     "bulk_record_consent",
     "bulk_start_erasure",
 }
@@ -115,6 +117,7 @@ def test_tags_are_added_and_removed_with_one_audit_event_each(staff):
         ("add_tags", {"tags": [" ", ""]}, "tags"),
         ("set_relationship", {"relationship": "friend"}, "relationship"),
         ("set_owner", {"owner": 999_999}, "owner"),
+        ("add_to_list", {"list": 999_999}, "list"),
         ("record_consent", {"purpose": "nope", "action": "grant"}, "purpose"),
         ("start_erasure", {"reason": "  "}, "reason"),
     ],
@@ -296,3 +299,25 @@ def test_the_owner_is_set_for_many_to_a_member_of_staff_only(staff):
     assert action.acted == 2
     assert {Contact.objects.get(pk=p.pk).owner for p in people} == {marketer}
     assert bulk_events("set_owner").get().details["fields"] == ["owner"]
+
+
+def test_contacts_join_and_leave_a_static_list_in_bulk(staff, client):
+    marketer = staff("Marketing")
+    fair = ContactList.objects.create(name="Fair 2026")
+    people = ContactFactory.create_batch(3)
+    client.force_login(marketer)
+    url = reverse("admin:crm_contact_changelist")
+    chosen = {"action": "bulk_add_to_list", ACTION_CHECKBOX_NAME: [p.pk for p in people]}
+
+    done = client.post(
+        url, {**chosen, "bulk_confirmed": "yes", "contact_list": fair.pk}, follow=True
+    )
+    start_bulk_action(
+        kind="remove_from_list", contacts=[people[0].pk], params={"list": fair.pk}, actor=marketer
+    )
+
+    assert "done for 3 of 3 contacts" in done.content.decode()
+    assert set(fair.contacts.all()) == {people[1], people[2]}
+    assert bulk_events("add_to_list").get().details["count"] == 3
+    lists = client.get(reverse("admin:crm_contactlist_changelist")).content.decode()
+    assert "Fair 2026" in lists

@@ -13,7 +13,7 @@ from core.hashing import stored_email_hash
 from core.models import AuditEvent
 from crm.duplicates import duplicate_candidates, live_contacts, with_possible_duplicates
 from crm.invoices import record_invoice
-from crm.models import Contact, Interaction, Suppression
+from crm.models import Contact, ContactList, Interaction, Suppression, Tag
 from crm.suppression import may_contact, suppress
 from privacy.consent.ledger import consent_states, rebuild_consent_states
 from privacy.deletion.erasure import erase_subject
@@ -356,3 +356,16 @@ def test_the_api_lists_possible_duplicates_with_their_reasons(staff, client):
             "reasons": ["same e-mail address", "same phone number"],
         }
     ]
+
+
+def test_tags_and_static_lists_are_joined(marketer):
+    keep, duplicate = ContactFactory(), ContactFactory()
+    fair = ContactList.objects.create(name="Fair")
+    fair.contacts.add(duplicate)
+    duplicate.tags.add(Tag.objects.create(name="vip"))
+
+    merge_contacts(keep=keep, duplicate=duplicate, actor=marketer, channel="admin")
+
+    assert list(fair.contacts.all()) == [keep]
+    assert list(keep.tags.values_list("name", flat=True)) == ["vip"]
+    assert not duplicate.tags.exists()
