@@ -345,6 +345,7 @@ CELERY_TASK_ROUTES = {
     "privacy.tasks.send_subscription_confirmation": {"queue": "default"},
     "privacy.tasks.send_request_verification": {"queue": "default"},
     "privacy.tasks.act_on_request": {"queue": "default"},
+    "privacy.tasks.run_bulk_action": {"queue": "default"},
     "crm.tasks.run_import": {"queue": "imports"},
     "crm.tasks.discard_unfinished_imports": {"queue": "imports"},
     "crm.tasks.*": {"queue": "default"},

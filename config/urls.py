@@ -26,6 +26,7 @@ privacy_api_urls = [
         privacy_api.ContactConsentsView.as_view(),
         name="contact-consents",
     ),
+    path("contacts/<int:pk>/merge/", privacy_api.ContactMergeView.as_view(), name="contact-merge"),
     path("requests/", privacy_api.SubjectRequestCreateView.as_view(), name="request-list"),
     path(
         "requests/<int:pk>/",

@@ -40,6 +40,29 @@ def record_audit(
     )
 
 
+def record_many_audit(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    model: type[models.Model],
+    ids: list[int],
+    channel: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event for many rows of `model` (a bulk change): their count and ids."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        # Many rows, one event: the type says what, the ids which ones (the timeline reads them).
+        object_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
+        object_id="",
+        channel=channel,
+        reason=reason,
+        details={**(details or {}), "count": len(ids), "ids": ids},
+    )
+
+
 def save_audited(
     *,
     obj: models.Model,

@@ -40,6 +40,20 @@ def _forget_files(queryset: QuerySet, names: Iterable[str]) -> None:
         transaction.on_commit(lambda s=storage, files=stored: [s.delete(n) for n in files])
 
 
+def _unlink_many_to_many(queryset: QuerySet) -> None:
+    """Remove the rows' plain many-to-many links (a contact's tags), as Django's delete would."""
+    opts = queryset.model._meta
+    selected = queryset.order_by().values("pk")
+    for m2m in opts.many_to_many:
+        through = m2m.remote_field.through
+        if through._meta.auto_created:
+            through._base_manager.filter(**{f"{m2m.m2m_field_name()}__in": selected}).delete()
+    for relation in opts.related_objects:
+        if relation.many_to_many and relation.through._meta.auto_created:
+            column = relation.field.m2m_reverse_field_name()
+            relation.through._base_manager.filter(**{f"{column}__in": selected}).delete()
+
+
 def _delete_rows(queryset: QuerySet) -> int:
     """Delete the queryset's rows in one DELETE statement, without Django's cascade collector."""
     model = queryset.model
@@ -72,6 +86,7 @@ class Delete:
         foreign-key check fail the whole transaction instead of leaving orphans.
         """
         _forget_files(queryset, ())
+        _unlink_many_to_many(queryset)
         return _delete_rows(queryset)
 
 
@@ -118,6 +133,9 @@ class Declaration:
     rows: Callable[[Iterable[int]], QuerySet] | None = None
     export_fields: tuple[str, ...] = ()
     on_hold: Anonymise | None = None
+    # The date or time that places a row on the person's timeline (crm.timeline): "" takes the
+    # first date among the export fields; None keeps the model off the timeline.
+    timeline_field: str | None = ""
 
     @property
     def label(self) -> str:
@@ -156,10 +174,13 @@ class Registry:
         rows: Callable[[Iterable[int]], QuerySet] | None = None,
         export_fields: Iterable[str] = (),
         on_hold: Anonymise | None = None,
+        timeline_field: str | None = "",
     ) -> Declaration:
         """Declare that `model` holds personal data, and how it links to a person.
 
-        `on_hold` is what erasure does instead when rows under a legal hold still point here.
+        `on_hold` is what erasure does instead when rows under a legal hold still point here;
+        `timeline_field` is the date that places a row on the person's timeline ("": the first
+        date among the export fields; None: not on the timeline).
         """
         if sum(x is not None for x in (subject, email_field, rows)) != 1:
             raise ValueError(f"{model._meta.label}: give one of subject, email_field, rows.")
@@ -170,6 +191,8 @@ class Registry:
                 unknown |= set(action.fields) - known
         if isinstance(erasure, Retain) and erasure.until_field:
             unknown |= {erasure.until_field} - known
+        if timeline_field:
+            unknown |= {timeline_field} - known
         if unknown:
             raise ValueError(f"{model._meta.label}: unknown fields {sorted(unknown)}.")
         if model in self.declarations or model in self.exemptions:
@@ -185,6 +208,7 @@ class Registry:
             rows=rows,
             export_fields=tuple(export_fields),
             on_hold=on_hold,
+            timeline_field=timeline_field,
         )
         self.declarations[model] = declaration
         return declaration

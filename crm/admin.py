@@ -19,6 +19,8 @@ from django_countries import countries
 
 from core.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
 from core.counting import distinct_values
+from crm.admin_lists import ContactListAdmin  # noqa: F401 -- registers it
+from crm.admin_timeline import PossibleDuplicatesFilter, TimelineAdminMixin
 from crm.companies import COMPANY_FIELDS, normalise_company, save_company
 from crm.contact_form import mark_answered
 from crm.contacts import (
@@ -189,7 +191,7 @@ class InvoiceInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(TimelineAdminMixin, admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "__str__",
@@ -207,6 +209,7 @@ class ContactAdmin(admin.ModelAdmin):
         LastActivityFilter,
         "email_status",
         "is_restricted",
+        PossibleDuplicatesFilter,
     )
     search_fields = ("email",)
     search_help_text = "Beginning of an e-mail address, first or last name, or company name."
@@ -227,7 +230,7 @@ class ContactAdmin(admin.ModelAdmin):
             None,
             {"fields": (("first_name", "last_name"), "email", "phone", "language", "birth_date")},
         ),
-        ("Work", {"fields": ("company", "job_title", "country", "relationship")}),
+        ("Work", {"fields": ("company", "job_title", "country", "relationship", "owner")}),
         (
             "Status",
             {

@@ -3,15 +3,18 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.normalisation import normalise_country
 from crm.companies import COMPANY_FIELDS, save_company
 from crm.contacts import record_contact_view, update_contact
+from crm.duplicates import duplicate_candidates
 from crm.invoices import record_invoice
 from crm.models import Company, Contact, ContactSource, Invoice, Source
 from crm.provenance import create_contact_with_provenance
 from crm.search import search_contacts
+from crm.timeline import MAX_PAGE, PAGE_SIZE, contact_timeline, record_timeline_view
 
 CHANNEL = "api"
 
@@ -93,6 +96,36 @@ class ContactCreateInput(ContactInput):
     source = SourceInput(help_text="Where this person's data came from (required).")
 
 
+class TimelineFilter(serializers.Serializer):
+    kind = serializers.CharField(required=False, allow_blank=True, default="")
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, default=PAGE_SIZE
+    )
+
+
+class TimelineEntryOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    url = serializers.CharField(help_text="The record's admin page; empty if not yours to see.")
+    record = serializers.CharField(help_text="app_label.model:id of the record.")
+
+
+class TimelineOutput(serializers.Serializer):
+    entries = TimelineEntryOutput(many=True)
+    page = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    kinds = serializers.ListField(child=serializers.CharField())
+
+
+class DuplicateOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="contact.pk")
+    name = serializers.CharField(source="contact")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
 class ContactFilter(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True)
     country = serializers.CharField(required=False, allow_blank=True)
@@ -118,6 +151,8 @@ class ContactViewSet(viewsets.GenericViewSet):
         params = ContactFilter(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         filters = params.validated_data
+        # Records merged into another keep only their id; the list shows the record kept.
+        queryset = queryset.filter(merged_into__isnull=True)
         if filters.get("search"):
             queryset = search_contacts(queryset, filters["search"])
         if filters.get("country"):
@@ -136,6 +171,33 @@ class ContactViewSet(viewsets.GenericViewSet):
         contact = get_object_or_404(self.get_queryset(), pk=pk)
         record_contact_view(contact=contact, actor=request.user, channel=CHANNEL)
         return Response(ContactDetailOutput(contact).data)
+
+    @extend_schema(parameters=[TimelineFilter], responses=TimelineOutput)
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """The person's timeline, newest first, as your role may see it; the reading is logged."""
+        contact = get_object_or_404(Contact, pk=pk)
+        params = TimelineFilter(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.validated_data
+        timeline = contact_timeline(
+            contact=contact,
+            user=request.user,
+            kind=filters["kind"],
+            page=filters["page"],
+            size=filters["page_size"],
+        )
+        record_timeline_view(
+            contact=contact, actor=request.user, channel=CHANNEL, kind=filters["kind"]
+        )
+        return Response(TimelineOutput(timeline).data)
+
+    @extend_schema(responses=DuplicateOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request, pk=None):
+        """Other records that may be the same person, and why."""
+        contact = get_object_or_404(Contact, pk=pk)
+        return Response(DuplicateOutput(duplicate_candidates(contact), many=True).data)
 
     @extend_schema(request=ContactCreateInput, responses={201: ContactDetailOutput})
     def create(self, request):

@@ -145,6 +145,14 @@ class Contact(models.Model):
     relationship = models.CharField(
         max_length=20, choices=Relationship.choices, default=Relationship.PROSPECT
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The member of staff who looks after this contact.",
+    )
     last_activity_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -170,16 +178,35 @@ class Contact(models.Model):
         editable=False,
         help_text="Set when the person was erased but records under a legal hold still point here.",
     )
+    # A duplicate merged into another record keeps only its id and where it went
+    # (privacy/merging.py).
+    # No database constraint: erasure deletes the kept record in one statement, leaving this id.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="merged_duplicates",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
-        permissions = [("export_contacts", "Can export contacts in bulk (asks for a reason)")]
+        permissions = [
+            ("export_contacts", "Can export contacts in bulk (asks for a reason)"),
+            ("merge_contacts", "Can merge duplicate contacts"),
+            ("bulk_change_contacts", "Can change many contacts at once (tags, relationship)"),
+        ]
         indexes = [
             # The admin list filters by country and shows newest first.
             models.Index(fields=["country", "id"], name="crm_contact_country_id"),
             models.Index(fields=["relationship", "id"], name="crm_contact_relationship_id"),
+            # Duplicates are found by phone number.
+            models.Index(fields=["phone"], name="crm_contact_phone"),
         ]
 
     def __str__(self) -> str:
@@ -196,6 +223,21 @@ class Contact(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:crm_contact_change", args=[self.pk])
+
+
+class ContactList(models.Model):
+    """A static list: the contacts staff put on it by hand or in bulk (segments may use it)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Source(models.Model):
@@ -505,3 +547,38 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.row_number}: {self.get_reason_display()}"
+
+
+class BulkAction(models.Model):
+    """One change to many selected contacts, run in batches and resumable (privacy/bulk.py)."""
+
+    class Kind(models.TextChoices):
+        ADD_TAGS = "add_tags", "Add tags"
+        REMOVE_TAGS = "remove_tags", "Remove tags"
+        SET_RELATIONSHIP = "set_relationship", "Set the relationship"
+        SET_OWNER = "set_owner", "Set the owner"
+        ADD_TO_LIST = "add_to_list", "Add to a list"
+        REMOVE_FROM_LIST = "remove_from_list", "Remove from a list"
+        RECORD_CONSENT = "record_consent", "Record a consent given offline"
+        START_ERASURE = "start_erasure", "Erase"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What to do (tag names, a relationship, a purpose with its wording and evidence, a reason):
+    # never a person's data; the people are the ids.
+    params = models.JSONField(default=dict)
+    contact_ids = models.JSONField(default=list, help_text="The selection, as it was chosen.")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="How many ids were handled so far.")
+    acted = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, help_text="Skipped contacts per reason.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.total} contacts"

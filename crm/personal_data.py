@@ -5,9 +5,11 @@ from django.utils.translation import gettext_noop
 
 from core.registry import Anonymise, Delete, Retain, registry
 from crm.models import (
+    BulkAction,
     Client,
     Company,
     Contact,
+    ContactList,
     ContactSource,
     ImportBatch,
     ImportRejection,
@@ -132,3 +134,13 @@ registry.exempt(
 registry.exempt(Client, reason="Organisations we work for; no person's data.")
 registry.exempt(Source, reason="Names of forms, directories, lists and events; no person's data.")
 registry.exempt(Tag, reason="A label's name; which people carry it is part of their contact.")
+registry.exempt(
+    BulkAction,
+    reason="What a bulk change did (tags, a relationship, an offline consent's wording and "
+    "evidence, an erasure's reason) and to which contact ids, with counts; like the audit trail, "
+    "it names people by id only.",
+)
+registry.exempt(
+    ContactList,
+    reason="A static list's name and description; who is on it is part of their contact.",
+)

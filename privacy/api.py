@@ -19,6 +19,7 @@ from core.ratelimit import client_address, retry_after
 from crm.models import Client, Contact, Suppression
 from crm.suppression import may_contact
 from privacy.consent.ledger import RequestMetadata, record_consent
+from privacy.merging import MERGEABLE_FIELDS, merge_contacts
 from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, SubjectRequest
 from privacy.requests.subject_requests import RateLimited, submit_request
 
@@ -249,3 +250,55 @@ class SubjectRequestDetailView(APIView):
     @extend_schema(responses=SubjectRequestOutput)
     def get(self, request, pk: int):
         return Response(SubjectRequestOutput(get_object_or_404(SubjectRequest, pk=pk)).data)
+
+
+class MergeInput(serializers.Serializer):
+    duplicate = serializers.IntegerField(help_text="The id of the record merged into this one.")
+    take = serializers.ListField(
+        child=serializers.ChoiceField(choices=MERGEABLE_FIELDS),
+        required=False,
+        default=list,
+        help_text="Fields whose value comes from the duplicate; the others keep this record's.",
+    )
+    officer_decision = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A privacy officer's written decision, needed for a restricted record or one "
+        "under a legal hold.",
+    )
+
+
+class MergeOutput(serializers.Serializer):
+    kept = serializers.IntegerField(source="kept.pk")
+    merged = serializers.IntegerField(source="merged_id")
+    moved = serializers.DictField(child=serializers.IntegerField())
+    withdrawals_carried = serializers.IntegerField()
+
+
+class MergePermissions(StaffModelPermissions):
+    perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.merge_contacts"]}
+
+
+class ContactMergeView(APIView):
+    """Merge a duplicate record into this contact; refused with the reason, changing nothing."""
+
+    queryset = Contact.objects.none()
+    permission_classes = [MergePermissions]
+
+    @extend_schema(request=MergeInput, responses=MergeOutput)
+    def post(self, request, pk: int):
+        keep = get_object_or_404(Contact, pk=pk)
+        payload = MergeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        duplicate = get_object_or_404(Contact, pk=data["duplicate"])
+        result = merge_contacts(
+            keep=keep,
+            duplicate=duplicate,
+            take=data["take"],
+            actor=request.user,
+            channel="api",
+            officer_decision=data["officer_decision"],
+        )
+        return Response(MergeOutput(result).data)

@@ -86,6 +86,8 @@ class ConsentEvent(models.Model):
         UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
         SUBJECT_REQUEST = "subject_request", "Data-subject request"
         API = "api", "API"
+        # A withdrawal carried over from a duplicate record merged into this one.
+        MERGE = "merge", "Merge of duplicate records"
 
     contact = models.ForeignKey(
         "crm.Contact", on_delete=models.CASCADE, related_name="consent_events"

@@ -44,6 +44,8 @@ registry.declare(
     fields=("object_repr", "change_message"),
     export_fields=("action_time", "action_flag"),
     erasure=Delete(),
+    # The audit trail tells the same changes on the timeline, for those who may read it.
+    timeline_field=None,
 )
 registry.exempt(
     get_user_model(),
@@ -85,6 +87,8 @@ registry.declare(
     fields=(),
     export_fields=("purpose", "status", "since"),
     erasure=Delete(),
+    # Derived from the ledger, whose events are on the timeline already.
+    timeline_field=None,
 )
 registry.declare(
     NoticeDelivery,

@@ -8,6 +8,7 @@ from celery import shared_task
 from privacy.accountability.breaches import send_breach_notices_and_queue_next
 from privacy.accountability.checks import privacy_report
 from privacy.accountability.indirect_notices import send_indirect_notices_and_queue_next
+from privacy.bulk import run_bulk_action as run_bulk_action_now
 from privacy.consent.notices import send_material_change_and_queue_next
 from privacy.consent.subscriptions import send_confirmation_mail
 from privacy.deletion.retention import RetentionBusy, RetentionSuperseded, run_all
@@ -106,3 +107,9 @@ def mail_breach_notice(breach_id: int) -> int:
 def mail_indirect_notices(after_contact_id: int = 0, totals: dict | None = None) -> dict:
     """Send one batch of art. 14 notices, then queue the next until every pending one is handled."""
     return send_indirect_notices_and_queue_next(after_contact_id=after_contact_id, totals=totals)
+
+
+@shared_task(acks_late=True)  # resumes from the last committed batch: running it twice is harmless
+def run_bulk_action(*, action_id: int) -> None:
+    """Carry out a bulk action on many contacts, batch by batch."""
+    run_bulk_action_now(action_id=action_id)

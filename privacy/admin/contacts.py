@@ -14,6 +14,8 @@ from django.urls import path, reverse
 from core.admin import ReadOnlyInlineMixin, form_page
 from crm import admin as crm_admin
 from crm.models import Contact
+from privacy.admin.bulk import BulkActionsMixin
+from privacy.admin.merging import MergeAdminMixin
 from privacy.consent.ledger import record_consent
 from privacy.models import ConsentEvent, ConsentState, Purpose
 
@@ -99,9 +101,10 @@ admin.site.unregister(Contact)
 
 
 @admin.register(Contact)
-class ContactAdmin(crm_admin.ContactAdmin):
-    """The CRM's contact page with the person's consent: filter, current state, proof."""
+class ContactAdmin(BulkActionsMixin, MergeAdminMixin, crm_admin.ContactAdmin):
+    """The CRM's contact page with the person's consent (filter, state, proof), merge and bulk."""
 
+    actions = (*crm_admin.ContactAdmin.actions, "merge_two", *BulkActionsMixin.bulk_actions)
     list_filter = (
         *crm_admin.ContactAdmin.list_filter[:3],
         ConsentFilter,

@@ -16,7 +16,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.actors import Actor
@@ -202,9 +203,6 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
     Safe to interrupt and run again: each batch of contacts is rewritten in its own transaction
     from the events alone.
     """
-    latest = ConsentEvent.objects.filter(
-        contact_id=OuterRef("contact_id"), purpose_id=OuterRef("purpose_id")
-    ).order_by("-occurred_at", "-id")
     written = 0
     last_contact = 0
     while True:
@@ -216,26 +214,39 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
         )
         if not contact_ids:
             return written
-        pairs = (
-            ConsentEvent.objects.filter(contact_id__in=contact_ids)
-            # No ordering: Meta.ordering would add its columns to DISTINCT, one row per event.
-            .order_by()
-            .values("contact_id", "purpose_id")
-            .distinct()
-            .annotate(last_id=Subquery(latest.values("id")[:1]))
-        )
-        events = ConsentEvent.objects.in_bulk([pair["last_id"] for pair in pairs])
         with transaction.atomic():
-            ConsentState.objects.filter(contact_id__in=contact_ids).delete()
-            ConsentState.objects.bulk_create(
-                ConsentState(
-                    contact_id=event.contact_id,
-                    purpose_id=event.purpose_id,
-                    status=event.action,
-                    last_event=event,
-                    since=event.occurred_at,
-                )
-                for event in events.values()
-            )
-        written += len(events)
+            written += rebuild_states_of(contact_ids)
         last_contact = contact_ids[-1]
+
+
+def rebuild_states_of(contact_ids: list[int]) -> int:
+    """Rewrite the derived states of these contacts from their events alone; return states written.
+
+    Call it inside a transaction: the old states are deleted before the new ones are written.
+    """
+    # The latest event per (contact, purpose) in one sorted pass: a subquery per event row would
+    # grow with the square of a long ledger (a merge of two long histories).
+    newest_first = Window(
+        RowNumber(),
+        partition_by=[F("contact_id"), F("purpose_id")],
+        order_by=[F("occurred_at").desc(), F("id").desc()],
+    )
+    latest = (
+        ConsentEvent.objects.filter(contact_id__in=contact_ids)
+        .order_by()
+        .annotate(rank=newest_first)
+        .filter(rank=1)
+    )
+    events = {event.pk: event for event in latest}
+    ConsentState.objects.filter(contact_id__in=contact_ids).delete()
+    ConsentState.objects.bulk_create(
+        ConsentState(
+            contact_id=event.contact_id,
+            purpose_id=event.purpose_id,
+            status=event.action,
+            last_event=event,
+            since=event.occurred_at,
+        )
+        for event in events.values()
+    )
+    return len(events)

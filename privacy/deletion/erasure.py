@@ -59,7 +59,9 @@ def erase_subject(
     with transaction.atomic():
         # The same removal as retention: rows under a legal hold (invoices) stay until their date,
         # and the contact they point at is anonymised instead of deleted.
-        outcome = remove_subjects([contact_ref])
+        # Records merged into this one keep their id (privacy.merging): they go with it.
+        merged = Contact.objects.filter(merged_into_id=contact_ref).values_list("pk", flat=True)
+        outcome = remove_subjects([contact_ref, *merged])
         removed, retained = dict(outcome.removed), outcome.retained
         if identifiers.email:
             suppress(email=identifiers.email, reason=Suppression.Reason.ERASURE)

@@ -15,6 +15,7 @@ ALL = (VIEW, ADD, CHANGE, DELETE)
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "Marketing": {
         "crm.contact": (VIEW, ADD, CHANGE),
+        "crm.contactlist": ALL,
         "crm.company": ALL,
         "crm.client": (VIEW, ADD, CHANGE),
         "crm.source": (VIEW, ADD, CHANGE),
@@ -38,6 +39,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Support": {
         "crm.contact": (VIEW, CHANGE),
+        "crm.contactlist": (VIEW,),
         "crm.company": (VIEW,),
         "crm.contactsource": (VIEW,),
         "crm.interaction": (VIEW, ADD, CHANGE),
@@ -51,6 +53,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Privacy officer": {
         "crm.contact": (VIEW, CHANGE),
+        "crm.contactlist": (VIEW,),
         "crm.company": (VIEW,),
         "crm.client": (VIEW,),
         "crm.source": (VIEW,),
@@ -86,7 +89,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 EXTRA: dict[str, tuple[str, ...]] = {
     # Pseudonymised engagement for analysis: still personal data (GDPR recital 26), so the officer
     # hands it out; Administrators may grant it to an analyst.
-    "Privacy officer": ("crm.export_contacts", "campaigns.export_engagement"),
+    "Privacy officer": (
+        "crm.export_contacts",
+        "campaigns.export_engagement",
+        "crm.merge_contacts",
+        "crm.bulk_change_contacts",
+    ),
+    # Marketing keeps its lists tidy: merging duplicates, tags and relationships for many at once.
+    "Marketing": ("crm.merge_contacts", "crm.bulk_change_contacts"),
 }
 ADMINISTRATOR = "Administrator"
 # Roles that must log in with a second factor (TOTP); superusers count as Administrators.
