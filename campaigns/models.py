@@ -28,6 +28,8 @@ class Segment(models.Model):
         validators=[MaxValueValidator(MAX_ACTIVE_WITHIN_DAYS)],
         help_text="Only people whose own last action is this recent.",
     )
+    # Groups of conditions joined by AND/OR (campaigns.segment_rules), on top of the criteria above.
+    rules = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
