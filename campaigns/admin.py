@@ -1,7 +1,9 @@
 """Staff screens for segments, campaigns and their messages; every rule lives in the modules called.
 
-A segment's form shows a live count: a static script (no inline script, for a strict content
-security policy) asks the staff-only count endpoint whenever the criteria change. A campaign is
+A segment's form shows a live count and, for staff who may see contacts, its first rows: a static
+script (no inline script, for a strict content security policy) asks the staff-only count endpoint
+whenever the criteria change. Another builds the rules' groups and conditions from the fields
+endpoint and writes them as JSON into the form's rules field. A campaign is
 edited while it is a draft; its audience page shows the exclusions for each reason and starts,
 schedules or cancels it. Messages are records: read only, listed without addresses or tokens.
 """
@@ -19,7 +21,8 @@ from django_countries import countries
 
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
-from campaigns.segments import SegmentCriteria, count_matching
+from campaigns.segment_rules import MAX_DEPTH, catalogue, check_rules
+from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
 from campaigns.sending import mail, starting, states
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
@@ -33,7 +36,9 @@ CRITERIA_FIELDS = (
     "sources",
     "tags",
     "active_within_days",
+    "rules",
 )
+PREVIEW_ROWS = 10
 
 
 def _industry_choices() -> list[tuple[str, str]]:
@@ -48,10 +53,21 @@ class SegmentForm(forms.ModelForm):
     relationships = forms.MultipleChoiceField(choices=Contact.Relationship.choices, required=False)
     sources = forms.ModelMultipleChoiceField(queryset=Source.objects.all(), required=False)
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), required=False)
+    rules = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "segment-rules-json"}),
+        help_text="Groups of conditions joined by AND (all) or OR (any), built above; "
+        "they must hold together with the criteria.",
+    )
 
     class Meta:
         model = Segment
         fields = ("name", "description", *CRITERIA_FIELDS)
+
+    def clean_rules(self):
+        rules = self.cleaned_data.get("rules") or {}
+        check_rules(rules)
+        return rules
 
 
 def criteria_from_form(form: forms.Form) -> SegmentCriteria:
@@ -65,6 +81,7 @@ def criteria_from_form(form: forms.Form) -> SegmentCriteria:
         source_ids=tuple(source.pk for source in data.get("sources") or ()),
         tag_ids=tuple(tag.pk for tag in data.get("tags") or ()),
         active_within_days=data.get("active_within_days"),
+        rules=data.get("rules") or {},
     )
 
 
@@ -77,7 +94,8 @@ class SegmentAdmin(admin.ModelAdmin):
     change_form_template = "admin/campaigns/segment/change_form.html"
 
     class Media:
-        js = ("campaigns/segment_count.js",)
+        js = ("campaigns/segment_rules.js", "campaigns/segment_count.js")
+        css = {"all": ("campaigns/segment_rules.css",)}
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -86,7 +104,18 @@ class SegmentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         count = self.admin_site.admin_view(self.count_view)
-        return [path("count/", count, name="campaigns_segment_count"), *super().get_urls()]
+        fields = self.admin_site.admin_view(self.fields_view)
+        return [
+            path("count/", count, name="campaigns_segment_count"),
+            path("fields/", fields, name="campaigns_segment_fields"),
+            *super().get_urls(),
+        ]
+
+    def fields_view(self, request):
+        """Answer the fields, operators and choices the rule builder offers (to staff who view)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return JsonResponse({"fields": catalogue(), "max_depth": MAX_DEPTH})
 
     def count_view(self, request):
         """Answer the live count of the criteria in the query string (staff with view rights)."""
@@ -97,9 +126,16 @@ class SegmentAdmin(admin.ModelAdmin):
         errors = {name: form.errors[name] for name in CRITERIA_FIELDS if name in form.errors}
         if errors:
             return JsonResponse({"errors": errors}, status=400)
-        result = count_matching(criteria_from_form(form))
+        criteria = criteria_from_form(form)
+        result = count_matching(criteria)
         text = f"{result.value:,} contacts" if result.exact else f"about {result.value:,} contacts"
-        return JsonResponse({"count": result.value, "exact": result.exact, "text": text})
+        answer = {"count": result.value, "exact": result.exact, "text": text}
+        if request.user.has_perm("crm.view_contact"):
+            answer["preview"] = [
+                {**row, "url": reverse("admin:crm_contact_change", args=[row["id"]])}
+                for row in preview_contacts(criteria, rows=PREVIEW_ROWS)
+            ]
+        return JsonResponse(answer)
 
 
 class CampaignForm(forms.ModelForm):

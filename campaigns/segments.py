@@ -91,6 +91,22 @@ def segment_contacts(segment: Segment) -> QuerySet:
     return matching_contacts(criteria_of(segment))
 
 
+def preview_contacts(criteria: SegmentCriteria, *, rows: int) -> list[dict]:
+    """Return the newest matching contacts' id, name, e-mail, company, country and language."""
+    contacts = matching_contacts(criteria).order_by("-pk")[:rows]
+    return [
+        {
+            "id": contact.pk,
+            "name": f"{contact.first_name} {contact.last_name}".strip(),
+            "email": contact.email or "",
+            "company": contact.company.name if contact.company else "",
+            "country": str(contact.country),
+            "language": contact.language,
+        }
+        for contact in contacts.select_related("company")
+    ]
+
+
 def count_matching(criteria: SegmentCriteria, *, exact_limit: int | None = None) -> SegmentCount:
     """Count the matching contacts exactly up to `exact_limit`, estimate beyond it.
 
