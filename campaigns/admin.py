@@ -8,24 +8,32 @@ edited while it is a draft; its audience page shows the exclusions for each reas
 schedules or cancels it. Messages are records: read only, listed without addresses or tokens.
 """
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django_countries import countries
 
 from campaigns.audience import audience_breakdown
-from campaigns.models import Campaign, Message, Segment
+from campaigns.content import check_layout
+from campaigns.models import Campaign, CampaignVersion, EmailLayout, Message, Segment
 from campaigns.segment_rules import MAX_DEPTH, catalogue, check_rules
 from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
 from campaigns.sending import mail, starting, states
+from campaigns.templating import VARIABLES
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
+from crm.contacts import record_contact_view
 from crm.models import Company, Contact, Source, Tag
 
 CRITERIA_FIELDS = (
@@ -138,27 +146,17 @@ class SegmentAdmin(admin.ModelAdmin):
         return JsonResponse(answer)
 
 
-class CampaignForm(forms.ModelForm):
-    """A campaign's fields; the subject and bodies are checked against the template language."""
+TEMPLATE_HELP = (
+    "Jinja2 syntax with these variables only: "
+    + ", ".join(f"{{{{ {name} }}}}" for name in VARIABLES)
+    + '; {% if company_name %}…{% else %}…{% endif %} and the filters default("there"), upper, '
+    "lower, title, capitalize, trim. Links are tracked and an open pixel is added, except for "
+    "people who turned tracking off."
+)
 
-    class Meta:
-        model = Campaign
-        fields = (
-            "name",
-            "client",
-            "from_email",
-            "purpose",
-            "segment",
-            "subject",
-            "html_body",
-            "text_body",
-        )
-        help_texts = {
-            "html_body": 'Use {{ first_name }} (or {{ first_name|default:"there" }}), '
-            "{{ preferences_url }} and {{ unsubscribe_url }}; nothing else. Links are tracked "
-            "and an open pixel is added, except for people who turned tracking off.",
-            "text_body": "The same variables as the HTML body; always sent alongside it.",
-        }
+
+class ContentForm(forms.ModelForm):
+    """A subject and two bodies, checked against the template language with each line refused."""
 
     def clean(self):
         data = super().clean()
@@ -174,6 +172,98 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
+class CampaignForm(ContentForm):
+    """A campaign's fields; its subject and bodies are the default language's version."""
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "client",
+            "from_email",
+            "purpose",
+            "segment",
+            "language",
+            "layout",
+            "subject",
+            "html_body",
+            "text_body",
+        )
+        help_texts = {
+            "html_body": TEMPLATE_HELP,
+            "text_body": "The same variables as the HTML body; always sent alongside it.",
+        }
+
+
+class VersionForm(ContentForm):
+    class Meta:
+        model = CampaignVersion
+        fields = ("language", "subject", "html_body", "text_body")
+
+
+class VersionFormSet(forms.BaseInlineFormSet):
+    """The other languages' versions: none in the campaign's default language, each once."""
+
+    def clean(self):
+        super().clean()
+        default = self.instance.language
+        for form in self.forms:
+            if form.cleaned_data.get("DELETE"):
+                continue
+            if form.cleaned_data.get("language") == default:
+                form.add_error(
+                    "language",
+                    "This is the campaign's default language: its subject and bodies are above.",
+                )
+
+
+class VersionInline(admin.StackedInline):
+    model = CampaignVersion
+    form = VersionForm
+    formset = VersionFormSet
+    extra = 0
+    max_num = len(settings.LANGUAGES) - 1
+    verbose_name = "version in another language"
+    verbose_name_plural = "versions in other languages"
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _is_draft(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _is_draft(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _is_draft(obj)
+
+
+def _is_draft(campaign: Campaign | None) -> bool:
+    return campaign is None or campaign.status == Campaign.Status.DRAFT
+
+
+class LayoutForm(forms.ModelForm):
+    class Meta:
+        model = EmailLayout
+        fields = ("name", "html", "css", "text_footer")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_layout(html=data.get("html", ""), text_footer=data.get("text_footer", ""))
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name, errors)
+        return data
+
+
+@admin.register(EmailLayout)
+class EmailLayoutAdmin(admin.ModelAdmin):
+    """Reusable e-mail templates: the header and footer every campaign using one is sent in."""
+
+    form = LayoutForm
+    list_display = ("name", "updated_at")
+    search_fields = ("name",)
+
+
 class ScheduleForm(forms.Form):
     scheduled_at = forms.DateTimeField(
         label="Start at",
@@ -184,6 +274,27 @@ class ScheduleForm(forms.Form):
 
 class TestSendForm(forms.Form):
     to = forms.EmailField(label="Send to", help_text="The address of a staff account.")
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES, help_text="The version to send; the default when it has none."
+    )
+
+
+class PreviewForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    email = forms.EmailField(
+        label="As seen by",
+        required=False,
+        help_text="A contact's e-mail address; empty for a made-up reader.",
+    )
+
+    def clean_email(self):
+        address = self.cleaned_data.get("email")
+        if not address:
+            return None
+        contact = Contact.objects.select_related("company").filter(email=address.lower()).first()
+        if contact is None:
+            raise ValidationError("No contact has this address.")
+        return contact
 
 
 @admin.register(Campaign)
@@ -196,6 +307,7 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ("segment",)
     readonly_fields = ("status", "scheduled_at", "started_at", "finished_at")
     change_form_template = "admin/campaigns/campaign/change_form.html"
+    inlines = (VersionInline,)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Campaign.Status.DRAFT:
@@ -217,9 +329,17 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_urls(self):
         audience = self.admin_site.admin_view(self.audience_view)
         test_send = self.admin_site.admin_view(self.test_send_view)
+        preview = self.admin_site.admin_view(self.preview_view)
+        preview_body = self.admin_site.admin_view(self.preview_body_view)
         return [
             path("<int:campaign_id>/audience/", audience, name="campaigns_campaign_audience"),
             path("<int:campaign_id>/test-send/", test_send, name="campaigns_campaign_test_send"),
+            path("<int:campaign_id>/preview/", preview, name="campaigns_campaign_preview"),
+            path(
+                "<int:campaign_id>/preview/body/",
+                preview_body,
+                name="campaigns_campaign_preview_body",
+            ),
             *super().get_urls(),
         ]
 
@@ -289,13 +409,16 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = self._campaign(request, campaign_id, change=True)
 
         def send(data: dict) -> str:
-            mail.send_test(campaign=campaign, to=data["to"], actor=request.user)
+            mail.send_test(
+                campaign=campaign, to=data["to"], actor=request.user, language=data["language"]
+            )
             return f"Test sent to {data['to']}."
 
+        initial = {"to": request.user.email, "language": campaign.language}
         return form_page(
             self,
             request,
-            form=TestSendForm(request.POST or None, initial={"to": request.user.email}),
+            form=TestSendForm(request.POST or None, initial=initial),
             template="admin/campaigns/campaign/test_send.html",
             title=f"Test send of {campaign}",
             on_valid=send,
@@ -303,7 +426,61 @@ class CampaignAdmin(admin.ModelAdmin):
             campaign=campaign,
         )
 
+    def preview_view(self, request, campaign_id: int):
+        """Show the campaign as a chosen contact, or a made-up reader, gets it in a language."""
+        campaign = self._campaign(request, campaign_id, change=False)
+        form = PreviewForm(request.GET or {"language": campaign.language})
+        rendered = body_url = None
+        if form.is_valid():
+            rendered, body_url = self._preview(request, campaign, form.cleaned_data)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of {campaign}",
+            "campaign": campaign,
+            "form": form,
+            "rendered": rendered,
+            "body_url": body_url,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/preview.html", context)
 
+    def _preview(self, request, campaign: Campaign, data: dict):
+        contact = data["email"]
+        if contact is not None:
+            if not request.user.has_perm("crm.view_contact"):
+                raise PermissionDenied
+            record_contact_view(contact=contact, actor=request.user, channel="admin")
+        rendered = mail.preview(campaign=campaign, language=data["language"], contact=contact)
+        query = {"language": data["language"]}
+        if contact is not None:
+            query["contact"] = contact.pk
+        body_url = reverse("admin:campaigns_campaign_preview_body", args=[campaign.pk])
+        return rendered, f"{body_url}?{urlencode(query)}"
+
+    @method_decorator(xframe_options_sameorigin)
+    def preview_body_view(self, request, campaign_id: int):
+        """Answer the previewed HTML alone, for the preview page's sandboxed frame."""
+        campaign = self._campaign(request, campaign_id, change=False)
+        language = request.GET.get("language", campaign.language)
+        if language not in dict(settings.LANGUAGES):
+            raise Http404
+        contact = None
+        if request.GET.get("contact"):
+            if not request.user.has_perm("crm.view_contact"):
+                raise PermissionDenied
+            contact = get_object_or_404(
+                Contact.objects.select_related("company"), pk=request.GET["contact"]
+            )
+        rendered = mail.preview(campaign=campaign, language=language, contact=contact)
+        response = HttpResponse(rendered.html)
+        # The e-mail's own inline styles and images, nothing that runs; framed only by us.
+        response["Content-Security-Policy"] = PREVIEW_POLICY
+        return response
+
+
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'"
+)
 _PLANNED = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
 
 

@@ -43,6 +43,32 @@ class Segment(models.Model):
         return self.name
 
 
+class EmailLayout(models.Model):
+    """A reusable e-mail template: header and footer around a campaign's body, with its styles.
+
+    The footer carries the sender's identity and the privacy links; `campaigns.layouts` refuses a
+    layout without them when it is saved.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    html = models.TextField(
+        help_text="The whole e-mail; {{ content }} marks where each campaign's body goes."
+    )
+    css = models.TextField(
+        blank=True, help_text="Styles, inlined into every element when a message is rendered."
+    )
+    text_footer = models.TextField(help_text="Added under the plain-text body of every message.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "e-mail template"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Campaign(models.Model):
     """One mailing: who sends it, for which purpose, what it says and to which segment."""
 
@@ -67,6 +93,23 @@ class Campaign(models.Model):
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="campaigns")
     segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
+    language = models.CharField(
+        "default language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the subject and bodies below; readers whose language has no "
+        "version of its own get these.",
+    )
+    layout = models.ForeignKey(
+        EmailLayout,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name="e-mail template",
+        help_text="The header and footer around the body; empty for the body alone.",
+    )
     subject = models.CharField(max_length=200)
     html_body = models.TextField()
     text_body = models.TextField()
@@ -87,6 +130,27 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignVersion(models.Model):
+    """The campaign in another language: readers of that language get this subject and body."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(max_length=200)
+    html_body = models.TextField()
+    text_body = models.TextField()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "language"], name="campaigns_version_once_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} ({self.get_language_display()})"
 
 
 class TrackedLink(models.Model):
@@ -121,6 +185,8 @@ class Message(models.Model):
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     token = models.CharField(max_length=43, unique=True)
+    # The version it carries: the reader's language when the campaign has it, else its default.
+    language = models.CharField(max_length=8, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When a sending worker claimed it; a claim older than SENDING_CLAIM_LEASE is a dead worker's.

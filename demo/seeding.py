@@ -134,13 +134,13 @@ def _seed_consents() -> None:
 
 
 DEMO_HTML = """<html><body>
-<p>Hello {{ first_name|default:"there" }},</p>
+<p>Hello {{ first_name|default("there") }},</p>
 <p>Spring is here, and so are our new routes. <a href="https://northwind.example.org/spring">See
 what is new</a>.</p>
 <p><a href="{{ preferences_url }}">Your preferences</a> ·
 <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
 </body></html>"""
-DEMO_TEXT = """Hello {{ first_name|default:"there" }},
+DEMO_TEXT = """Hello {{ first_name|default("there") }},
 
 Spring is here, and so are our new routes: https://northwind.example.org/spring
 
@@ -165,7 +165,7 @@ def _seed_campaign() -> None:
         defaults={
             "purpose": newsletter,
             "segment": segment,
-            "subject": 'Spring news for {{ first_name|default:"you" }}',
+            "subject": 'Spring news for {{ first_name|default("you") }}',
             "html_body": DEMO_HTML,
             "text_body": DEMO_TEXT,
         },

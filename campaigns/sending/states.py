@@ -3,11 +3,13 @@
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.content import check_layout, contents
 from campaigns.models import Campaign, Message
 from campaigns.templating import check_template
 from core.actors import Actor
@@ -38,6 +40,20 @@ def check_campaign_content(*, subject: str, html_body: str, text_body: str) -> N
             errors[name] = exc.messages
     if errors:
         raise ValidationError(errors)
+
+
+def check_every_version(campaign: Campaign) -> None:
+    """Raise ValidationError naming the language and line of any refused syntax, or the layout's."""
+    for language, content in contents(campaign).items():
+        try:
+            check_campaign_content(
+                subject=content.subject, html_body=content.html_body, text_body=content.text_body
+            )
+        except ValidationError as exc:
+            label = dict(settings.LANGUAGES).get(language, language)
+            raise ValidationError([f"{label}: {message}" for message in exc.messages]) from exc
+    if campaign.layout is not None:
+        check_layout(html=campaign.layout.html, text_footer=campaign.layout.text_footer)
 
 
 def require_transition(campaign: Campaign, target: str) -> None:

@@ -196,10 +196,10 @@ def test_schedule_and_cancel_from_the_audience_page(marketing, newsletter):
 def test_a_test_send_from_the_admin_reaches_the_staff_address(marketing, newsletter):
     campaign = CampaignFactory(purpose=newsletter)
     url = reverse("admin:campaigns_campaign_test_send", args=[campaign.pk])
-    refused = marketing.post(url, {"to": "stranger@example.net"})
+    refused = marketing.post(url, {"to": "stranger@example.net", "language": "en"})
     assert "staff account" in refused.content.decode()
     assert mail.outbox == []
-    marketing.post(url, {"to": "marketing@example.org"})
+    marketing.post(url, {"to": "marketing@example.org", "language": "en"})
     assert [email.to for email in mail.outbox] == [["marketing@example.org"]]
 
 
