@@ -159,7 +159,8 @@ def test_the_preview_shows_a_chosen_contact_in_a_chosen_language_and_is_audited(
     reader = ContactFactory(first_name="Sanne", language="nl", company=company)
     campaign = _two_language_campaign(newsletter, layout)
     CampaignVersion.objects.filter(campaign=campaign).update(
-        html_body="<p>Hallo {{ first_name }}{% if company_name %} van {{ company_name }}{% endif %}</p>"
+        html_body="<p>Hallo {{ first_name }}"
+        "{% if company_name %} van {{ company_name }}{% endif %}</p>"
     )
     url = reverse("admin:campaigns_campaign_preview", args=[campaign.pk])
 
