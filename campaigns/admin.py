@@ -29,7 +29,7 @@ from campaigns.content import check_layout
 from campaigns.models import Campaign, CampaignVersion, EmailLayout, Message, Segment
 from campaigns.segment_rules import MAX_DEPTH, catalogue, check_rules
 from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
-from campaigns.sending import mail, starting, states
+from campaigns.sending import ab_test, mail, starting, states
 from campaigns.templating import VARIABLES
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
@@ -163,6 +163,7 @@ class ContentForm(forms.ModelForm):
         try:
             states.check_campaign_content(
                 subject=data.get("subject", ""),
+                subject_b=data.get("subject_b", ""),
                 html_body=data.get("html_body", ""),
                 text_body=data.get("text_body", ""),
             )
@@ -186,6 +187,10 @@ class CampaignForm(ContentForm):
             "language",
             "layout",
             "subject",
+            "subject_b",
+            "ab_share",
+            "ab_wait_hours",
+            "ab_metric",
             "html_body",
             "text_body",
         )
@@ -198,7 +203,7 @@ class CampaignForm(ContentForm):
 class VersionForm(ContentForm):
     class Meta:
         model = CampaignVersion
-        fields = ("language", "subject", "html_body", "text_body")
+        fields = ("language", "subject", "subject_b", "html_body", "text_body")
 
 
 class VersionFormSet(forms.BaseInlineFormSet):
@@ -372,6 +377,9 @@ class CampaignAdmin(admin.ModelAdmin):
             "campaign": campaign,
             "breakdown": audience_breakdown(campaign) if status in _PLANNED else None,
             "messages_by_status": _messages_by_status(campaign),
+            "ab_results": ab_test.results(campaign)
+            if campaign.subject_b and status not in _PLANNED
+            else None,
             "schedule_form": schedule_form,
             "can_change": self.has_change_permission(request, campaign),
             "can_send": Campaign.Status.SENDING in states.LEGAL_TRANSITIONS[status],

@@ -41,6 +41,11 @@ class Content:
     subject: str
     html_body: str
     text_body: str
+    subject_b: str = ""
+
+    def subject_of(self, variant: str) -> str:
+        """Return the subject of an A/B variant ("b" the second one; anything else the first)."""
+        return self.subject_b if variant == "b" and self.subject_b else self.subject
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,21 @@ def contents(campaign: Campaign) -> dict[str, Content]:
     """Return the campaign's content per language, its default language included."""
     found = {
         campaign.language: Content(
-            campaign.language, campaign.subject, campaign.html_body, campaign.text_body
+            campaign.language,
+            campaign.subject,
+            campaign.html_body,
+            campaign.text_body,
+            campaign.subject_b,
         )
     }
     for version in CampaignVersion.objects.filter(campaign=campaign):
         if version.language != campaign.language:
             found[version.language] = Content(
-                version.language, version.subject, version.html_body, version.text_body
+                version.language,
+                version.subject,
+                version.html_body,
+                version.text_body,
+                version.subject_b,
             )
     return found
 
@@ -139,9 +152,9 @@ def _one_line(text: str) -> str:
 
 
 def render_content(
-    content: Content, values: dict[str, str], layout: EmailLayout | None
+    content: Content, values: dict[str, str], layout: EmailLayout | None, *, variant: str = ""
 ) -> Rendered:
-    """Render one reader's subject and bodies, wrap them in the layout and inline the styles."""
+    """Render one reader's subject (of the A/B variant) and bodies in the layout, styles inlined."""
     html = render(content.html_body, values, html=True)
     text = render(content.text_body, values, html=False)
     css = ""
@@ -151,7 +164,7 @@ def render_content(
         text = f"{text.rstrip()}\n\n-- \n{footer}"
         css = layout.css
     return Rendered(
-        subject=_one_line(render(content.subject, values, html=False)),
+        subject=_one_line(render(content.subject_of(variant), values, html=False)),
         html=inline_css(html, css),
         text=text,
     )

@@ -1,7 +1,7 @@
 """Segments, campaigns, their messages, tracked links and the events that come back."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from crm.models import Client, Company, Contact, Source, Tag
@@ -79,6 +79,10 @@ class Campaign(models.Model):
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
 
+    class AbMetric(models.TextChoices):
+        OPENS = "opens", "Opens"
+        CLICKS = "clicks", "Clicks"
+
     name = models.CharField(max_length=200)
     client = models.ForeignKey(
         Client,
@@ -111,6 +115,32 @@ class Campaign(models.Model):
         help_text="The header and footer around the body; empty for the body alone.",
     )
     subject = models.CharField(max_length=200)
+    subject_b = models.CharField(
+        "second subject (A/B test)",
+        max_length=200,
+        blank=True,
+        help_text="Filled in, a share of the audience is split between the two subjects first; "
+        "the winner goes to everyone else.",
+    )
+    ab_share = models.PositiveSmallIntegerField(
+        "share tested (%)",
+        default=20,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
+        help_text="The share of the audience that gets one of the two subjects, half each.",
+    )
+    ab_wait_hours = models.PositiveSmallIntegerField(
+        "hours before the winner",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+    ab_metric = models.CharField(
+        "winner by",
+        max_length=8,
+        choices=AbMetric.choices,
+        default=AbMetric.OPENS,
+    )
+    ab_winner = models.CharField(max_length=1, blank=True, editable=False)
+    ab_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     html_body = models.TextField()
     text_body = models.TextField()
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +168,12 @@ class CampaignVersion(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="versions")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     subject = models.CharField(max_length=200)
+    subject_b = models.CharField(
+        "second subject (A/B test)",
+        max_length=200,
+        blank=True,
+        help_text="Needed when the campaign tests a second subject.",
+    )
     html_body = models.TextField()
     text_body = models.TextField()
 
@@ -178,6 +214,7 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (opted out before its turn)"
+        HELD = "held", "Waiting for the A/B test's winner"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
     # Emptied by erasure: the message stays so that the campaign's counts stay true.
@@ -187,6 +224,8 @@ class Message(models.Model):
     token = models.CharField(max_length=43, unique=True)
     # The version it carries: the reader's language when the campaign has it, else its default.
     language = models.CharField(max_length=8, blank=True, editable=False)
+    # The subject it carries in an A/B test: "a", "b"; empty when the campaign tests nothing.
+    variant = models.CharField(max_length=1, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When a sending worker claimed it; a claim older than SENDING_CLAIM_LEASE is a dead worker's.

@@ -390,6 +390,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.start_scheduled_campaigns",
         "schedule": crontab(),
     },
+    # A/B tests whose time is over send the winning subject to the rest of the audience.
+    "campaigns-decide-ab-tests": {
+        "task": "campaigns.tasks.decide_ab_tests",
+        "schedule": crontab(minute="*/5"),
+    },
     # Messages claimed by a worker that died go back to the queue; a stalled send is resumed.
     "campaigns-resume-stalled-sending": {
         "task": "campaigns.tasks.resume_stalled_sending",

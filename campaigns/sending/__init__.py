@@ -35,5 +35,7 @@ Modules:
   `SendingInterrupted`);
 - `mail`: the e-mail itself (`build_email`, `from_address`), the preview (`preview`) and test
   sends (`send_test`);
+- `ab_test`: the A/B test of two subjects (`split_for_test`, `results`, `decide`,
+  `decide_due_tests`);
 - `stalls`: what dead workers left behind (`resume_stalled_sending`).
 """

@@ -53,7 +53,7 @@ def build_email(
     )
     versions = versions or contents(campaign)
     content = versions.get(message.language) or versions[campaign.language]
-    rendered = render_content(content, values, campaign.layout)
+    rendered = render_content(content, values, campaign.layout, variant=message.variant)
     html = rendered.html
     if contact.tracking_allowed:
         html = links.append_open_pixel(
@@ -76,7 +76,9 @@ def build_email(
     return email
 
 
-def preview(*, campaign: Campaign, language: str, contact: Contact | None = None) -> Rendered:
+def preview(
+    *, campaign: Campaign, language: str, contact: Contact | None = None, variant: str = ""
+) -> Rendered:
     """Render the campaign as the contact (or a made-up reader) would get it in the language.
 
     The personal links point at the site's home page, so following one from a preview changes
@@ -85,7 +87,8 @@ def preview(*, campaign: Campaign, language: str, contact: Contact | None = None
     reader = contact or Contact(first_name="Alex", last_name="Example", language=language)
     home = f"{settings.SITE_URL}/"
     values = reader_values(campaign, reader, preferences_url=home, unsubscribe_url=home)
-    return render_content(content_for(campaign, language), values, campaign.layout)
+    content = content_for(campaign, language)
+    return render_content(content, values, campaign.layout, variant=variant)
 
 
 def send_test(*, campaign: Campaign, to: str, actor: Actor, language: str = "") -> None:

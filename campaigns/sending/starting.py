@@ -13,6 +13,7 @@ from campaigns import links
 from campaigns.audience import campaign_audience
 from campaigns.content import contents, message_language
 from campaigns.models import Campaign, Message, TrackedLink
+from campaigns.sending.ab_test import split_for_test
 from campaigns.sending.batches import queue_batches
 from campaigns.sending.states import (
     Status,
@@ -42,8 +43,9 @@ def start_sending(*, campaign: Campaign, actor: Actor = None, on_workers: bool =
         for url in campaign_links(campaign):
             TrackedLink.objects.get_or_create(campaign=campaign, url=url)
         created = create_messages(campaign)
+        held = split_for_test(campaign) if campaign.subject_b else 0
         campaign.started_at = timezone.now()
-        change_status(campaign, Status.SENDING, actor, messages=created)
+        change_status(campaign, Status.SENDING, actor, messages=created, held=held)
         if on_workers:
             queue_batches(campaign.pk)
     logger.info("Campaign %s started: %s messages", campaign.pk, created)
@@ -90,8 +92,9 @@ def create_messages(campaign: Campaign) -> int:
         token = _token_sql(cursor)
         cursor.execute(
             f"INSERT INTO {table} "  # noqa: S608 -- names from the model, values as parameters.
-            "(campaign_id, contact_id, token, language, status, attempts, error, created_at) "
-            f"SELECT %s, audience.recipient_id, {token}, audience.version, %s, 0, '', %s "
+            "(campaign_id, contact_id, token, language, variant, status, attempts, error, "
+            "created_at) "
+            f"SELECT %s, audience.recipient_id, {token}, audience.version, '', %s, 0, '', %s "
             f"FROM ({audience_sql}) AS audience "
             # WHERE true: SQLite needs it to read ON CONFLICT as part of the INSERT.
             "WHERE true ON CONFLICT (campaign_id, contact_id) DO NOTHING",

@@ -30,10 +30,17 @@ CHANNEL = "campaigns"
 CANCELLED_REASON = "The campaign was cancelled before its turn."
 
 
-def check_campaign_content(*, subject: str, html_body: str, text_body: str) -> None:
+def check_campaign_content(
+    *, subject: str, html_body: str, text_body: str, subject_b: str = ""
+) -> None:
     """Raise ValidationError, per field and with line numbers, for any refused template syntax."""
     errors = {}
-    for name, source in (("subject", subject), ("html_body", html_body), ("text_body", text_body)):
+    for name, source in (
+        ("subject", subject),
+        ("subject_b", subject_b),
+        ("html_body", html_body),
+        ("text_body", text_body),
+    ):
         try:
             check_template(source)
         except ValidationError as exc:
@@ -47,11 +54,17 @@ def check_every_version(campaign: Campaign) -> None:
     for language, content in contents(campaign).items():
         try:
             check_campaign_content(
-                subject=content.subject, html_body=content.html_body, text_body=content.text_body
+                subject=content.subject,
+                subject_b=content.subject_b,
+                html_body=content.html_body,
+                text_body=content.text_body,
             )
         except ValidationError as exc:
             label = dict(settings.LANGUAGES).get(language, language)
             raise ValidationError([f"{label}: {message}" for message in exc.messages]) from exc
+        if campaign.subject_b and not content.subject_b:
+            label = dict(settings.LANGUAGES).get(language, language)
+            raise ValidationError(f"{label}: the A/B test needs a second subject in this language.")
     if campaign.layout is not None:
         check_layout(html=campaign.layout.html, text_footer=campaign.layout.text_footer)
 
@@ -124,7 +137,7 @@ def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
     with transaction.atomic():
         campaign = locked_campaign(campaign.pk)
         require_transition(campaign, Status.CANCELLED)
-        not_handed_over = Q(status=Message.Status.QUEUED) | Q(
+        not_handed_over = Q(status__in=[Message.Status.QUEUED, Message.Status.HELD]) | Q(
             status=Message.Status.SENDING, sent_at__isnull=True
         )
         skipped = Message.objects.filter(not_handed_over, campaign=campaign).update(
@@ -136,13 +149,14 @@ def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """Mark a sending campaign sent when none of its messages is queued or being sent."""
+    """Mark a sending campaign sent when none of its messages is queued, held or being sent."""
     with transaction.atomic():
         campaign = locked_campaign(campaign_id)
         if campaign.status != Status.SENDING:
             return False
         busy = Message.objects.filter(
-            campaign_id=campaign_id, status__in=[Message.Status.QUEUED, Message.Status.SENDING]
+            campaign_id=campaign_id,
+            status__in=[Message.Status.QUEUED, Message.Status.HELD, Message.Status.SENDING],
         )
         if busy.exists():
             return False
