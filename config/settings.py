@@ -355,6 +355,7 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.requeue_messages": {"queue": "sending"},
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
     "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
+    "campaigns.tasks.decide_ab_tests": {"queue": "sending"},
     "campaigns.tracking_tasks.*": {"queue": "tracking"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
