@@ -138,7 +138,7 @@ def reader_values(
         "first_name": _one_line(contact.first_name),
         "last_name": _one_line(contact.last_name),
         "company_name": _one_line(contact.company.name) if contact.company_id else "",
-        "language": contact.language,
+        "language": contact.language or campaign.language,
         "sender_name": sender_name(campaign),
         "sender_email": sender_email(campaign),
         "preferences_url": preferences_url,
@@ -154,7 +154,11 @@ def _one_line(text: str) -> str:
 def render_content(
     content: Content, values: dict[str, str], layout: EmailLayout | None, *, variant: str = ""
 ) -> Rendered:
-    """Render one reader's subject (of the A/B variant) and bodies in the layout, styles inlined."""
+    """Render one reader's subject (of the A/B variant) and bodies in the layout, styles inlined.
+
+    `language` is the version's language, so that a layout's footer speaks the body's language.
+    """
+    values = {**values, "language": content.language}
     html = render(content.html_body, values, html=True)
     text = render(content.text_body, values, html=False)
     css = ""

@@ -1,5 +1,8 @@
 """Campaign bodies move to Jinja2's syntax; a standard e-mail template is added.
 
+The standard template's footer names the sender and carries the privacy links in the language of
+the version being sent (English, Dutch or Romanian).
+
 The fallback filter was written `|default:"text"`; Jinja2 writes `|default("text")`. Every saved
 subject and body is rewritten, and the reverse rewrites them back.
 """
@@ -26,9 +29,19 @@ STANDARD_HTML = """<!DOCTYPE html>
 </div>
 <div class="footer">
 <p>{{ sender_name }} · {{ sender_email }}</p>
+{% if language == "nl" %}
+<p><a href="{{ privacy_url }}">Privacyverklaring</a> ·
+<a href="{{ preferences_url }}">Voorkeuren</a> ·
+<a href="{{ unsubscribe_url }}">Afmelden</a></p>
+{% elif language == "ro" %}
+<p><a href="{{ privacy_url }}">Declarația de confidențialitate</a> ·
+<a href="{{ preferences_url }}">Preferințe</a> ·
+<a href="{{ unsubscribe_url }}">Dezabonare</a></p>
+{% else %}
 <p><a href="{{ privacy_url }}">Privacy statement</a> ·
 <a href="{{ preferences_url }}">Preferences</a> ·
 <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
+{% endif %}
 </div>
 </div>
 </body>
@@ -42,10 +55,16 @@ STANDARD_CSS = """body { margin: 0; background: #f4f4f4; font-family: Arial, Hel
 .footer a { color: #666666; }
 """
 STANDARD_TEXT = """{{ sender_name }} <{{ sender_email }}>
-Privacy statement: {{ privacy_url }}
+{% if language == "nl" %}Privacyverklaring: {{ privacy_url }}
+Voorkeuren: {{ preferences_url }}
+Afmelden: {{ unsubscribe_url }}
+{% elif language == "ro" %}Declarația de confidențialitate: {{ privacy_url }}
+Preferințe: {{ preferences_url }}
+Dezabonare: {{ unsubscribe_url }}
+{% else %}Privacy statement: {{ privacy_url }}
 Preferences: {{ preferences_url }}
 Unsubscribe: {{ unsubscribe_url }}
-"""
+{% endif %}"""
 
 
 def rewrite(apps, pattern, replacement):

@@ -227,3 +227,14 @@ def test_a_version_in_the_default_language_is_refused_in_the_admin(
     assert "This is the campaign&#x27;s default language" in answer.content.decode()
     version.refresh_from_db()
     assert version.language == "nl"
+
+
+def test_the_standard_template_is_valid_and_its_footer_speaks_the_versions_language(newsletter):
+    standard = EmailLayout.objects.get(name="Standard")
+    check_layout(html=standard.html, text_footer=standard.text_footer)
+    campaign = _two_language_campaign(newsletter, standard)
+    dutch = campaign_mail.preview(campaign=campaign, language="nl")
+    romanian = campaign_mail.preview(campaign=campaign, language="ro")
+    assert "Afmelden" in dutch.html and "Privacyverklaring: " in dutch.text
+    assert "Unsubscribe" in romanian.html  # no Romanian version: the English one, footer too
+    assert "Hallo Alex" in dutch.html
