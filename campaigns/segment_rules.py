@@ -219,7 +219,7 @@ def condition_problem(condition: Any) -> str | None:
         return f"unknown field {name!r}."
     if op not in KIND_OPS[spec.kind]:
         allowed = ", ".join(KIND_OPS[spec.kind])
-        return f"the operator {op!r} does not fit {spec.label.lower()}; use one of: {allowed}."
+        return f"the operator {op!r} does not fit the field {spec.label!r}; use one of: {allowed}."
     return _value_problem(spec, op, condition.get("value"))
 
 
