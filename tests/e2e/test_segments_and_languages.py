@@ -81,6 +81,7 @@ def test_a_marketer_builds_an_or_segment_and_the_dutch_reader_gets_the_dutch_ver
     live = page.locator("#segment-live-count")
     live.filter(has_text="Matches 2 contacts now.").wait_for()
     assert page.locator("#segment-preview tbody tr").count() == 2
+    page.locator("#segment-preview").scroll_into_view_if_needed()
     screenshot(page, "segment-rules")
     page.get_by_role("button", name="Save", exact=True).click()
     segment = Segment.objects.get(name="Dutch readers or the UK")
