@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignVersion, Message, MessageEvent
@@ -12,6 +13,7 @@ from campaigns.sending import ab_test, starting, states
 from core.models import AuditEvent
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.test_sending import _audience, _send_everything
+from tests.campaigns.test_sending_admin import _login
 from tests.privacy.factories import NoticeVersionFactory, PurposeFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +114,19 @@ def test_every_language_needs_its_second_subject(newsletter):
         "Nederlands: the A/B test needs a second subject in this language."
     ]
     assert not Message.objects.exists()
+
+
+def test_the_audience_page_shows_each_subjects_figures(client, django_user_model, newsletter):
+    _login(client, django_user_model, "Marketing")
+    _audience(newsletter, 10)
+    campaign = _ab_campaign(newsletter, ab_share=40)
+    starting.start_sending(campaign=campaign)
+    _send_everything(campaign.pk)
+    _engage("a", 1)
+    page = client.get(reverse("admin:campaigns_campaign_audience", args=[campaign.pk]))
+    text = page.content.decode()
+    assert "A/B test of the subject" in text
+    rows = text.split('id="ab-results"', 1)[1].split("</table>", 1)[0]
+    cells = [cell.split("</td>")[0] for cell in rows.split("<td>")[1:]]
+    assert cells == ["A", "2", "1", "B", "2", "0"]
+    assert "Waiting for the A/B test&#x27;s winner" in text

@@ -1,6 +1,9 @@
 """Campaigns in the reader's language, inside a reusable e-mail template, previewed and tested."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -9,6 +12,7 @@ from campaigns.content import check_layout, inline_css
 from campaigns.models import CampaignVersion, EmailLayout, Message
 from campaigns.sending import mail as campaign_mail
 from campaigns.sending import starting
+from campaigns.templating import check_template
 from core.models import AuditEvent
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.test_sending import _audience, _send_everything
@@ -238,3 +242,20 @@ def test_the_standard_template_is_valid_and_its_footer_speaks_the_versions_langu
     assert "Afmelden" in dutch.html and "Privacyverklaring: " in dutch.text
     assert "Unsubscribe" in romanian.html  # no Romanian version: the English one, footer too
     assert "Hallo Alex" in dutch.html
+
+
+def test_saved_campaigns_move_to_the_new_fallback_syntax_and_back(newsletter):
+    syntax = importlib.import_module("campaigns.migrations.0017_jinja_syntax_and_standard_layout")
+    campaign = CampaignFactory(
+        purpose=newsletter,
+        subject='News for {{ first_name|default:"you" }}',
+        html_body='<p>Hi {{ first_name | default : "there" }}</p>',
+    )
+    syntax.forwards(apps, None)
+    campaign.refresh_from_db()
+    assert campaign.subject == 'News for {{ first_name|default("you") }}'
+    assert campaign.html_body == '<p>Hi {{ first_name |default("there") }}</p>'
+    check_template(campaign.html_body)
+    syntax.backwards(apps, None)
+    campaign.refresh_from_db()
+    assert campaign.subject == 'News for {{ first_name|default:"you" }}'

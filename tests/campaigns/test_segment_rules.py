@@ -160,9 +160,8 @@ def test_the_saved_rules_hold_together_with_the_older_criteria():
         ),
         (
             {"match": "all", "rules": [{"field": "country", "op": "contains", "value": "N"}]},
-            "Condition 1: the operator 'contains' does not fit the field 'Country'; use one of: in, "
-            "not_in, "
-            "is_empty, is_not_empty.",
+            "Condition 1: the operator 'contains' does not fit the field 'Country'; use one of: "
+            "in, not_in, is_empty, is_not_empty.",
         ),
         (
             {
