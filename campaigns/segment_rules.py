@@ -24,12 +24,15 @@ from django.utils import timezone
 from django_countries import countries
 
 from campaigns.models import MAX_ACTIVE_WITHIN_DAYS, Campaign, MessageEvent
-from crm.models import Client, Company, Contact, ContactSource, ImportBatch, Source, Tag
+from crm.models import Client, Contact, ContactSource, ImportBatch, Source, Tag
 from privacy.models import ConsentEvent, ConsentState, Purpose
 
 MAX_DEPTH = 3
 MAX_CONDITIONS = 100
 MATCHES = ("all", "any")
+# The builder offers the newest rows of a related table; companies are chosen by search in the
+# criteria above the rules, where the admin's autocomplete reaches every one.
+CHOICES_SHOWN = 500
 
 TEXT_OPS = ("equals", "not_equals", "contains", "not_contains", "starts_with")
 CHOICE_OPS = ("in", "not_in")
@@ -73,8 +76,10 @@ def _country_choices() -> list[tuple[str, str]]:
 
 
 def _ids_of(model: type[Model]) -> Callable[[], list[tuple[str, str]]]:
+    """Return a function listing the model's newest rows as (id, label), for the builder."""
+
     def choices() -> list[tuple[str, str]]:
-        return [(str(row.pk), str(row)) for row in model.objects.all()[:500]]
+        return [(str(row.pk), str(row)) for row in model.objects.order_by("-pk")[:CHOICES_SHOWN]]
 
     return choices
 
@@ -91,7 +96,6 @@ FIELDS: dict[str, Field] = {
     ),
     "created_at": Field("Added to the CRM", "date", "created_at"),
     "last_activity_at": Field("Own last action", "date", "last_activity_at"),
-    "company": Field("Company", "set", "company_id", _ids_of(Company), Company),
     "company.name": Field("Company name", "text", "company__name"),
     "company.industry": Field("Company industry", "text", "company__industry"),
     "company.country": Field("Company country", "choice", "company__country", _country_choices),
@@ -121,7 +125,6 @@ KIND_OPS = {
     "text": TEXT_OPS + EMPTY_OPS,
     "choice": CHOICE_OPS + EMPTY_OPS,
     "date": DATE_OPS + EMPTY_OPS,
-    "set": SET_OPS + EMPTY_OPS,
     "tags": (*SET_OPS, "all_of"),
     "provenance": SET_OPS,
     "consent": CONSENT_OPS,
@@ -133,12 +136,13 @@ CONSENT_PREFIX = "consent."
 def field_of(name: str) -> Field | None:
     """Return the field a condition names (consent fields are one per purpose), or None."""
     if name.startswith(CONSENT_PREFIX):
-        code = name.removeprefix(CONSENT_PREFIX)
-        purpose = Purpose.objects.filter(code=code).first()
-        if purpose is None:
-            return None
-        return Field(f"Consent: {purpose.name}", "consent", code, lambda: _consent_choices())
+        purpose = Purpose.objects.filter(code=name.removeprefix(CONSENT_PREFIX)).first()
+        return _consent_field(purpose) if purpose is not None else None
     return FIELDS.get(name)
+
+
+def _consent_field(purpose: Purpose) -> Field:
+    return Field(f"Consent: {purpose.name}", "consent", purpose.code, _consent_choices)
 
 
 def _consent_choices() -> list[tuple[str, str]]:
@@ -154,7 +158,7 @@ def catalogue() -> list[dict[str, Any]]:
     """Return every field with its operators and choices, for the admin's rule builder."""
     fields = dict(FIELDS)
     for purpose in Purpose.objects.order_by("name"):
-        fields[f"{CONSENT_PREFIX}{purpose.code}"] = field_of(f"{CONSENT_PREFIX}{purpose.code}")
+        fields[f"{CONSENT_PREFIX}{purpose.code}"] = _consent_field(purpose)
     campaign_choices = _ids_of(Campaign)()
     return [
         {
@@ -290,7 +294,6 @@ def _condition(condition: dict, now: datetime) -> Q:
         "text": _text,
         "choice": _choice,
         "date": _date,
-        "set": _set,
         "tags": _tags,
         "provenance": _provenance,
         "consent": _consent,
@@ -342,14 +345,6 @@ def _date(spec: Field, op: str, value: Any, now: datetime) -> Q:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day))
-
-
-def _set(spec: Field, op: str, value: Any, now: datetime) -> Q:
-    if op in EMPTY_OPS:
-        empty = Q(**{f"{spec.path}__isnull": True})
-        return empty if op == "is_empty" else ~empty
-    matched = Q(**{f"{spec.path}__in": [int(item) for item in value]})
-    return ~matched if op == "none_of" else matched
 
 
 def _tags(spec: Field, op: str, value: Any, now: datetime) -> Q:

@@ -259,3 +259,56 @@ def test_saved_campaigns_move_to_the_new_fallback_syntax_and_back(newsletter):
     syntax.backwards(apps, None)
     campaign.refresh_from_db()
     assert campaign.subject == 'News for {{ first_name|default:"you" }}'
+
+
+def test_a_version_with_an_unknown_variable_is_refused_at_save_with_its_line_and_nothing_changes(
+    client, django_user_model, newsletter
+):
+    _login(client, django_user_model, "Marketing")
+    campaign = _two_language_campaign(newsletter)
+    version = campaign.versions.get()
+    answer = client.post(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+        {
+            "name": "Renamed",
+            "purpose": newsletter.pk,
+            "segment": campaign.segment.pk,
+            "language": "en",
+            "subject": campaign.subject,
+            "ab_share": 20,
+            "ab_wait_hours": 4,
+            "ab_metric": "opens",
+            "html_body": campaign.html_body,
+            "text_body": campaign.text_body,
+            "versions-TOTAL_FORMS": "1",
+            "versions-INITIAL_FORMS": "1",
+            "versions-0-id": version.pk,
+            "versions-0-campaign": campaign.pk,
+            "versions-0-language": "nl",
+            "versions-0-subject": "Hallo",
+            "versions-0-html_body": "<p>Hallo</p>\n<p>{{ contact.email }}</p>",
+            "versions-0-text_body": "Hallo",
+        },
+    )
+    assert answer.status_code == 200
+    assert "Line 2: unknown variable &#x27;contact&#x27;" in answer.content.decode()
+    campaign.refresh_from_db()
+    version.refresh_from_db()
+    assert campaign.name != "Renamed"
+    assert version.html_body == "<p>Hallo {{ first_name }}</p>"
+
+
+def test_a_template_without_the_unsubscribe_link_is_refused_in_the_admin(client, django_user_model):
+    _login(client, django_user_model, "Marketing")
+    answer = client.post(
+        reverse("admin:campaigns_emaillayout_add"),
+        {
+            "name": "No way out",
+            "html": "<html><body>{{ content }} {{ sender_name }} {{ privacy_url }}</body></html>",
+            "css": "",
+            "text_footer": LAYOUT_TEXT,
+        },
+    )
+    assert answer.status_code == 200
+    assert "A template must show {{ unsubscribe_url }}." in answer.content.decode()
+    assert not EmailLayout.objects.filter(name="No way out").exists()

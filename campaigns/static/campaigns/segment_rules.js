@@ -102,7 +102,7 @@
         condition.value || []);
       control.addEventListener("change", () => {
         const chosen = Array.from(control.selectedOptions).map((option) => option.value);
-        const numeric = campaigns || ["set", "tags"].includes(field.kind) ||
+        const numeric = campaigns || field.kind === "tags" ||
           ["source", "source.client", "import_batch"].includes(field.name);
         condition.value = single ? chosen[0] : chosen.map((value) => (numeric ? Number(value) : value));
         save();
