@@ -12,10 +12,10 @@ is refused with its line, so a template that saved always renders. In HTML every
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.core.exceptions import ValidationError
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -30,6 +30,8 @@ VARIABLES = (
     "unsubscribe_url",
     "privacy_url",
 )
+# Compiled templates kept per process: a subject, two bodies and a layout per language version.
+COMPILED_TEMPLATES = 256
 # A layout wraps the rendered body, which it places with {{ content }}.
 LAYOUT_VARIABLES = (*VARIABLES, "content")
 
@@ -142,7 +144,13 @@ def used_variables(source: str) -> set[str]:
 
 def render(source: str, values: Mapping[str, str], *, html: bool) -> str:
     """Render a checked template with the recipient's values; escape them for an HTML body."""
-    return environment(html=html).from_string(source).render(**values)
+    return _compiled(source, html=html).render(**values)
+
+
+@lru_cache(maxsize=COMPILED_TEMPLATES)
+def _compiled(source: str, *, html: bool) -> Template:
+    """Compile a template once per process: a campaign renders the same few for every reader."""
+    return environment(html=html).from_string(source)
 
 
 def render_in_layout(
