@@ -27,7 +27,13 @@ from django_countries import countries
 from campaigns.audience import audience_breakdown
 from campaigns.content import check_layout
 from campaigns.models import Campaign, CampaignVersion, EmailLayout, Message, Segment
-from campaigns.segment_rules import MAX_DEPTH, catalogue, check_rules
+from campaigns.segment_rules import (
+    MAX_DEPTH,
+    OP_WORDS,
+    catalogue,
+    check_rules,
+    describe_rules,
+)
 from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
 from campaigns.sending import ab_test, mail, starting, states
 from campaigns.templating import VARIABLES
@@ -96,7 +102,7 @@ def criteria_from_form(form: forms.Form) -> SegmentCriteria:
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     form = SegmentForm
-    list_display = ("name", "description", "updated_at")
+    list_display = ("name", "description", "rules_in_words", "updated_at")
     search_fields = ("name",)
     autocomplete_fields = ("companies",)
     change_form_template = "admin/campaigns/segment/change_form.html"
@@ -104,6 +110,10 @@ class SegmentAdmin(admin.ModelAdmin):
     class Media:
         js = ("campaigns/segment_rules.js", "campaigns/segment_count.js")
         css = {"all": ("campaigns/segment_rules.css",)}
+
+    @admin.display(description="rules")
+    def rules_in_words(self, segment: Segment) -> str:
+        return describe_rules(segment.rules) or "—"
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -123,7 +133,7 @@ class SegmentAdmin(admin.ModelAdmin):
         """Answer the fields, operators and choices the rule builder offers (to staff who view)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return JsonResponse({"fields": catalogue(), "max_depth": MAX_DEPTH})
+        return JsonResponse({"fields": catalogue(), "op_labels": OP_WORDS, "max_depth": MAX_DEPTH})
 
     def count_view(self, request):
         """Answer the live count of the criteria in the query string (staff with view rights)."""
@@ -377,6 +387,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "campaign": campaign,
             "breakdown": audience_breakdown(campaign) if status in _PLANNED else None,
             "messages_by_status": _messages_by_status(campaign),
+            "segment_rules": describe_rules(campaign.segment.rules),
             "ab_results": ab_test.results(campaign)
             if campaign.subject_b and status not in _PLANNED
             else None,

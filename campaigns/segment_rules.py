@@ -173,6 +173,77 @@ def catalogue() -> list[dict[str, Any]]:
     ]
 
 
+# How operators read, in the builder and in a segment's rules in words.
+OP_WORDS = {
+    "equals": "is",
+    "not_equals": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "in": "is one of",
+    "not_in": "is none of",
+    "is_empty": "is empty",
+    "is_not_empty": "is not empty",
+    "within_days": "within the last … days",
+    "not_within_days": "not within the last … days",
+    "before": "before",
+    "after": "after",
+    "any_of": "any of",
+    "none_of": "none of",
+    "all_of": "all of",
+    "is": "is",
+    "is_not": "is not",
+    "ever": "ever",
+    "never": "never",
+    "in_campaigns": "in",
+    "not_in_campaigns": "not in",
+}
+
+
+def describe_rules(rules: dict) -> str:
+    """Return a checked rule set in words, groups in brackets, for lists and the audience page."""
+    if not rules:
+        return ""
+    return _describe_group(rules, top=True)
+
+
+def _describe_group(group: dict, *, top: bool = False) -> str:
+    joiner = " AND " if group["match"] == "all" else " OR "
+    parts = [
+        _describe_group(child) if "rules" in child else _describe_condition(child)
+        for child in group["rules"]
+    ]
+    text = joiner.join(parts)
+    return text if top or len(parts) == 1 else f"({text})"
+
+
+def _describe_condition(condition: dict) -> str:
+    spec = field_of(condition["field"])
+    if spec is None:
+        return f"{condition['field']} (no longer known)"
+    op, value = condition["op"], condition.get("value")
+    words = f"{spec.label} {OP_WORDS[op]}"
+    if value in (None, "", []):
+        return words
+    if op in ("within_days", "not_within_days"):
+        return words.replace("…", str(value))
+    if not isinstance(value, list):
+        shown = dict(spec.choices()).get(value, value) if spec.kind == "consent" else value
+        return f'{words} "{shown}"' if op in TEXT_OPS else f"{words} {shown}"
+    labels = _labels(spec, op, value)
+    return f"{words} {', '.join(labels)}"
+
+
+def _labels(spec: Field, op: str, value: list) -> list[str]:
+    """Return the labels of the chosen values: names of rows, or the choices' labels."""
+    model = Campaign if op in ("in_campaigns", "not_in_campaigns") else spec.model
+    if model is not None:
+        names = {row.pk: str(row) for row in model.objects.filter(pk__in=value)}
+        return [names.get(int(item), f"#{item}") for item in value]
+    known = dict(spec.choices())
+    return [str(known.get(item, item)) for item in value]
+
+
 def check_rules(rules: Any) -> None:
     """Raise ValidationError naming every unknown field, unfit operator or bad value, with where."""
     if rules in (None, {}):

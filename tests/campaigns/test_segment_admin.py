@@ -38,6 +38,8 @@ def test_a_segment_with_an_or_group_is_saved_and_counted_with_its_first_rows(mar
     )
     assert answer.status_code == 302
     assert Segment.objects.get().rules == OR_RULES
+    listed = marketing.get(reverse("admin:campaigns_segment_changelist")).content.decode()
+    assert "Language is one of Nederlands OR Country is one of Romania" in listed
 
     counted = marketing.get(
         reverse("admin:campaigns_segment_count"), {"rules": json.dumps(OR_RULES)}

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.models import MessageEvent
-from campaigns.segment_rules import check_rules
+from campaigns.segment_rules import check_rules, describe_rules
 from campaigns.segments import SegmentCriteria, matching_contacts, segment_contacts
 from crm.models import Source, Tag
 from privacy.consent.ledger import record_consent
@@ -212,3 +212,28 @@ def test_groups_nest_three_levels_at_most():
     with pytest.raises(ValidationError) as refused:
         check_rules({"match": "all", "rules": [second]})
     assert "Group 1, group 1, group 2: groups nest at most 3 levels deep." in refused.value.messages
+
+
+def test_rules_read_in_words_with_the_names_of_what_they_choose():
+    vip = Tag.objects.create(name="VIP")
+    PurposeFactory(code="letter", name="Letter")
+    rules = {
+        "match": "all",
+        "rules": [
+            {
+                "match": "any",
+                "rules": [
+                    {"field": "language", "op": "in", "value": ["nl", "ro"]},
+                    {"field": "tags", "op": "any_of", "value": [vip.pk]},
+                ],
+            },
+            {"field": "consent.letter", "op": "is", "value": "granted"},
+            {"field": "last_activity_at", "op": "within_days", "value": 30},
+            {"field": "company.name", "op": "starts_with", "value": "Acme"},
+        ],
+    }
+    check_rules(rules)
+    assert describe_rules(rules) == (
+        "(Language is one of Nederlands, Română OR Tags any of VIP) AND Consent: Letter is "
+        'Granted AND Own last action within the last 30 days AND Company name starts with "Acme"'
+    )

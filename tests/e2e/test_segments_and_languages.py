@@ -118,6 +118,9 @@ def test_a_marketer_builds_an_or_segment_and_the_dutch_reader_gets_the_dutch_ver
     screenshot(page, "campaign-preview")
     page = staff.open(f"/admin/campaigns/campaign/{campaign.pk}/audience/")
     assert page.locator("#audience-size").inner_text() == "2"
+    assert page.locator("#segment-rules").inner_text() == (
+        "The segment's rules: Language is one of Nederlands OR Country is one of United Kingdom"
+    )
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["sending"], shutdown_timeout=30
     ):

@@ -1,19 +1,10 @@
 // The rule builder of a segment's change form. Loaded as a static file (no inline script): it
-// reads the fields, their operators and choices from the fields endpoint, shows the rules saved in
-// the form's JSON field as groups of conditions, and writes every change back into that field,
-// which the server checks whole when the segment is saved. Without JavaScript the JSON field
+// reads the fields, their operators (and how they read) and choices from the fields endpoint,
+// shows the rules saved in the form's JSON field as groups of conditions, and writes every change
+// back into that field, which the server checks whole when the segment is saved. Without JavaScript the JSON field
 // stays editable as text.
 (function () {
   "use strict";
-  const OP_LABELS = {
-    equals: "is", not_equals: "is not", contains: "contains", not_contains: "does not contain",
-    starts_with: "starts with", in: "is one of", not_in: "is none of", is_empty: "is empty",
-    is_not_empty: "is not empty", within_days: "within the last … days",
-    not_within_days: "not within the last … days", before: "before", after: "after",
-    any_of: "any of", none_of: "none of", all_of: "all of", is: "is", is_not: "is not",
-    ever: "ever", never: "never", in_campaigns: "in one of the campaigns",
-    not_in_campaigns: "in none of the campaigns",
-  };
   const NO_VALUE = ["is_empty", "is_not_empty", "ever", "never"];
   const DAYS = ["within_days", "not_within_days"];
   const DATES = ["before", "after"];
@@ -130,7 +121,7 @@
         save();
       });
       const opSelect = options(element("select", {class: "rule-op", "aria-label": "Operator"}),
-        field.ops.map((op) => [op, OP_LABELS[op] || op]), condition.op);
+        field.ops.map((op) => [op, catalogue.op_labels[op] || op]), condition.op);
       opSelect.addEventListener("change", () => {
         condition.op = opSelect.value;
         delete condition.value;
