@@ -4,8 +4,10 @@ A segment's form shows a live count and, for staff who may see contacts, its fir
 script (no inline script, for a strict content security policy) asks the staff-only count endpoint
 whenever the criteria change. Another builds the rules' groups and conditions from the fields
 endpoint and writes them as JSON into the form's rules field. A campaign is
-edited while it is a draft; its audience page shows the exclusions for each reason and starts,
-schedules or cancels it. Messages are records: read only, listed without addresses or tokens.
+edited while it is a draft, with its versions in other languages (`campaigns.content_admin`, with
+the e-mail templates); it is previewed for a contact and a language; its audience page shows the
+exclusions for each reason and starts, schedules or cancels it. Messages are records: read only,
+listed without addresses or tokens.
 """
 
 from urllib.parse import urlencode
@@ -25,8 +27,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django_countries import countries
 
 from campaigns.audience import audience_breakdown
-from campaigns.content import check_layout
-from campaigns.models import Campaign, CampaignVersion, EmailLayout, Message, Segment
+from campaigns.content_admin import TEMPLATE_HELP, ContentForm, PreviewForm, VersionInline
+from campaigns.models import Campaign, Message, Segment
 from campaigns.segment_rules import (
     MAX_DEPTH,
     OP_WORDS,
@@ -36,7 +38,6 @@ from campaigns.segment_rules import (
 )
 from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
 from campaigns.sending import ab_test, mail, starting, states
-from campaigns.templating import VARIABLES
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
 from crm.contacts import record_contact_view
@@ -156,33 +157,6 @@ class SegmentAdmin(admin.ModelAdmin):
         return JsonResponse(answer)
 
 
-TEMPLATE_HELP = (
-    "Jinja2 syntax with these variables only: "
-    + ", ".join(f"{{{{ {name} }}}}" for name in VARIABLES)
-    + '; {% if company_name %}…{% else %}…{% endif %} and the filters default("there"), upper, '
-    "lower, title, capitalize, trim. Links are tracked and an open pixel is added, except for "
-    "people who turned tracking off."
-)
-
-
-class ContentForm(forms.ModelForm):
-    """A subject and two bodies, checked against the template language with each line refused."""
-
-    def clean(self):
-        data = super().clean()
-        try:
-            states.check_campaign_content(
-                subject=data.get("subject", ""),
-                subject_b=data.get("subject_b", ""),
-                html_body=data.get("html_body", ""),
-                text_body=data.get("text_body", ""),
-            )
-        except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                self.add_error(name, errors)
-        return data
-
-
 class CampaignForm(ContentForm):
     """A campaign's fields; its subject and bodies are the default language's version."""
 
@@ -210,75 +184,6 @@ class CampaignForm(ContentForm):
         }
 
 
-class VersionForm(ContentForm):
-    class Meta:
-        model = CampaignVersion
-        fields = ("language", "subject", "subject_b", "html_body", "text_body")
-
-
-class VersionFormSet(forms.BaseInlineFormSet):
-    """The other languages' versions: none in the campaign's default language, each once."""
-
-    def clean(self):
-        super().clean()
-        default = self.instance.language
-        for form in self.forms:
-            if form.cleaned_data.get("DELETE"):
-                continue
-            if form.cleaned_data.get("language") == default:
-                form.add_error(
-                    "language",
-                    "This is the campaign's default language: its subject and bodies are above.",
-                )
-
-
-class VersionInline(admin.StackedInline):
-    model = CampaignVersion
-    form = VersionForm
-    formset = VersionFormSet
-    extra = 0
-    max_num = len(settings.LANGUAGES) - 1
-    verbose_name = "version in another language"
-    verbose_name_plural = "versions in other languages"
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _is_draft(obj)
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and _is_draft(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and _is_draft(obj)
-
-
-def _is_draft(campaign: Campaign | None) -> bool:
-    return campaign is None or campaign.status == Campaign.Status.DRAFT
-
-
-class LayoutForm(forms.ModelForm):
-    class Meta:
-        model = EmailLayout
-        fields = ("name", "html", "css", "text_footer")
-
-    def clean(self):
-        data = super().clean()
-        try:
-            check_layout(html=data.get("html", ""), text_footer=data.get("text_footer", ""))
-        except ValidationError as exc:
-            for name, errors in exc.error_dict.items():
-                self.add_error(name, errors)
-        return data
-
-
-@admin.register(EmailLayout)
-class EmailLayoutAdmin(admin.ModelAdmin):
-    """Reusable e-mail templates: the header and footer every campaign using one is sent in."""
-
-    form = LayoutForm
-    list_display = ("name", "updated_at")
-    search_fields = ("name",)
-
-
 class ScheduleForm(forms.Form):
     scheduled_at = forms.DateTimeField(
         label="Start at",
@@ -292,24 +197,6 @@ class TestSendForm(forms.Form):
     language = forms.ChoiceField(
         choices=settings.LANGUAGES, help_text="The version to send; the default when it has none."
     )
-
-
-class PreviewForm(forms.Form):
-    language = forms.ChoiceField(choices=settings.LANGUAGES)
-    email = forms.EmailField(
-        label="As seen by",
-        required=False,
-        help_text="A contact's e-mail address; empty for a made-up reader.",
-    )
-
-    def clean_email(self):
-        address = self.cleaned_data.get("email")
-        if not address:
-            return None
-        contact = Contact.objects.select_related("company").filter(email=address.lower()).first()
-        if contact is None:
-            raise ValidationError("No contact has this address.")
-        return contact
 
 
 @admin.register(Campaign)
