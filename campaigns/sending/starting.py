@@ -19,6 +19,7 @@ from campaigns.sending.states import (
     Status,
     change_status,
     check_every_version,
+    check_segment_rules,
     locked_campaign,
     require_transition,
 )
@@ -40,6 +41,7 @@ def start_sending(*, campaign: Campaign, actor: Actor = None, on_workers: bool =
         campaign = locked_campaign(campaign.pk)
         require_transition(campaign, Status.SENDING)
         check_every_version(campaign)
+        check_segment_rules(campaign)
         for url in campaign_links(campaign):
             TrackedLink.objects.get_or_create(campaign=campaign, url=url)
         created = create_messages(campaign)
@@ -61,6 +63,7 @@ def request_start(*, campaign: Campaign, actor: Actor = None) -> None:
     """
     require_transition(campaign, Status.SENDING)
     check_every_version(campaign)
+    check_segment_rules(campaign)
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     enqueue_on_commit(START_CAMPAIGN, campaign.pk, actor_id)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from campaigns.content import check_layout, contents
 from campaigns.models import Campaign, Message
+from campaigns.segment_rules import check_rules
 from campaigns.templating import check_template
 from core.actors import Actor
 from core.audit import record_audit
@@ -67,6 +68,16 @@ def check_every_version(campaign: Campaign) -> None:
             raise ValidationError(f"{label}: the A/B test needs a second subject in this language.")
     if campaign.layout is not None:
         check_layout(html=campaign.layout.html, text_footer=campaign.layout.text_footer)
+
+
+def check_segment_rules(campaign: Campaign) -> None:
+    """Raise ValidationError when the segment's rules name a tag, source or campaign now gone."""
+    try:
+        check_rules(campaign.segment.rules)
+    except ValidationError as exc:
+        raise ValidationError(
+            [f"The segment's rules no longer hold: {message}" for message in exc.messages]
+        ) from exc
 
 
 def require_transition(campaign: Campaign, target: str) -> None:

@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from campaigns.models import MessageEvent
+from campaigns.models import Message, MessageEvent
 from campaigns.segment_rules import check_rules, describe_rules
 from campaigns.segments import SegmentCriteria, matching_contacts, segment_contacts
+from campaigns.sending import starting
 from crm.models import Source, Tag
 from privacy.consent.ledger import record_consent
 from privacy.models import ConsentEvent
@@ -17,7 +18,7 @@ from tests.campaigns.factories import (
     SegmentFactory,
 )
 from tests.crm.factories import CompanyFactory, ContactFactory, ContactSourceFactory, SourceFactory
-from tests.privacy.factories import PurposeFactory
+from tests.privacy.factories import NoticeVersionFactory, PurposeFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,24 @@ def test_rules_read_in_words_with_the_names_of_what_they_choose():
         "(Language is one of Nederlands, Română OR Tags any of VIP) AND Consent: Letter is "
         'Granted AND Own last action within the last 30 days AND Company name starts with "Acme"'
     )
+
+
+def test_a_campaign_whose_segment_names_a_deleted_tag_does_not_start():
+    NoticeVersionFactory()
+    letter = PurposeFactory()
+    vip = Tag.objects.create(name="VIP")
+    reader = ContactFactory()
+    reader.tags.add(vip)
+    grant(reader, letter)
+    segment = SegmentFactory(
+        rules={"match": "all", "rules": [{"field": "tags", "op": "none_of", "value": [vip.pk]}]}
+    )
+    campaign = CampaignFactory(purpose=letter, segment=segment)
+    tag_id = vip.pk
+    vip.delete()
+    with pytest.raises(ValidationError) as refused:
+        starting.start_sending(campaign=campaign)
+    assert refused.value.messages == [
+        f"The segment's rules no longer hold: Condition 1: no tag with id {tag_id}."
+    ]
+    assert not Message.objects.exists()
