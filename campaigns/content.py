@@ -133,12 +133,14 @@ def sender_email(campaign: Campaign) -> str:
 def reader_values(
     campaign: Campaign, contact: Contact, *, preferences_url: str, unsubscribe_url: str
 ) -> dict[str, str]:
-    """Return the values the template language may use for one reader (the allow-listed context)."""
+    """Return the values the template language may use for one reader (the allow-listed context).
+
+    `language` is added by `render_content`: the language of the version being sent.
+    """
     return {
         "first_name": _one_line(contact.first_name),
         "last_name": _one_line(contact.last_name),
         "company_name": _one_line(contact.company.name) if contact.company_id else "",
-        "language": contact.language or campaign.language,
         "sender_name": sender_name(campaign),
         "sender_email": sender_email(campaign),
         "preferences_url": preferences_url,
