@@ -110,7 +110,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
     class Media:
         js = ("campaigns/segment_rules.js", "campaigns/segment_count.js")
-        css = {"all": ("campaigns/segment_rules.css",)}
+        css = {"all": ("campaigns/editing.css",)}
 
     @admin.display(description="rules")
     def rules_in_words(self, segment: Segment) -> str:
