@@ -25,6 +25,7 @@ BENCHMARKS = {
     "imports": "bench.imports",
     "tracking": "bench.tracking",
     "contact_history": "bench.contact_history",
+    "segment_count": "bench.segment_count",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
 OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports", "tracking"})

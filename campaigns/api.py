@@ -14,6 +14,13 @@ class CampaignOutput(serializers.ModelSerializer):
     client = serializers.CharField(source="client.name", allow_null=True, default=None)
     purpose = serializers.CharField(source="purpose.code")
     segment = serializers.CharField(source="segment.name")
+    languages = serializers.SerializerMethodField(
+        help_text="Every language the campaign is written in, its default language first."
+    )
+    ab_winner = serializers.CharField(
+        help_text='The winning subject of its A/B test: "a", "b", or empty while undecided or '
+        "when it tests none."
+    )
 
     class Meta:
         model = Campaign
@@ -23,13 +30,21 @@ class CampaignOutput(serializers.ModelSerializer):
             "client",
             "purpose",
             "segment",
+            "language",
+            "languages",
             "subject",
+            "subject_b",
+            "ab_winner",
             "status",
             "scheduled_at",
             "started_at",
             "finished_at",
             "created_at",
         )
+
+    def get_languages(self, campaign: Campaign) -> list[str]:
+        others = [version.language for version in campaign.versions.all()]
+        return [campaign.language, *sorted(set(others) - {campaign.language})]
 
 
 class TallyOutput(serializers.Serializer):
@@ -86,7 +101,9 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     """Campaigns, newest first, and their aggregate statistics."""
 
     serializer_class = CampaignOutput
-    queryset = Campaign.objects.select_related("client", "purpose", "segment")
+    queryset = Campaign.objects.select_related("client", "purpose", "segment").prefetch_related(
+        "versions"
+    )
 
     @extend_schema(responses=CampaignStatsOutput)
     @action(detail=True, methods=["get"])

@@ -1,7 +1,7 @@
 """Segments, campaigns, their messages, tracked links and the events that come back."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from crm.models import Client, Company, Contact, Source, Tag
@@ -28,6 +28,8 @@ class Segment(models.Model):
         validators=[MaxValueValidator(MAX_ACTIVE_WITHIN_DAYS)],
         help_text="Only people whose own last action is this recent.",
     )
+    # Groups of conditions joined by AND/OR (campaigns.segment_rules), on top of the criteria above.
+    rules = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -36,6 +38,32 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailLayout(models.Model):
+    """A reusable e-mail template: header and footer around a campaign's body, with its styles.
+
+    The footer carries the sender's identity and the privacy links; `campaigns.layouts` refuses a
+    layout without them when it is saved.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    html = models.TextField(
+        help_text="The whole e-mail; {{ content }} marks where each campaign's body goes."
+    )
+    css = models.TextField(
+        blank=True, help_text="Styles, inlined into every element when a message is rendered."
+    )
+    text_footer = models.TextField(help_text="Added under the plain-text body of every message.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "e-mail template"
 
     def __str__(self) -> str:
         return self.name
@@ -51,6 +79,10 @@ class Campaign(models.Model):
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
 
+    class AbMetric(models.TextChoices):
+        OPENS = "opens", "Opens"
+        CLICKS = "clicks", "Clicks"
+
     name = models.CharField(max_length=200)
     client = models.ForeignKey(
         Client,
@@ -65,7 +97,50 @@ class Campaign(models.Model):
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="campaigns")
     segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="campaigns")
+    language = models.CharField(
+        "default language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the subject and bodies below; readers whose language has no "
+        "version of its own get these.",
+    )
+    layout = models.ForeignKey(
+        EmailLayout,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name="e-mail template",
+        help_text="The header and footer around the body; empty for the body alone.",
+    )
     subject = models.CharField(max_length=200)
+    subject_b = models.CharField(
+        "second subject (A/B test)",
+        max_length=200,
+        blank=True,
+        help_text="Filled in, a share of the audience is split between the two subjects first; "
+        "the winner goes to everyone else.",
+    )
+    ab_share = models.PositiveSmallIntegerField(
+        "share tested (%)",
+        default=20,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
+        help_text="The share of the audience that gets one of the two subjects, half each.",
+    )
+    ab_wait_hours = models.PositiveSmallIntegerField(
+        "hours before the winner",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
+    ab_metric = models.CharField(
+        "winner by",
+        max_length=8,
+        choices=AbMetric.choices,
+        default=AbMetric.OPENS,
+    )
+    ab_winner = models.CharField(max_length=1, blank=True, editable=False)
+    ab_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     html_body = models.TextField()
     text_body = models.TextField()
     scheduled_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +160,33 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignVersion(models.Model):
+    """The campaign in another language: readers of that language get this subject and body."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(max_length=200)
+    subject_b = models.CharField(
+        "second subject (A/B test)",
+        max_length=200,
+        blank=True,
+        help_text="Needed when the campaign tests a second subject.",
+    )
+    html_body = models.TextField()
+    text_body = models.TextField()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "language"], name="campaigns_version_once_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} ({self.get_language_display()})"
 
 
 class TrackedLink(models.Model):
@@ -112,6 +214,7 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (opted out before its turn)"
+        HELD = "held", "Waiting for the A/B test's winner"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
     # Emptied by erasure: the message stays so that the campaign's counts stay true.
@@ -119,6 +222,10 @@ class Message(models.Model):
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     token = models.CharField(max_length=43, unique=True)
+    # The version it carries: the reader's language when the campaign has it, else its default.
+    language = models.CharField(max_length=8, blank=True, editable=False)
+    # The subject it carries in an A/B test: "a", "b"; empty when the campaign tests nothing.
+    variant = models.CharField(max_length=1, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When a sending worker claimed it; a claim older than SENDING_CLAIM_LEASE is a dead worker's.

@@ -2,6 +2,8 @@
 
 from campaigns.models import (
     Campaign,
+    CampaignVersion,
+    EmailLayout,
     Message,
     MessageEvent,
     Segment,
@@ -32,5 +34,7 @@ registry.declare(
 )
 registry.exempt(Segment, reason="A saved filter: criteria, not people.")
 registry.exempt(Campaign, reason="What was sent and to which segment; recipients are messages.")
+registry.exempt(CampaignVersion, reason="A campaign's text in another language.")
+registry.exempt(EmailLayout, reason="An e-mail template: the sender's header and footer.")
 registry.exempt(TrackedLink, reason="The links of a campaign's body.")
 registry.exempt(TrackingFlush, reason="A batch id and counts of buffered hits written as events.")

@@ -2,7 +2,8 @@
 
 Within one criterion any listed value matches (this country or that one); across criteria every
 criterion must hold (these countries and these tags). An empty criterion matches everyone. Tags and
-sources are matched with subqueries, so a contact with two matching tags is still one row.
+sources are matched with subqueries, so a contact with two matching tags is still one row. The
+segment's rules (groups joined by AND/OR, `campaigns.segment_rules`) must hold as well.
 """
 
 import json
@@ -16,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Segment
+from campaigns.segment_rules import rules_condition
 from crm.models import Contact, ContactSource
 
 
@@ -30,6 +32,7 @@ class SegmentCriteria:
     source_ids: tuple[int, ...] = ()
     tag_ids: tuple[int, ...] = ()
     active_within_days: int | None = None
+    rules: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ def criteria_of(segment: Segment) -> SegmentCriteria:
         source_ids=_ids(segment.sources.values_list("pk", flat=True)),
         tag_ids=_ids(segment.tags.values_list("pk", flat=True)),
         active_within_days=segment.active_within_days,
+        rules=segment.rules or {},
     )
 
 
@@ -77,12 +81,30 @@ def matching_contacts(criteria: SegmentCriteria, *, now: datetime | None = None)
     if criteria.active_within_days is not None:
         since = (now or timezone.now()) - timedelta(days=criteria.active_within_days)
         contacts = contacts.filter(last_activity_at__gte=since)
+    if criteria.rules:
+        contacts = contacts.filter(rules_condition(criteria.rules, now=now))
     return contacts
 
 
 def segment_contacts(segment: Segment) -> QuerySet:
     """Return the contacts a saved segment matches now."""
     return matching_contacts(criteria_of(segment))
+
+
+def preview_contacts(criteria: SegmentCriteria, *, rows: int) -> list[dict]:
+    """Return the newest matching contacts' id, name, e-mail, company, country and language."""
+    contacts = matching_contacts(criteria).order_by("-pk")[:rows]
+    return [
+        {
+            "id": contact.pk,
+            "name": f"{contact.first_name} {contact.last_name}".strip(),
+            "email": contact.email or "",
+            "company": contact.company.name if contact.company else "",
+            "country": str(contact.country),
+            "language": contact.language,
+        }
+        for contact in contacts.select_related("company")
+    ]
 
 
 def count_matching(criteria: SegmentCriteria, *, exact_limit: int | None = None) -> SegmentCount:

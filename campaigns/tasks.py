@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from campaigns.bounces.mailboxes import MailboxUnavailable, feed_mailbox
 from campaigns.models import Campaign
-from campaigns.sending import batches, stalls, starting
+from campaigns.sending import ab_test, batches, stalls, starting
 from campaigns.sending.handover import SendingInterrupted
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,12 @@ def requeue_messages(campaign_id: int, message_ids: list[int]) -> int:
 def start_scheduled_campaigns() -> list[int]:
     """Start the scheduled campaigns whose time has come (beat, every minute)."""
     return starting.start_due_campaigns()
+
+
+@shared_task
+def decide_ab_tests() -> list[int]:
+    """Send the winning subject to the rest of each A/B test whose time is over (beat)."""
+    return ab_test.decide_due_tests()
 
 
 @shared_task

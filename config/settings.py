@@ -357,6 +357,7 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.requeue_messages": {"queue": "sending"},
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
     "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
+    "campaigns.tasks.decide_ab_tests": {"queue": "sending"},
     "campaigns.tracking_tasks.*": {"queue": "tracking"},
     "campaigns.tasks.feed_bounce_mailbox": {"queue": "tracking"},
 }
@@ -392,6 +393,11 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-start-scheduled-every-minute": {
         "task": "campaigns.tasks.start_scheduled_campaigns",
         "schedule": crontab(),
+    },
+    # A/B tests whose time is over send the winning subject to the rest of the audience.
+    "campaigns-decide-ab-tests": {
+        "task": "campaigns.tasks.decide_ab_tests",
+        "schedule": crontab(minute="*/5"),
     },
     # Messages claimed by a worker that died go back to the queue; a stalled send is resumed.
     "campaigns-resume-stalled-sending": {

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, Segment
+from campaigns.models import Campaign, CampaignVersion, Segment
 from core.audit import record_audit
 from core.models import AuditEvent
 from crm.companies import save_company
@@ -134,18 +134,31 @@ def _seed_consents() -> None:
 
 
 DEMO_HTML = """<html><body>
-<p>Hello {{ first_name|default:"there" }},</p>
+<p>Hello {{ first_name|default("there") }},</p>
 <p>Spring is here, and so are our new routes. <a href="https://northwind.example.org/spring">See
 what is new</a>.</p>
 <p><a href="{{ preferences_url }}">Your preferences</a> ·
 <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
 </body></html>"""
-DEMO_TEXT = """Hello {{ first_name|default:"there" }},
+DEMO_TEXT = """Hello {{ first_name|default("there") }},
 
 Spring is here, and so are our new routes: https://northwind.example.org/spring
 
 Your preferences: {{ preferences_url }}
 Unsubscribe: {{ unsubscribe_url }}"""
+DEMO_HTML_NL = """<html><body>
+<p>Hallo {{ first_name|default("daar") }},</p>
+<p>De lente is er, en onze nieuwe routes ook. <a href="https://northwind.example.org/spring">Bekijk
+wat er nieuw is</a>.</p>
+<p><a href="{{ preferences_url }}">Uw voorkeuren</a> ·
+<a href="{{ unsubscribe_url }}">Afmelden</a></p>
+</body></html>"""
+DEMO_TEXT_NL = """Hallo {{ first_name|default("daar") }},
+
+De lente is er, en onze nieuwe routes ook: https://northwind.example.org/spring
+
+Uw voorkeuren: {{ preferences_url }}
+Afmelden: {{ unsubscribe_url }}"""
 
 
 def _seed_campaign() -> None:
@@ -160,14 +173,24 @@ def _seed_campaign() -> None:
             "relationships": [Contact.Relationship.SUBSCRIBER, Contact.Relationship.CUSTOMER],
         },
     )
-    Campaign.objects.get_or_create(
+    campaign, _ = Campaign.objects.get_or_create(
         name="Demo: spring newsletter",
         defaults={
             "purpose": newsletter,
             "segment": segment,
-            "subject": 'Spring news for {{ first_name|default:"you" }}',
+            "subject": 'Spring news for {{ first_name|default("you") }}',
             "html_body": DEMO_HTML,
             "text_body": DEMO_TEXT,
+        },
+    )
+    # Dutch readers get their own version; everyone else the English one.
+    CampaignVersion.objects.get_or_create(
+        campaign=campaign,
+        language="nl",
+        defaults={
+            "subject": 'Lentenieuws voor {{ first_name|default("u") }}',
+            "html_body": DEMO_HTML_NL,
+            "text_body": DEMO_TEXT_NL,
         },
     )
 

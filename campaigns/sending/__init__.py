@@ -26,14 +26,16 @@ unknown outcome too, never retried.
 Modules:
 - `states`: the campaign's states and the changes between them (`schedule_campaign`,
   `unschedule_campaign`, `cancel_campaign`, `finish_if_done`), and the checks they share
-  (`require_transition`, `check_campaign_content`);
+  (`require_transition`, `check_campaign_content`, `check_every_version`);
 - `starting`: starting to send (`start_sending`, `request_start`, `start_due_campaigns`) and the
-  messages it creates (`create_messages`);
+  messages it creates (`create_messages`, each in its reader's language; `campaign_links`);
 - `batches`: one batch and what follows it (`run_batch`, `send_batch`, `claim_batch`,
   `queue_batches`, `requeue_messages`, `retry_delay`);
 - `handover`: handing a claimed batch to the mail server (`BatchSender`, `BatchOutcome`,
   `SendingInterrupted`);
-- `mail`: the e-mail itself (`build_email`, `from_address`, `template_values`) and test sends
-  (`send_test`);
+- `mail`: the e-mail itself (`build_email`, `from_address`), the preview (`preview`) and test
+  sends (`send_test`);
+- `ab_test`: the A/B test of two subjects (`split_for_test`, `results`, `decide`,
+  `decide_due_tests`);
 - `stalls`: what dead workers left behind (`resume_stalled_sending`).
 """

@@ -92,7 +92,7 @@ def send_batch(
     Raise SendingInterrupted when the mail server cannot be reached: the untried messages are
     back in the queue then.
     """
-    campaign = Campaign.objects.select_related("purpose", "client").get(pk=campaign_id)
+    campaign = Campaign.objects.select_related("purpose", "client", "layout").get(pk=campaign_id)
     if campaign.status != Status.SENDING:
         return BatchOutcome()
     ids = claim_batch(campaign_id, size or settings.SENDING_BATCH_SIZE)
@@ -127,7 +127,10 @@ def _still_eligible(campaign: Campaign, contact_ids: list[int]) -> dict[int, Con
         Contact.objects.filter(pk__in=contact_ids).order_by(),
         purpose=campaign.purpose,
         client=campaign.client,
-    ).only("pk", "first_name", "email", "tracking_allowed")
+    ).select_related("company")
+    contacts = contacts.only(
+        "pk", "first_name", "last_name", "language", "email", "tracking_allowed", "company__name"
+    )
     return {contact.pk: contact for contact in contacts}
 
 

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns import links
+from campaigns.content import contents
 from campaigns.models import Campaign, Message
 from campaigns.sending.mail import build_email
 from crm.models import Contact
@@ -47,6 +48,7 @@ class BatchSender:
         self.sleep = sleep
         self.rate = settings.SENDING_RATE_PER_WORKER
         self.personal_links = links.PersonalLinks(campaign.client)
+        self.versions = contents(campaign)
         self.pending_sent: list[int] = []
         self.sent = self.failed = self.unknown = self.released = 0
         self.retrying: list[int] = []
@@ -73,6 +75,7 @@ class BatchSender:
                     recipients[message.contact_id],
                     self.link_ids,
                     self.personal_links,
+                    self.versions,
                 )
                 if index >= marked_until:
                     marked_until = index + max(1, settings.SENDING_HANDOVER_GROUP)

@@ -8,9 +8,16 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 
 from campaigns import links
+from campaigns.content import (
+    Content,
+    Rendered,
+    content_for,
+    contents,
+    reader_values,
+    render_content,
+)
 from campaigns.models import Campaign, Message
-from campaigns.sending.states import CHANNEL, check_campaign_content
-from campaigns.templating import render
+from campaigns.sending.states import CHANNEL, check_every_version
 from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
@@ -18,21 +25,6 @@ from crm.models import Contact
 
 # The metadata key a campaign e-mail carries its token in, for providers' events to return it.
 TOKEN_METADATA = "crm_message"  # noqa: S105 (a key name, not a secret)
-
-
-def template_values(
-    personal_links: links.PersonalLinks, contact: Contact, token: str
-) -> dict[str, str]:
-    """Return the values the template language may use for one recipient."""
-    return {
-        "first_name": _one_line(contact.first_name),
-        "preferences_url": personal_links.preferences_url(contact),
-        "unsubscribe_url": personal_links.unsubscribe_url(contact, token),
-    }
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def from_address(campaign: Campaign) -> str:
@@ -50,24 +42,35 @@ def build_email(
     contact: Contact,
     link_ids: dict[str, int],
     personal_links: links.PersonalLinks | None = None,
+    versions: dict[str, Content] | None = None,
 ) -> EmailMultiAlternatives:
-    """Render one recipient's e-mail with its unsubscribe headers, tracking and Message-ID."""
+    """Render one recipient's e-mail in its language, with unsubscribe headers and tracking."""
     token = message.token
-    values = template_values(personal_links or links.PersonalLinks(campaign.client), contact, token)
-    html = render(campaign.html_body, values, html=True)
+    personal_links = personal_links or links.PersonalLinks(campaign.client)
+    unsubscribe = personal_links.unsubscribe_url(contact, token)
+    values = reader_values(
+        campaign,
+        contact,
+        preferences_url=personal_links.preferences_url(contact),
+        unsubscribe_url=unsubscribe,
+    )
+    versions = versions or contents(campaign)
+    content = versions.get(message.language) or versions[campaign.language]
+    rendered = render_content(content, values, campaign.layout, variant=message.variant)
+    html = rendered.html
     if contact.tracking_allowed:
         html = links.append_open_pixel(
             links.rewrite_links(html, token=token, link_ids=link_ids), token
         )
-    unsubscribe = values["unsubscribe_url"]
     email = EmailMultiAlternatives(
-        subject=_one_line(render(campaign.subject, values, html=False)),
-        body=render(campaign.text_body, values, html=False),
+        subject=rendered.subject,
+        body=rendered.text,
         from_email=from_address(campaign),
         to=[contact.email],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>, <{links.unsubscribe_mailto(token)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Content-Language": content.language,
             "X-CRM-Message": token,
             "Message-ID": f"<{token}@{settings.SITE_DOMAIN}>",
         },
@@ -78,8 +81,23 @@ def build_email(
     return email
 
 
-def send_test(*, campaign: Campaign, to: str, actor: Actor) -> None:
-    """Send the campaign as it will look to a staff member's own address, marked as a test.
+def preview(
+    *, campaign: Campaign, language: str, contact: Contact | None = None, variant: str = ""
+) -> Rendered:
+    """Render the campaign as the contact (or a made-up reader) would get it in the language.
+
+    The personal links point at the site's home page, so following one from a preview changes
+    nothing for the person; nothing is tracked.
+    """
+    reader = contact or Contact(first_name="Alex", last_name="Example", language=language)
+    home = f"{settings.SITE_URL}/"
+    values = reader_values(campaign, reader, preferences_url=home, unsubscribe_url=home)
+    content = content_for(campaign, language)
+    return render_content(content, values, campaign.layout, variant=variant)
+
+
+def send_test(*, campaign: Campaign, to: str, actor: Actor, language: str = "") -> None:
+    """Send the campaign in a language as it will look to a staff member's own address, as a test.
 
     Only the address of an active staff account is accepted: a test send is no way around the
     audience rules. Links go to their targets directly and nothing is tracked.
@@ -89,27 +107,23 @@ def send_test(*, campaign: Campaign, to: str, actor: Actor) -> None:
         email__iexact=to.strip(), is_staff=True, is_active=True
     ).exists():
         raise ValidationError({"to": "Test sends go only to the address of a staff account."})
-    check_campaign_content(
-        subject=campaign.subject, html_body=campaign.html_body, text_body=campaign.text_body
-    )
-    name = getattr(actor, "first_name", "") or "Test"
-    values = {
-        "first_name": _one_line(name),
-        "preferences_url": f"{settings.SITE_URL}/",
-        "unsubscribe_url": f"{settings.SITE_URL}/",
-    }
+    check_every_version(campaign)
+    language = language or campaign.language
+    reader = Contact(first_name=getattr(actor, "first_name", "") or "Test", language=language)
+    rendered = preview(campaign=campaign, language=language, contact=reader)
     email = EmailMultiAlternatives(
-        subject=f"[Test] {_one_line(render(campaign.subject, values, html=False))}",
-        body=render(campaign.text_body, values, html=False),
+        subject=f"[Test] {rendered.subject}",
+        body=rendered.text,
         from_email=from_address(campaign),
         to=[to.strip()],
+        headers={"Content-Language": content_for(campaign, language).language},
     )
-    email.attach_alternative(render(campaign.html_body, values, html=True), "text/html")
+    email.attach_alternative(rendered.html, "text/html")
     email.send()
     record_audit(
         actor=actor,
         action=AuditEvent.Action.VIEWED,
         obj=campaign,
         channel=CHANNEL,
-        details={"test_send": True},
+        details={"test_send": True, "language": language},
     )

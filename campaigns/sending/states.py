@@ -3,12 +3,15 @@
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.content import check_layout, contents
 from campaigns.models import Campaign, Message
+from campaigns.segment_rules import check_rules
 from campaigns.templating import check_template
 from core.actors import Actor
 from core.audit import record_audit
@@ -28,16 +31,53 @@ CHANNEL = "campaigns"
 CANCELLED_REASON = "The campaign was cancelled before its turn."
 
 
-def check_campaign_content(*, subject: str, html_body: str, text_body: str) -> None:
+def check_campaign_content(
+    *, subject: str, html_body: str, text_body: str, subject_b: str = ""
+) -> None:
     """Raise ValidationError, per field and with line numbers, for any refused template syntax."""
     errors = {}
-    for name, source in (("subject", subject), ("html_body", html_body), ("text_body", text_body)):
+    for name, source in (
+        ("subject", subject),
+        ("subject_b", subject_b),
+        ("html_body", html_body),
+        ("text_body", text_body),
+    ):
         try:
             check_template(source)
         except ValidationError as exc:
             errors[name] = exc.messages
     if errors:
         raise ValidationError(errors)
+
+
+def check_every_version(campaign: Campaign) -> None:
+    """Raise ValidationError naming the language and line of any refused syntax, or the layout's."""
+    for language, content in contents(campaign).items():
+        try:
+            check_campaign_content(
+                subject=content.subject,
+                subject_b=content.subject_b,
+                html_body=content.html_body,
+                text_body=content.text_body,
+            )
+        except ValidationError as exc:
+            label = dict(settings.LANGUAGES).get(language, language)
+            raise ValidationError([f"{label}: {message}" for message in exc.messages]) from exc
+        if campaign.subject_b and not content.subject_b:
+            label = dict(settings.LANGUAGES).get(language, language)
+            raise ValidationError(f"{label}: the A/B test needs a second subject in this language.")
+    if campaign.layout is not None:
+        check_layout(html=campaign.layout.html, text_footer=campaign.layout.text_footer)
+
+
+def check_segment_rules(campaign: Campaign) -> None:
+    """Raise ValidationError when the segment's rules name a tag, source or campaign now gone."""
+    try:
+        check_rules(campaign.segment.rules)
+    except ValidationError as exc:
+        raise ValidationError(
+            [f"The segment's rules no longer hold: {message}" for message in exc.messages]
+        ) from exc
 
 
 def require_transition(campaign: Campaign, target: str) -> None:
@@ -108,7 +148,7 @@ def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
     with transaction.atomic():
         campaign = locked_campaign(campaign.pk)
         require_transition(campaign, Status.CANCELLED)
-        not_handed_over = Q(status=Message.Status.QUEUED) | Q(
+        not_handed_over = Q(status__in=[Message.Status.QUEUED, Message.Status.HELD]) | Q(
             status=Message.Status.SENDING, sent_at__isnull=True
         )
         skipped = Message.objects.filter(not_handed_over, campaign=campaign).update(
@@ -120,13 +160,14 @@ def cancel_campaign(*, campaign: Campaign, actor: Actor = None) -> Campaign:
 
 
 def finish_if_done(campaign_id: int) -> bool:
-    """Mark a sending campaign sent when none of its messages is queued or being sent."""
+    """Mark a sending campaign sent when none of its messages is queued, held or being sent."""
     with transaction.atomic():
         campaign = locked_campaign(campaign_id)
         if campaign.status != Status.SENDING:
             return False
         busy = Message.objects.filter(
-            campaign_id=campaign_id, status__in=[Message.Status.QUEUED, Message.Status.SENDING]
+            campaign_id=campaign_id,
+            status__in=[Message.Status.QUEUED, Message.Status.HELD, Message.Status.SENDING],
         )
         if busy.exists():
             return False

@@ -33,6 +33,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # Marketing builds and sends campaigns; messages and events are records, never edited.
         "campaigns.segment": ALL,
         "campaigns.campaign": ALL,
+        "campaigns.campaignversion": ALL,
+        "campaigns.emaillayout": ALL,
         "campaigns.trackedlink": (VIEW,),
         "campaigns.message": (VIEW,),
         "campaigns.messageevent": (VIEW,),
@@ -49,6 +51,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.subjectrequest": (VIEW, ADD),
         "campaigns.segment": (VIEW,),
         "campaigns.campaign": (VIEW,),
+        "campaigns.campaignversion": (VIEW,),
         "campaigns.message": (VIEW,),
     },
     "Privacy officer": {
@@ -81,6 +84,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # To answer "why did (or didn't) I get this e-mail?": audiences and messages, read only.
         "campaigns.segment": (VIEW,),
         "campaigns.campaign": (VIEW,),
+        "campaigns.campaignversion": (VIEW,),
         "campaigns.trackedlink": (VIEW,),
         "campaigns.message": (VIEW,),
         "campaigns.messageevent": (VIEW,),

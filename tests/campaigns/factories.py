@@ -14,7 +14,7 @@ from tests.crm.factories import ContactFactory
 from tests.privacy.factories import PurposeFactory
 
 HTML = (
-    '<html><body><p>Hello {{ first_name|default:"there" }},</p>'
+    '<html><body><p>Hello {{ first_name|default("there") }},</p>'
     '<p><a href="https://www.example.org/offer?a=1&amp;b=2">See the offer</a></p>'
     '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a> · '
     '<a href="{{ preferences_url }}">Preferences</a></p></body></html>'

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from campaigns.models import MessageEvent
+from campaigns.models import CampaignVersion, MessageEvent
 from campaigns.reports import campaign_report
 from tests.campaigns.factories import (
     CampaignFactory,
@@ -143,6 +143,19 @@ def test_the_api_gives_the_statistics_without_people(client, staff_token, campai
     ]
     for value in personal_values(campaign):
         assert value not in response.content.decode()
+
+
+def test_the_api_names_the_campaigns_languages_default_first(client, staff_token, campaign):
+    CampaignVersion.objects.create(
+        campaign=campaign, language="ro", subject="Salut", html_body="<p>Salut</p>", text_body="S"
+    )
+    CampaignVersion.objects.create(
+        campaign=campaign, language="nl", subject="Hoi", html_body="<p>Hoi</p>", text_body="Hoi"
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Token {staff_token}"}
+    [listed] = client.get("/api/v1/campaigns/", **auth).json()["results"]
+    assert (listed["language"], listed["languages"]) == ("en", ["en", "nl", "ro"])
+    assert (listed["subject_b"], listed["ab_winner"]) == ("", "")
 
 
 def test_the_api_is_read_only(client, staff_token, campaign):

@@ -94,7 +94,7 @@ def test_a_campaign_cannot_start_twice_or_after_it_was_sent(newsletter):
 
 def test_a_template_with_a_forbidden_variable_cannot_start(newsletter):
     _audience(newsletter, 1)
-    campaign = CampaignFactory(purpose=newsletter, text_body="Hi\n{{ last_name }}")
+    campaign = CampaignFactory(purpose=newsletter, text_body="Hi\n{{ email }}")
     with pytest.raises(ValidationError) as refused:
         starting.start_sending(campaign=campaign)
     assert "Line 2" in str(refused.value)

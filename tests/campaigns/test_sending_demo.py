@@ -22,3 +22,9 @@ def test_the_demo_has_one_ready_to_send_campaign_that_sends(settings, capsys):
     sent = Message.objects.filter(status=Message.Status.SENT).count()
     assert sent == len(mail.outbox) > 0
     assert all(email.to[0].endswith(".example.org") for email in mail.outbox)
+    # Dutch readers get the Dutch version, the others the English one.
+    languages = dict(Message.objects.values_list("contact__language", "language").distinct())
+    assert languages.get("nl") == "nl"
+    assert {language for reader, language in languages.items() if reader != "nl"} <= {"en"}
+    dutch = [email for email in mail.outbox if email.extra_headers["Content-Language"] == "nl"]
+    assert dutch and all(email.subject.startswith("Lentenieuws voor ") for email in dutch)

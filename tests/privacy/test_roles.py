@@ -32,6 +32,7 @@ EVERYONE = [*ROLES, ADMINISTRATOR, SUPERUSER]
 INDEX = {
     "Marketing": {
         "campaigns.campaign",
+        "campaigns.emaillayout",
         "campaigns.message",
         "campaigns.segment",
         "crm.client",

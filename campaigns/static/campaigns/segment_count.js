@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   const FIELDS = ["companies", "industries", "countries", "relationships", "sources", "tags",
-    "active_within_days"];
+    "active_within_days", "rules"];
   const QUIET_MS = 400;
 
   function start() {
@@ -42,6 +42,7 @@
         .then((response) => response.json().then((body) => ({ok: response.ok, body})))
         .then(({ok, body}) => {
           output.textContent = ok ? `Matches ${body.text} now.` : "Check the highlighted criteria.";
+          showPreview(ok ? body.preview : null);
         })
         .catch(() => {
           output.textContent = "The count is not available right now.";
@@ -49,6 +50,31 @@
         .finally(() => {
           pending = false;
         });
+    }
+
+    function showPreview(rows) {
+      const table = document.getElementById("segment-preview");
+      if (!table) {
+        return;
+      }
+      const body = table.querySelector("tbody");
+      body.replaceChildren();
+      table.hidden = !rows || rows.length === 0;
+      for (const row of rows || []) {
+        const line = document.createElement("tr");
+        const name = document.createElement("td");
+        const link = document.createElement("a");
+        link.href = row.url;
+        link.textContent = row.name || row.email || `#${row.id}`;
+        name.append(link);
+        line.append(name);
+        for (const key of ["email", "company", "country", "language"]) {
+          const cell = document.createElement("td");
+          cell.textContent = row[key];
+          line.append(cell);
+        }
+        body.append(line);
+      }
     }
 
     function tick() {
