@@ -8,6 +8,7 @@ from django_countries.fields import CountryField
 
 from core.hashing import stored_email_hash
 from core.legal import LegalBasis
+from core.normalisation import PHONE_MAX_LENGTH
 from core.storage import private_storage
 
 
@@ -16,6 +17,11 @@ class Client(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     website = models.URLField(blank=True)
+    country = CountryField(
+        blank=True,
+        help_text="Where the client works: local phone numbers in its lists are read in this "
+        "country when neither the row nor the company gives one.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -82,7 +88,11 @@ class Company(models.Model):
         max_length=253, blank=True, db_index=True, help_text="Bare domain, like example.org."
     )
     industry = models.CharField(max_length=100, blank=True, db_index=True)
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        help_text="Stored in E.164 form, an extension after it as ;ext=123.",
+    )
     address = models.TextField(blank=True)
     country = CountryField(blank=True, db_index=True)
     registration_number = models.CharField(max_length=64, blank=True)
@@ -133,7 +143,11 @@ class Contact(models.Model):
     # Keyed hash of `email`, kept by save(): audiences and imports match suppressions (which hold
     # only hashes) in the database without hashing every address again.
     email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        help_text="Stored in E.164 form, an extension after it as ;ext=123.",
+    )
     job_title = models.CharField(max_length=150, blank=True)
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
@@ -426,7 +440,10 @@ class ImportBatch(models.Model):
     file_format = models.CharField(max_length=4, choices=Format.choices)
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=1, blank=True)
-    headers = models.JSONField(default=list, help_text="The column names of the file's first row.")
+    sheet = models.CharField(
+        max_length=31, blank=True, help_text="The workbook's sheet imported (XLSX only)."
+    )
+    headers = models.JSONField(default=list, help_text="The column names of the header row.")
     mapping = models.JSONField(
         default=dict, blank=True, help_text="Contact field -> column number (from 0)."
     )
@@ -442,6 +459,9 @@ class ImportBatch(models.Model):
     merged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     rejected_by_reason = models.JSONField(default=dict, blank=True)
+    nul_bytes_dropped = models.PositiveIntegerField(
+        default=0, help_text="NUL characters removed from the rows' cells (no database holds them)."
+    )
     error = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -484,6 +504,8 @@ class ImportRejection(models.Model):
         SUPPRESSED = "suppressed", "Opted out of all contact"
         SUPPRESSED_CLIENT = "suppressed_client", "Opted out of this client's messages"
         DUPLICATE = "duplicate", "Duplicate of an earlier row in the file"
+        AMBIGUOUS_PHONE = "ambiguous_phone", "Phone number without a country"
+        TOO_LONG = "too_long", "Value too long"
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejections")
     row_number = models.PositiveIntegerField(help_text="Line in the file, the header being 1.")
