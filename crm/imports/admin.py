@@ -21,7 +21,7 @@ from crm.imports.batches import (
     resume_batch,
     start_batch,
 )
-from crm.imports.files import preview
+from crm.imports.files import preview, sheet_names
 from crm.imports.mapping import FIELDS, guess_mapping
 from crm.imports.report import write_report
 from crm.models import Client, ImportBatch, ImportRejection, Source
@@ -66,6 +66,22 @@ class UploadForm(forms.Form):
         help_text="When the data was collected (YYYY-MM-DD).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    sheet = forms.CharField(
+        max_length=31,
+        required=False,
+        help_text="For a workbook with several sheets: the name of the one to import.",
+    )
+
+    def __init__(self, *args, sheets: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if sheets and len(sheets) > 1:
+            # The workbook sent holds several sheets: offer them, and ask for the file again.
+            self.fields["sheet"] = forms.ChoiceField(
+                choices=[("", "— choose a sheet —"), *((name, name) for name in sheets)],
+                required=False,
+                help_text="This workbook has several sheets: choose one, then select the file "
+                "again (browsers do not keep a chosen file).",
+            )
 
 
 class MappingForm(forms.Form):
@@ -143,15 +159,21 @@ class ImportBatchAdmin(admin.ModelAdmin):
                     text=data["attestation"],
                     collected_on=data["collected_on"],
                 ),
+                sheet=data["sheet"],
                 actor=request.user,
                 channel="admin",
             )
             return redirect("admin:crm_importbatch_map", batch.pk)
 
+        sent = request.FILES.get("file")
         return form_page(
             self,
             request,
-            form=UploadForm(request.POST or None, request.FILES or None),
+            form=UploadForm(
+                request.POST or None,
+                request.FILES or None,
+                sheets=sheet_names(sent) if sent else None,
+            ),
             template="admin/crm/importbatch/upload.html",
             title="Import a list",
             on_valid=store,

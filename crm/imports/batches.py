@@ -80,11 +80,13 @@ def create_batch(
     channel: str,
     source_url: str = "",
     mapping: dict[str, Any] | None = None,
+    sheet: str = "",
 ) -> ImportBatch:
     """Check the file and the statement, store the file, and record a batch; nothing runs yet.
 
     With a `mapping` the batch is ready to start, else it waits in draft for the mapping step.
-    Raise ValidationError, storing nothing, for a bad file, statement or mapping.
+    `sheet` names a workbook's sheet; a workbook with several sheets holding data needs one.
+    Raise ValidationError, storing nothing, for a bad file, sheet, statement or mapping.
     """
     errors: dict[str, list[str]] = {}
     if source_kind not in IMPORTABLE_KINDS:
@@ -101,7 +103,7 @@ def create_batch(
         errors["collected_on"] = ["The collection date cannot be in the future."]
     if errors:
         raise ValidationError(errors)
-    layout = check_file(upload, size=upload.size)
+    layout = check_file(upload, size=upload.size, sheet=sheet.strip())
     cleaned = clean_mapping(mapping, layout.headers) if mapping is not None else {}
     digest = _sha256(upload)
     name = (list_name.strip() or file_name)[:200]
@@ -124,6 +126,7 @@ def create_batch(
             file_format=layout.file_format,
             encoding=layout.encoding,
             delimiter=layout.delimiter,
+            sheet=layout.sheet,
             headers=layout.headers,
             mapping=cleaned,
             status=Status.QUEUED if cleaned else Status.DRAFT,
@@ -283,13 +286,17 @@ def _discard_file(batch: ImportBatch) -> None:
 
 
 def counts(batch: ImportBatch) -> dict[str, Any]:
-    """Return the batch's counts: rows, created, merged, rejected by reason. Never the data."""
+    """Return the batch's counts: rows, created, merged, rejected by reason, NULs dropped.
+
+    Never the data.
+    """
     return {
         "rows": batch.total_rows,
         "created": batch.created,
         "merged": batch.merged,
         "rejected": batch.rejected,
         "rejected_by_reason": dict(batch.rejected_by_reason),
+        "nul_bytes_dropped": batch.nul_bytes_dropped,
     }
 
 

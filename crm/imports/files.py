@@ -185,7 +185,9 @@ def _inspect_text(handle: BinaryIO, head: bytes, size: int) -> FileLayout:
     encoding = _detect_encoding(handle, head)
     sample = head.decode(encoding, errors="ignore")
     # A NUL here and there is dropped while reading; many of them, or other controls, mean binary.
-    if sum(char in CONTROL for char in sample) > len(sample) // 100:
+    nuls = sample.count("\x00")
+    controls = sum(char in CONTROL for char in sample) - nuls
+    if controls > len(sample) // 100 or nuls > len(sample) // 10:
         raise ValidationError(
             {"file": "This is not a text (CSV) or Excel (XLSX) file."}, code="binary"
         )

@@ -384,7 +384,11 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_ends_as_an_uninterru
 ):
     settings.IMPORT_CHUNK_ROWS = 3
     ContactFactory(email="person4@example.org", first_name="Known")
-    rows = [[f"person{n}@example.org", f"P{n}", "", "", "", "", ""] for n in range(20)]
+    # A NUL before the stop and one after it: each is counted once, however the run went.
+    nul = {1: "\x00", 15: "\x00"}
+    rows = [
+        [f"person{n}@example.org", f"P{n}{nul.get(n, '')}", "", "", "", "", ""] for n in range(20)
+    ]
     rows += [["person5@example.org", "Again", "", "", "", "", ""], ["bad", "", "", "", "", "", ""]]
     batch = upload(csv_bytes(rows), client=client_org)
 
@@ -408,8 +412,10 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_ends_as_an_uninterru
         "merged": 1,
         "rejected": 2,
         "rejected_by_reason": {"duplicate": 1, "invalid_email": 1},
+        "nul_bytes_dropped": 2,
     }
     assert Contact.objects.count() == 20
+    assert Contact.objects.get(email="person15@example.org").first_name == "P15"
     assert ContactSource.objects.filter(import_batch=batch).count() == 20
     assert ImportRejection.objects.filter(batch=batch).count() == 2
 
