@@ -70,6 +70,25 @@ def normalise_email(raw: str) -> str:
     return f"{checked.local_part.lower()}@{checked.ascii_domain.lower()}"
 
 
+def canonical_email(raw: str) -> str:
+    """Return an address as stored, to find or hash it: normalised, or as kept before a rule.
+
+    An address kept before one of normalise_email's rules existed (a `.local` domain, a long local
+    part) must still be found, suppressed and erased; new addresses only enter by normalise_email.
+    Raise ValidationError for what is no address at all.
+    """
+    try:
+        return normalise_email(raw)
+    except ValidationError as exc:
+        local, at, domain = (raw or "").strip().lower().rpartition("@")
+        if exc.code == "invisible" or not (at and local and domain) or " " in local:
+            raise
+        try:
+            return f"{local}@{_ascii_domain(domain)}"
+        except idna.IDNAError:
+            raise exc from None
+
+
 def _refuse_invisible(value: str) -> None:
     """Refuse a value holding a character nobody sees, naming it and where it is."""
     for position, char in enumerate(value, start=1):

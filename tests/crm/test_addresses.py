@@ -8,6 +8,8 @@ from django.urls import reverse
 from crm.companies import save_company
 from crm.contacts import create_contact
 from crm.models import Company, Contact
+from crm.suppression import email_hash, may_contact
+from privacy.deletion.erasure import erase_subject
 from tests.crm.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +99,15 @@ def test_the_api_takes_name_and_address_and_refuses_an_over_long_local_part(
     assert refused.status_code == 400
     assert "too long before the @-sign" in refused.text
     assert Contact.objects.count() == 1
+
+
+def test_an_address_stored_before_the_rules_is_still_suppressed_and_erased():
+    legacy = Contact.objects.create(email="old.printer@office.local", first_name="Old")
+    assert email_hash("Old.Printer@office.local") == legacy.email_hash
+
+    erase_subject(contact=legacy, requested_by=None, channel="test")
+
+    assert not Contact.objects.filter(email="old.printer@office.local").exists()
+    assert not may_contact(email="old.printer@office.local")
+    with pytest.raises(ValidationError):
+        email_hash("old printer@office.local")
