@@ -111,3 +111,22 @@ def test_an_address_stored_before_the_rules_is_still_suppressed_and_erased():
     assert not may_contact(email="old.printer@office.local")
     with pytest.raises(ValidationError):
         email_hash("old printer@office.local")
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The address holds an invisible character"),
+        ("nl", "Het adres bevat een onzichtbaar teken"),
+        ("ro", "Adresa conține un caracter invizibil"),
+    ],
+)
+def test_the_subscription_form_says_an_address_holds_an_invisible_character(
+    client, language, message
+):
+    page = client.post(
+        "/subscribe/", {"email": "an\u200bna@example.org"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert message in page.content.decode()
+    assert not Contact.objects.exists()
