@@ -69,7 +69,7 @@ class RowPlan:
         self.client_country = client_country
         # A list spells its countries a few ways: look each spelling up once.
         self.countries: dict[str, str | ValidationError] = {}
-        # The country of each company of this chunk that exists with one, by domain and by name.
+        # The country of each existing company this chunk names, by domain and by name.
         self.company_countries: dict[tuple[str, str], str] = {}
         opts = Contact._meta
         self.lengths = {
@@ -86,15 +86,17 @@ class RowPlan:
 
     def _learn_company_countries(self, rows: list[tuple[int, list[str]]]) -> None:
         """Find the existing companies the chunk's rows name, as the merge will match them."""
-        company_column, domain_column = self.columns[5], self.columns[6]
-        if company_column is None and domain_column is None:
+        column = dict(zip(FIELDS, self.columns, strict=True))
+        if column["company"] is None and column["company_domain"] is None:
             return
         domains, names = set(), set()
         for _, cells in rows:
-            domain = self.domain(_cell(cells, domain_column))
+            if not _cell(cells, column["phone"]) or _cell(cells, column["country"]):
+                continue  # no number to read, or the row's own country reads it
+            domain = self.domain(_cell(cells, column["company_domain"]))
             if domain:
                 domains.add(domain)
-            elif name := _single_line(_cell(cells, company_column)):
+            elif name := _single_line(_cell(cells, column["company"])):
                 names.add(name)
         found: dict[tuple[str, str], str] = {}
         for key, values in (("domain", sorted(domains)), ("name", sorted(names))):
@@ -103,7 +105,6 @@ class RowPlan:
                     Company.objects.filter(
                         **{f"{key}__in": values[start : start + COMPANY_LOOKUP_SIZE]}
                     )
-                    .exclude(country="")
                     .order_by("-id")
                     .values_list(key, "country")
                 )
