@@ -136,6 +136,16 @@ def test_each_refused_row_of_the_messy_file_says_why_and_keeps_its_cells():
     assert by_row[first].cells[0] == ADDRESS_255
 
 
+def test_a_company_known_only_by_a_long_domain_is_named_within_its_column():
+    domain = ".".join(["a" * 63, "b" * 63, "c" * 63]) + ".example.org"  # 203 characters
+    rows = [["E-mail", "Website"], ["anna@example.org", f"https://{domain}/"]]
+    mapping = {"email": "E-mail", "company_domain": "Website"}
+    batch = run_batch(batch_id=upload(csv_text(rows).encode(), mapping=mapping).pk)
+
+    company = Contact.objects.get(email="anna@example.org").company
+    assert (batch.created, company.domain, company.name) == (1, domain, domain[:200])
+
+
 # Blank lines, vertical tabs, NULs --------------------------------------------------------------
 
 
