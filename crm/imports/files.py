@@ -126,6 +126,12 @@ def preview(batch: ImportBatch) -> FileLayout:
         return check_file(handle, size=batch.file_size, sheet=batch.sheet)
 
 
+def stored_sheet_names(batch: ImportBatch) -> list[str]:
+    """Return the names of the sheets holding data in the batch's stored workbook."""
+    with batch.file.open("rb") as handle:
+        return sheet_names(handle)
+
+
 def sheet_names(handle: BinaryIO) -> list[str]:
     """Return the names of a workbook's sheets that hold data; [] for a file that is not one."""
     handle.seek(0)
@@ -279,20 +285,24 @@ def _choose_sheet(handle: BinaryIO, sheet: str) -> str:
             if sheet not in names:
                 raise ValidationError(
                     {
-                        "sheet": f"The workbook has no sheet named {sheet!r}; its sheets are: "
-                        f"{_listed(names)}."
-                    },
-                    code="no_sheet",
+                        "sheet": ValidationError(
+                            f"The workbook has no sheet named {sheet!r}; its sheets are: "
+                            f"{_listed(names)}.",
+                            code="no_sheet",
+                        )
+                    }
                 )
             return sheet
         filled = _filled_sheets(workbook) if len(names) > 1 else names
         if len(filled) > 1:
             raise ValidationError(
                 {
-                    "sheet": f"This workbook has {len(filled)} sheets holding data: "
-                    f"{_listed(filled)}. Choose the one to import."
-                },
-                code="several_sheets",
+                    "sheet": ValidationError(
+                        f"This workbook has {len(filled)} sheets holding data: "
+                        f"{_listed(filled)}. Choose the one to import.",
+                        code="several_sheets",
+                    )
+                }
             )
         return (filled or names)[0]
     finally:

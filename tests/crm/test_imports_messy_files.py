@@ -308,9 +308,8 @@ def test_the_command_asks_for_the_sheet_and_imports_the_one_given(tmp_path):
     assert list(Contact.objects.values_list("email", flat=True)) == ["spring@example.org"]
 
 
-def test_the_admin_offers_the_sheets_of_the_workbook_sent(admin_client, tmp_path):
+def test_the_admin_asks_for_the_sheet_once_the_workbook_is_uploaded(admin_client, tmp_path):
     tulip = ClientFactory(name="Tulip Events")
-    content = workbook(tmp_path, TWO_SHEETS)
     form = {
         "source_kind": "client_list",
         "client": tulip.pk,
@@ -318,18 +317,27 @@ def test_the_admin_offers_the_sheets_of_the_workbook_sent(admin_client, tmp_path
         "attestation": "Visitors ticked the box.",
         "collected_on": "2026-03-01",
     }
-    url = reverse("admin:crm_importbatch_add")
-
-    page = admin_client.post(url, {**form, "file": ContentFile(content, name="book.xlsx")})
-    assert page.status_code == 200
-    assert '<option value="Autumn">Autumn</option>' in page.text
-    assert "Choose the one to import." in page.text
-    assert not ImportBatch.objects.exists()
-
+    content = workbook(tmp_path, TWO_SHEETS)
     sent = admin_client.post(
-        url, {**form, "sheet": "Autumn", "file": ContentFile(content, name="book.xlsx")}
+        reverse("admin:crm_importbatch_add"),
+        {**form, "file": ContentFile(content, name="book.xlsx")},
     )
     batch = ImportBatch.objects.get()
-    assert sent.status_code == 302 and batch.sheet == "Autumn"
-    mapping = admin_client.get(reverse("admin:crm_importbatch_map", args=[batch.pk]))
-    assert "autumn@example.org" in mapping.text and "sheet “Autumn”" in mapping.text
+    mapping_url = reverse("admin:crm_importbatch_map", args=[batch.pk])
+    assert sent.status_code == 302 and sent.url == mapping_url
+
+    page = admin_client.get(mapping_url)
+    assert 'value="Spring"' in page.text and 'value="Autumn"' in page.text
+    assert "import-preview" not in page.text  # no columns before the sheet is chosen
+    refused = admin_client.post(mapping_url, {"sheet": "Winter"})
+    assert refused.status_code == 200 and not ImportBatch.objects.get().sheet
+
+    assert admin_client.post(mapping_url, {"sheet": "Autumn"}).status_code == 302
+    page = admin_client.get(mapping_url)
+    assert "also.autumn@example.org" in page.text and "sheet “Autumn”" in page.text
+    assert admin_client.post(mapping_url, {"email": "0"}).status_code == 302
+    run_batch(batch_id=batch.pk)
+    assert set(Contact.objects.values_list("email", flat=True)) == {
+        "autumn@example.org",
+        "also.autumn@example.org",
+    }
