@@ -182,6 +182,16 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 # Region used to read phone numbers written without a country prefix.
 DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "NL")
+# Countries whose national numbers (no + prefix) may turn up: one with no country that is valid in
+# another of them besides DEFAULT_PHONE_REGION is ambiguous, and refused rather than guessed.
+# One line per dozen codes rather than one per code, as the formatter would write it.
+# fmt: off
+PHONE_AMBIGUITY_REGIONS = env_list("PHONE_AMBIGUITY_REGIONS", [
+    "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR",
+    "GB", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT",
+    "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+])
+# fmt: on
 
 # Static files -----------------------------------------------------------------------------------
 

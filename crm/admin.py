@@ -116,6 +116,9 @@ class LastActivityFilter(admin.SimpleListFilter):
 class ContactAdminForm(forms.ModelForm):
     """Normalise e-mail, phone and country and point at the existing contact on a duplicate."""
 
+    # Plain text: core.normalisation decides what an address is (it takes `Name <addr>` too).
+    email = forms.CharField(label="E-mail", max_length=320, required=False)
+
     class Meta:
         model = Contact
         # The admin's fieldsets decide the fields shown; these are the ones clean() needs.
@@ -129,6 +132,7 @@ class ContactAdminForm(forms.ModelForm):
             phone=data.get("phone", ""),
             country=data.get("country", ""),
             birth_date=data.get("birth_date"),
+            company=data.get("company"),
         )
         try:
             normalise_contact(probe)
@@ -485,7 +489,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_display = ("name", "website", "created_at")
+    list_display = ("name", "website", "country", "created_at")
     search_fields = ("name",)
 
 

@@ -52,6 +52,9 @@ def find_duplicate(*, email: str | None, exclude_pk: int | None = None) -> Conta
 def normalise_contact(contact: Contact) -> None:
     """Normalise e-mail, phone, country and birth date in place; raise every field error at once.
 
+    A phone number without its country prefix is read in the contact's country, else the
+    company's; with neither, core.normalisation refuses one that several countries could claim.
+
     A birth date that makes the person younger than 16 today is refused: we keep no data about
     children (art. 8 sets 16 as the age of consent to online services).
     """
@@ -63,12 +66,19 @@ def normalise_contact(contact: Contact) -> None:
             (
                 "phone",
                 lambda value: (
-                    normalise_phone(value, region=phone_region(contact)) if value else value
+                    normalise_phone(value, region=phone_region(contact, _company(contact)))
+                    if value
+                    else value
                 ),
             ),
             ("birth_date", refuse_children),
         ],
     )
+
+
+def _company(contact: Contact) -> object:
+    """Return the contact's company, whose country reads local phone numbers after the person's."""
+    return contact.company if contact.company_id else None
 
 
 # GDPR art. 8 lets member states set the age of digital consent between 13 and 16; we keep no data

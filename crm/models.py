@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from core.hashing import stored_email_hash
-from core.legal import LegalBasis
-from core.storage import private_storage
+from core.normalisation import PHONE_MAX_LENGTH
 
 
 class Client(models.Model):
@@ -16,6 +15,11 @@ class Client(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     website = models.URLField(blank=True)
+    country = CountryField(
+        blank=True,
+        help_text="Where the client works: local phone numbers in its lists are read in this "
+        "country when neither the row nor the company gives one.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -82,7 +86,11 @@ class Company(models.Model):
         max_length=253, blank=True, db_index=True, help_text="Bare domain, like example.org."
     )
     industry = models.CharField(max_length=100, blank=True, db_index=True)
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        help_text="Stored in E.164 form, an extension after it as ;ext=123.",
+    )
     address = models.TextField(blank=True)
     country = CountryField(blank=True, db_index=True)
     registration_number = models.CharField(max_length=64, blank=True)
@@ -134,7 +142,11 @@ class Contact(models.Model):
     # Keyed hash of `email`, kept by save(): audiences and imports match suppressions (which hold
     # only hashes) in the database without hashing every address again.
     email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form.")
+    phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        help_text="Stored in E.164 form, an extension after it as ;ext=123.",
+    )
     job_title = models.CharField(max_length=150, blank=True)
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
@@ -425,130 +437,6 @@ class Invoice(models.Model):
         return f"Invoice {self.number}"
 
 
-class ImportBatch(models.Model):
-    """One uploaded list: who supplied it and on what legal basis, its mapping, progress, counts.
-
-    The uploaded file lives here only until the batch ends; the rows it brought in are contacts
-    with a `ContactSource` pointing here, and the rows it refused are `ImportRejection`s.
-    """
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Waiting for its column mapping"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-        DISCARDED = "discarded", "Discarded"
-
-    class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel (XLSX)"
-
-    client = models.ForeignKey(
-        Client,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="import_batches",
-        help_text="The client that supplied the list (required for client-supplied lists).",
-    )
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_batches")
-    legal_basis = models.CharField(
-        max_length=24,
-        choices=LegalBasis.choices,
-        help_text="The legal basis the client (or we, for public sources) rely on for this list.",
-    )
-    attestation = models.TextField(
-        help_text="How the list was collected and what the people were told, as the client states.",
-    )
-    collected_on = models.DateField(help_text="When the data in the list was collected.")
-    file = models.FileField(upload_to="imports/", storage=private_storage, blank=True)
-    file_name = models.CharField(max_length=255)
-    file_size = models.BigIntegerField(default=0)
-    file_sha256 = models.CharField(max_length=64, db_index=True)
-    file_format = models.CharField(max_length=4, choices=Format.choices)
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=1, blank=True)
-    headers = models.JSONField(default=list, help_text="The column names of the file's first row.")
-    mapping = models.JSONField(
-        default=dict, blank=True, help_text="Contact field -> column number (from 0)."
-    )
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
-    total_rows = models.PositiveIntegerField(default=0, help_text="Estimated until read whole.")
-    rows_read = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    # The last row number merged: a resumed run carries on after it.
-    last_row_merged = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
-    merged = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
-    rejected_by_reason = models.JSONField(default=dict, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = "list import"
-        verbose_name_plural = "list imports"
-
-    def __str__(self) -> str:
-        return f"Import #{self.pk}: {self.file_name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:crm_importbatch_change", args=[self.pk])
-
-
-class ImportRejection(models.Model):
-    """One row of an imported list that was refused, with the reason: the rejected-rows report.
-
-    Rows refused because the address opted out or the person is under 16 keep no values: only
-    the row number and the reason, so the report never brings back what we must not hold.
-    """
-
-    class Reason(models.TextChoices):
-        INVALID_EMAIL = "invalid_email", "Invalid e-mail address"
-        INVALID_PHONE = "invalid_phone", "Invalid phone number"
-        MISSING_FIELD = "missing_field", "Missing required field"
-        INVALID_DATE = "invalid_date", "Invalid birth date"
-        UNDER_16 = "under_16", "Under 16"
-        INVALID_COUNTRY = "invalid_country", "Unknown country"
-        SUPPRESSED = "suppressed", "Opted out of all contact"
-        SUPPRESSED_CLIENT = "suppressed_client", "Opted out of this client's messages"
-        DUPLICATE = "duplicate", "Duplicate of an earlier row in the file"
-
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejections")
-    row_number = models.PositiveIntegerField(help_text="Line in the file, the header being 1.")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    message = models.CharField(max_length=300, blank=True)
-    cells = models.JSONField(default=list, blank=True, help_text="The row's cells as read.")
-    # Keyed hash of the row's address when it was valid: how erasure finds the row.
-    email_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["batch", "row_number"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["batch", "row_number"], name="crm_importrejection_unique_row"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Row {self.row_number}: {self.get_reason_display()}"
-
-
 class BulkAction(models.Model):
     """One change to many selected contacts, run in batches and resumable (privacy/bulk.py)."""
 
@@ -582,3 +470,9 @@ class BulkAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.total} contacts"
+
+
+# The import's models live beside the import's code; Django finds them through this module.
+from crm.imports.models import ImportBatch, ImportRejection  # noqa: E402
+
+__all__ = ["ImportBatch", "ImportRejection"]

@@ -20,13 +20,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.hashing import stored_email_hash
-from core.normalisation import normalise_email
+from core.normalisation import canonical_email
 from crm.models import Client, Suppression
 
 
 def email_hash(email: str) -> str:
-    """Return the keyed hash of the normalised address; raise ValidationError if invalid."""
-    return stored_email_hash(normalise_email(email))
+    """Return the keyed hash of the address as stored; raise ValidationError if it is none."""
+    return stored_email_hash(canonical_email(email))
 
 
 def active_suppressions(*, client: Client | int | None = None) -> QuerySet[Suppression]:

@@ -18,6 +18,13 @@ class EmailField(forms.CharField):
         try:
             return normalise_email(value)
         except ValidationError as exc:
+            if exc.code == "invisible":
+                raise ValidationError(
+                    _(
+                        "The address holds an invisible character, often copied along with it: "
+                        "type the address again."
+                    )
+                ) from exc
             raise ValidationError(
                 _("Enter a valid e-mail address, like name@example.org.")
             ) from exc

@@ -16,7 +16,8 @@ provenance of a file already imported from the same source is not added again). 
 is deleted and the staging table dropped when the batch ends.
 
 Modules:
-- `files`: reading an uploaded CSV or XLSX file (format, encoding, delimiter, rows) and checking it.
+- `files`: reading an uploaded CSV or XLSX file (format, encoding, delimiter, sheet, header below
+  blank lines, rows with NULs dropped and counted) and checking it.
 - `mapping`: the contact fields a column can hold, guessing a mapping, checking a given one.
 - `rows`: normalising one row of the file for the staging table, or refusing it with a reason.
 - `staging`: the batch's staging table (COPY on PostgreSQL, executemany on SQLite), staging the

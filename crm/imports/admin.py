@@ -16,12 +16,14 @@ from crm.imports.batches import (
     IMPORTABLE_KINDS,
     LEGAL_BASES,
     Attestation,
+    awaits_sheet,
     can_resume,
+    choose_sheet,
     create_batch,
     resume_batch,
     start_batch,
 )
-from crm.imports.files import preview
+from crm.imports.files import preview, stored_sheet_names
 from crm.imports.mapping import FIELDS, guess_mapping
 from crm.imports.report import write_report
 from crm.models import Client, ImportBatch, ImportRejection, Source
@@ -66,6 +68,18 @@ class UploadForm(forms.Form):
         help_text="When the data was collected (YYYY-MM-DD).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+
+class SheetForm(forms.Form):
+    """The sheet of a workbook with several holding data."""
+
+    def __init__(self, *args, sheets: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"] = forms.ChoiceField(
+            choices=[(name, name) for name in sheets],
+            widget=forms.RadioSelect,
+            help_text="Only this sheet is imported; import another sheet as a list of its own.",
+        )
 
 
 class MappingForm(forms.Form):
@@ -143,6 +157,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
                     text=data["attestation"],
                     collected_on=data["collected_on"],
                 ),
+                sheet_later=True,
                 actor=request.user,
                 channel="admin",
             )
@@ -165,6 +180,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if batch.status != ImportBatch.Status.DRAFT:
             return redirect("admin:crm_importbatch_change", batch.pk)
+        if awaits_sheet(batch):
+            return self._sheet_page(request, batch)
         form = MappingForm(
             request.POST or None,
             headers=batch.headers,
@@ -185,6 +202,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
             then=reverse("admin:crm_importbatch_change", args=[batch.pk]),
             batch=batch,
             layout=preview(batch),
+        )
+
+    def _sheet_page(self, request, batch: ImportBatch):
+        """Ask which sheet of the workbook to import; the mapping step follows."""
+
+        def choose(data: dict) -> str:
+            choose_sheet(batch=batch, sheet=data["sheet"])
+            return f"The sheet “{batch.sheet}” is read; choose its columns."
+
+        return form_page(
+            self,
+            request,
+            form=SheetForm(request.POST or None, sheets=stored_sheet_names(batch)),
+            template="admin/crm/importbatch/sheet.html",
+            title=f"Choose the sheet of {batch.file_name}",
+            on_valid=choose,
+            batch=batch,
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -29,6 +29,13 @@ class ImportInput(serializers.Serializer):
     legal_basis = serializers.ChoiceField(choices=[(b.value, b.label) for b in LEGAL_BASES])
     attestation = serializers.CharField(help_text="How the list was collected, as attested.")
     collected_on = serializers.DateField()
+    sheet = serializers.CharField(
+        max_length=31,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The sheet to import from a workbook; required when several hold data.",
+    )
     mapping = serializers.JSONField(
         required=False,
         help_text='Field -> column name or number, like {"email": "E-mail"}. Without it the '
@@ -52,6 +59,7 @@ class ImportOutput(serializers.ModelSerializer):
             "source_name",
             "legal_basis",
             "collected_on",
+            "sheet",
             "mapping",
             "total_rows",
             "rows_read",
@@ -60,6 +68,7 @@ class ImportOutput(serializers.ModelSerializer):
             "merged",
             "rejected",
             "rejected_by_reason",
+            "nul_bytes_dropped",
             "error",
             "created_at",
             "started_at",
@@ -87,7 +96,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         upload = data["file"]
         mapping = data.get("mapping")
         if mapping is None:
-            layout = check_file(upload, size=upload.size)
+            layout = check_file(upload, size=upload.size, sheet=data["sheet"])
             mapping = guess_mapping(layout.headers, client=data.get("client"))
         elif not isinstance(mapping, dict):
             raise serializers.ValidationError({"mapping": "Give an object: field -> column."})
@@ -104,6 +113,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 collected_on=data["collected_on"],
             ),
             mapping=mapping,
+            sheet=data["sheet"],
             actor=request.user,
             channel=CHANNEL,
         )

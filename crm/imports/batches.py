@@ -25,7 +25,7 @@ from core.audit import record_audit
 from core.legal import LegalBasis
 from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
-from crm.imports.files import check_file
+from crm.imports.files import FileLayout, check_file
 from crm.imports.mapping import clean_mapping
 from crm.imports.merge import merge_next_chunk, prepare
 from crm.imports.staging import Progress, Stage, save_progress, stage_file
@@ -80,11 +80,15 @@ def create_batch(
     channel: str,
     source_url: str = "",
     mapping: dict[str, Any] | None = None,
+    sheet: str = "",
+    sheet_later: bool = False,
 ) -> ImportBatch:
     """Check the file and the statement, store the file, and record a batch; nothing runs yet.
 
     With a `mapping` the batch is ready to start, else it waits in draft for the mapping step.
-    Raise ValidationError, storing nothing, for a bad file, statement or mapping.
+    `sheet` names a workbook's sheet; a workbook with several sheets holding data needs one,
+    unless `sheet_later` lets a draft wait for it (`choose_sheet`, the admin's next page).
+    Raise ValidationError, storing nothing, for a bad file, sheet, statement or mapping.
     """
     errors: dict[str, list[str]] = {}
     if source_kind not in IMPORTABLE_KINDS:
@@ -101,7 +105,12 @@ def create_batch(
         errors["collected_on"] = ["The collection date cannot be in the future."]
     if errors:
         raise ValidationError(errors)
-    layout = check_file(upload, size=upload.size)
+    try:
+        layout = check_file(upload, size=upload.size, sheet=sheet.strip())
+    except ValidationError as exc:
+        if not (sheet_later and mapping is None and _asks_for_sheet(exc)):
+            raise
+        layout = FileLayout(ImportBatch.Format.XLSX, "", "", [], [], 0)
     cleaned = clean_mapping(mapping, layout.headers) if mapping is not None else {}
     digest = _sha256(upload)
     name = (list_name.strip() or file_name)[:200]
@@ -124,6 +133,7 @@ def create_batch(
             file_format=layout.file_format,
             encoding=layout.encoding,
             delimiter=layout.delimiter,
+            sheet=layout.sheet,
             headers=layout.headers,
             mapping=cleaned,
             status=Status.QUEUED if cleaned else Status.DRAFT,
@@ -142,6 +152,32 @@ def create_batch(
         )
     if cleaned:
         _queue_on_commit(batch)
+    return batch
+
+
+def _asks_for_sheet(exc: ValidationError) -> bool:
+    """Say whether the file was refused only for want of the sheet to read."""
+    errors = getattr(exc, "error_dict", {})
+    return list(errors) == ["sheet"] and errors["sheet"][0].code == "several_sheets"
+
+
+def awaits_sheet(batch: ImportBatch) -> bool:
+    """Say whether a draft workbook batch still needs its sheet chosen before its mapping."""
+    return batch.status == Status.DRAFT and not batch.headers and not batch.sheet
+
+
+def choose_sheet(*, batch: ImportBatch, sheet: str) -> ImportBatch:
+    """Set the sheet a draft batch reads, with its header row; raise ValidationError if bad."""
+    if not awaits_sheet(batch):
+        raise ValidationError("This import already has its sheet.")
+    with batch.file.open("rb") as handle:
+        layout = check_file(handle, size=batch.file_size, sheet=sheet)
+    batch.sheet, batch.headers, batch.total_rows = (
+        layout.sheet,
+        layout.headers,
+        layout.estimated_rows,
+    )
+    batch.save(update_fields=["sheet", "headers", "total_rows"])
     return batch
 
 
@@ -283,13 +319,17 @@ def _discard_file(batch: ImportBatch) -> None:
 
 
 def counts(batch: ImportBatch) -> dict[str, Any]:
-    """Return the batch's counts: rows, created, merged, rejected by reason. Never the data."""
+    """Return the batch's counts: rows, created, merged, rejected by reason, NULs dropped.
+
+    Never the data.
+    """
     return {
         "rows": batch.total_rows,
         "created": batch.created,
         "merged": batch.merged,
         "rejected": batch.rejected,
         "rejected_by_reason": dict(batch.rejected_by_reason),
+        "nul_bytes_dropped": batch.nul_bytes_dropped,
     }
 
 

@@ -6,11 +6,19 @@ as delimited text. Text is UTF-8 (with or without byte-order mark) or UTF-16 whe
 looks so, else Windows-1252 (Latin-1 for the few bytes Windows-1252 leaves undefined). Bad files
 are refused with a message a person can act on, before anything is stored (`check_file`, with the
 size limit of the settings).
+
+Files as they really come are read rather than refused: blank lines above the header are skipped
+(the header is the first row holding something); a NUL character, which no database column can
+hold, is dropped and counted for the report; a vertical tab or form feed inside a cell (FileMaker
+writes a line break inside a field so) becomes a line break. A workbook with several sheets
+holding data is imported only once the sheet is named: reading the first one without saying so
+would quietly leave the others out.
 """
 
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,8 +35,13 @@ PREVIEW_ROWS = 5
 DELIMITERS = (",", ";", "\t", "|")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls) and other old Office files
-# Characters no text list contains: more than a few of them means the file is not text.
-CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+# Characters no text list contains: more than a few of them means the file is not text. Vertical
+# tab and form feed are FileMaker's line breaks inside a field.
+CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r", "\v", "\f"}
+LINE_BREAKS = str.maketrans({"\v": "\n", "\f": "\n"})
+NEWLINES = re.compile(r"\r\n|\r|\n")
+# How far down a sheet a workbook is looked at to tell whether the sheet holds data.
+SHEET_PROBE_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -41,10 +54,24 @@ class FileLayout:
     headers: list[str]
     preview: list[list[str]]
     estimated_rows: int
+    sheet: str = ""
 
 
-def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int) -> FileLayout:
-    """Return the file's layout; raise ValidationError for an empty, binary or too large file."""
+@dataclass(frozen=True)
+class Row:
+    """One row below the header: its number as a spreadsheet shows it, its cells, NULs dropped."""
+
+    number: int
+    cells: list[str]
+    nul_bytes: int
+
+
+def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int, sheet: str = "") -> FileLayout:
+    """Return the file's layout; raise ValidationError for an empty, binary or too large file.
+
+    For a workbook, `sheet` names the sheet to read; without it, a workbook with several sheets
+    holding data is refused (error on "sheet", listing them).
+    """
     if size == 0:
         raise ValidationError({"file": "The file is empty."}, code="empty")
     if size > max_bytes:
@@ -63,11 +90,11 @@ def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int) -> FileLayout:
             code="binary",
         )
     if head.startswith(XLSX_MAGIC):
-        layout = _inspect_xlsx(handle)
+        layout = _inspect_xlsx(handle, sheet)
     else:
         layout = _inspect_text(handle, head, size)
     if not any(layout.headers):
-        raise ValidationError({"file": "The first row holds no column names."}, code="empty")
+        raise ValidationError({"file": "The file holds no rows."}, code="empty")
     if not layout.preview:
         raise ValidationError(
             {"file": "The file has a header row but no rows below it."}, code="empty"
@@ -75,51 +102,108 @@ def inspect_file(handle: BinaryIO, *, size: int, max_bytes: int) -> FileLayout:
     return layout
 
 
-def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[tuple[int, list[str]]]:
-    """Yield (row number, cells as text) below the header, blank rows skipped but counted.
+def read_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[Row]:
+    """Yield the rows below the header, cleaned, blank rows skipped but counted.
 
-    Rows are numbered as a spreadsheet shows them: the header is row 1.
+    Rows are numbered as a spreadsheet shows them: the first row of the file is row 1, blank
+    lines above the header included.
     """
     handle.seek(0)
-    rows = _xlsx_rows(handle) if layout.file_format == "xlsx" else _text_rows(handle, layout)
-    next(rows, None)  # the header
-    for number, row in enumerate(rows, start=2):
-        if any(cell.strip() for cell in row):
-            yield number, row
+    _, rows = _header_and_rows(_all_rows(handle, layout))
+    for row in rows:
+        if not _is_blank(row.cells):
+            yield row
 
 
-def check_file(handle: BinaryIO, *, size: int) -> FileLayout:
+def check_file(handle: BinaryIO, *, size: int, sheet: str = "") -> FileLayout:
     """Return the file's layout; raise ValidationError for an empty, binary or too large file."""
-    return inspect_file(handle, size=size, max_bytes=settings.IMPORT_MAX_FILE_BYTES)
+    return inspect_file(handle, size=size, max_bytes=settings.IMPORT_MAX_FILE_BYTES, sheet=sheet)
 
 
 def preview(batch: ImportBatch) -> FileLayout:
     """Return the stored file's header and first rows, for the mapping step."""
     with batch.file.open("rb") as handle:
-        return check_file(handle, size=batch.file_size)
+        return check_file(handle, size=batch.file_size, sheet=batch.sheet)
+
+
+def stored_sheet_names(batch: ImportBatch) -> list[str]:
+    """Return the names of the sheets holding data in the batch's stored workbook."""
+    with batch.file.open("rb") as handle:
+        return sheet_names(handle)
+
+
+def sheet_names(handle: BinaryIO) -> list[str]:
+    """Return the names of a workbook's sheets that hold data; [] for a file that is not one."""
+    handle.seek(0)
+    if not handle.read(len(XLSX_MAGIC)).startswith(XLSX_MAGIC):
+        return []
+    try:
+        workbook = _open_workbook(handle)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    try:
+        return _filled_sheets(workbook)
+    finally:
+        workbook.close()
+
+
+def _all_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[Row]:
+    """Yield every row of the file, numbered from 1, its cells cleaned."""
+    if layout.file_format == "xlsx":
+        rows = _xlsx_rows(handle, layout.sheet)
+    else:
+        rows = _text_rows(handle, layout)
+    for number, cells in enumerate(rows, start=1):
+        cleaned, nul_bytes = [], 0
+        for cell in cells:
+            if "\x00" in cell:
+                nul_bytes += cell.count("\x00")
+                cell = cell.replace("\x00", "")
+            cleaned.append(cell.translate(LINE_BREAKS))
+        yield Row(number, cleaned, nul_bytes)
+
+
+def _header_and_rows(rows: Iterator[Row]) -> tuple[Row | None, Iterator[Row]]:
+    """Return the header (the first row holding something) and the rows after it."""
+    for row in rows:
+        if not _is_blank(row.cells):
+            return row, rows
+    return None, rows
+
+
+def _is_blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
+def _first_rows(rows: Iterator[Row]) -> tuple[list[str], list[list[str]]]:
+    """Return the header's names and the first rows below it, for the preview."""
+    header, rest = _header_and_rows(rows)
+    preview = []
+    for row in rest:
+        if not _is_blank(row.cells):
+            preview.append(row.cells)
+            if len(preview) == PREVIEW_ROWS:
+                break
+    return [cell.strip() for cell in header.cells] if header else [], preview
 
 
 def _inspect_text(handle: BinaryIO, head: bytes, size: int) -> FileLayout:
     encoding = _detect_encoding(handle, head)
     sample = head.decode(encoding, errors="ignore")
-    if "\x00" in sample or sum(char in CONTROL for char in sample) > len(sample) // 100:
+    # A NUL here and there is dropped while reading; many of them, or other controls, mean binary.
+    nuls = sample.count("\x00")
+    controls = sum(char in CONTROL for char in sample) - nuls
+    if controls > len(sample) // 100 or nuls > len(sample) // 10:
         raise ValidationError(
             {"file": "This is not a text (CSV) or Excel (XLSX) file."}, code="binary"
         )
-    lines = sample.splitlines()
+    lines = NEWLINES.split(sample)
     if size > SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of the sample may be cut short
-    delimiter = _detect_delimiter(lines)
+    delimiter = _detect_delimiter([line for line in lines if line.strip("".join(DELIMITERS))])
     layout = FileLayout("csv", encoding, delimiter, [], [], 0)
     handle.seek(0)
-    rows = _text_rows(handle, layout)
-    headers = [cell.strip() for cell in next(rows, [])]
-    preview = []
-    for row in rows:
-        if any(cell.strip() for cell in row):
-            preview.append(row)
-            if len(preview) == PREVIEW_ROWS:
-                break
+    headers, preview = _first_rows(_all_rows(handle, layout))
     # A line in the sample stands for about that many bytes of the file.
     estimated = max(len(preview), int(size / max(1, len(head) / max(1, len(lines)))) - 1)
     return FileLayout("csv", encoding, delimiter, _named(headers), preview, estimated)
@@ -178,47 +262,90 @@ def _text_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[list[str]]:
         text.detach()  # leave the underlying file open for the caller
 
 
-def _inspect_xlsx(handle: BinaryIO) -> FileLayout:
-    handle.seek(0)
+def _inspect_xlsx(handle: BinaryIO, sheet: str) -> FileLayout:
     try:
-        rows = _xlsx_rows(handle)
-        headers = [cell.strip() for cell in next(rows, [])]
-        preview = []
-        for row in rows:
-            if any(cell.strip() for cell in row):
-                preview.append(row)
-                if len(preview) == PREVIEW_ROWS:
-                    break
-        estimated = _xlsx_dimension(handle)
+        chosen = _choose_sheet(handle, sheet)
+        layout = FileLayout("xlsx", "", "", [], [], 0, chosen)
+        headers, preview = _first_rows(_all_rows(handle, layout))
+        estimated = _xlsx_dimension(handle, chosen)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ValidationError(
             {"file": "This ZIP file is not a readable Excel (XLSX) workbook."}, code="binary"
         ) from exc
-    return FileLayout("xlsx", "", "", _named(headers), preview, max(estimated - 1, len(preview)))
+    estimated = max(estimated - 1, len(preview))
+    return FileLayout("xlsx", "", "", _named(headers), preview, estimated, chosen)
 
 
-def _open_sheet(handle: BinaryIO):
+def _choose_sheet(handle: BinaryIO, sheet: str) -> str:
+    """Return the sheet to read: the one named, else the only one holding data."""
+    workbook = _open_workbook(handle)
+    try:
+        names = workbook.sheetnames
+        if sheet:
+            if sheet not in names:
+                raise ValidationError(
+                    {
+                        "sheet": ValidationError(
+                            f"The workbook has no sheet named {sheet!r}; its sheets are: "
+                            f"{_listed(names)}.",
+                            code="no_sheet",
+                        )
+                    }
+                )
+            return sheet
+        filled = _filled_sheets(workbook) if len(names) > 1 else names
+        if len(filled) > 1:
+            raise ValidationError(
+                {
+                    "sheet": ValidationError(
+                        f"This workbook has {len(filled)} sheets holding data: "
+                        f"{_listed(filled)}. Choose the one to import.",
+                        code="several_sheets",
+                    )
+                }
+            )
+        return (filled or names)[0]
+    finally:
+        workbook.close()
+
+
+def _filled_sheets(workbook) -> list[str]:
+    """Return the names of the sheets with something in their first rows."""
+    filled = []
+    for worksheet in workbook.worksheets:
+        rows = worksheet.iter_rows(max_row=SHEET_PROBE_ROWS, values_only=True)
+        if any(value not in (None, "") for values in rows for value in values):
+            filled.append(worksheet.title)
+    return filled
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _open_workbook(handle: BinaryIO):
     # Imported here: openpyxl is large and only XLSX uploads need it.
     from openpyxl import load_workbook
 
     handle.seek(0)
     # data_only: the values the client saw, never a formula to evaluate.
-    workbook = load_workbook(handle, read_only=True, data_only=True)
-    return workbook, workbook.worksheets[0]
+    return load_workbook(handle, read_only=True, data_only=True)
 
 
-def _xlsx_dimension(handle: BinaryIO) -> int:
-    workbook, sheet = _open_sheet(handle)
+def _xlsx_dimension(handle: BinaryIO, sheet: str) -> int:
+    workbook = _open_workbook(handle)
     try:
-        return sheet.max_row or 0
+        return workbook[sheet].max_row or 0
     finally:
         workbook.close()
 
 
-def _xlsx_rows(handle: BinaryIO) -> Iterator[list[str]]:
-    workbook, sheet = _open_sheet(handle)
+def _xlsx_rows(handle: BinaryIO, sheet: str) -> Iterator[list[str]]:
+    workbook = _open_workbook(handle)
     try:
-        for values in sheet.iter_rows(values_only=True):
+        # A batch from before sheets were recorded read the first one.
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        for values in worksheet.iter_rows(values_only=True):
             yield [_cell_text(value) for value in values]
     finally:
         workbook.close()

@@ -76,8 +76,11 @@ def _suppressed_hashes(*, client: int | None) -> tuple[str, tuple[Any, ...]]:
 
 def _create_companies(stage: Stage) -> None:
     """Create the companies rows name that none matched: one per domain, else per exact name."""
+    # A company known only by its domain is named after it, cut to the name's column.
+    name_length = int(Company._meta.get_field("name").max_length)
     insert, params = _company_insert(
-        name="COALESCE(MIN(NULLIF(company_name, '')), company_domain)", domain="company_domain"
+        name=f"COALESCE(MIN(NULLIF(company_name, '')), SUBSTR(company_domain, 1, {name_length}))",
+        domain="company_domain",
     )
     stage.execute(
         f"{insert} FROM {{stage}} WHERE reason = '' AND company_id IS NULL "

@@ -3,9 +3,17 @@
 Each row is normalised by the same functions every other entry point uses (core.normalisation,
 crm.contacts.refuse_children) and its address hashed with the suppression key. A refused row
 keeps its cells for the rejected rows' report, except a child's, of which nothing is kept.
+
+Every value is checked here against the column it goes to, so the database never refuses a row
+(which would fail its whole chunk) and SQLite, which does not enforce lengths, keeps what
+PostgreSQL would: a value too long for its column refuses the row with that reason, never cut
+short in silence. Names, job titles and company names are single lines: a line break in the cell
+becomes a space, other control characters go. A local phone number is read in the row's country,
+else in the country of the existing company the row names, else in the client's.
 """
 
 import json
+import unicodedata
 from datetime import date, datetime
 
 from django.conf import settings
@@ -15,11 +23,20 @@ from core.hashing import stored_email_hasher
 from core.normalisation import normalise_country, normalise_domain, normalise_email, normalise_phone
 from crm.contacts import refuse_children
 from crm.imports.mapping import FIELDS
-from crm.models import Contact, ImportRejection
+from crm.models import Company, Contact, ImportRejection
 
 Reason = ImportRejection.Reason
 
 COUNTRY_MEMO_SIZE = 10_000
+# Companies looked up at once for their country (well under SQLite's limit of parameters).
+COMPANY_LOOKUP_SIZE = 5_000
+# What the single-line fields are called in a refusal's message, with their column's length.
+LINE_FIELDS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "job_title": "job title",
+    "company_name": "company name",
+}
 DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 
 # The columns of a staged row, in the order RowPlan.stage returns them.
@@ -45,18 +62,55 @@ STAGE_COLUMNS = (
 class RowPlan:
     """How one file's columns become contact fields: normalise a row for the staging table."""
 
-    def __init__(self, mapping: dict[str, int]) -> None:
+    def __init__(self, mapping: dict[str, int], *, client_country: str = "") -> None:
         self.columns = [mapping.get(field) for field in FIELDS]
         self.hash = stored_email_hasher()
         self.languages = {code for code, _ in settings.LANGUAGES}
-        self.default_region = settings.DEFAULT_PHONE_REGION
+        self.client_country = client_country
         # A list spells its countries a few ways: look each spelling up once.
         self.countries: dict[str, str | ValidationError] = {}
+        # The country of each existing company this chunk names, by domain and by name.
+        self.company_countries: dict[tuple[str, str], str] = {}
         opts = Contact._meta
         self.lengths = {
             name: opts.get_field(name).max_length
             for name in ("first_name", "last_name", "job_title")
         }
+        self.lengths["company_name"] = Company._meta.get_field("name").max_length
+        self.domain_length = Company._meta.get_field("domain").max_length
+
+    def stage_chunk(self, rows: list[tuple[int, list[str]]]) -> list[tuple]:
+        """Return the staging rows of a chunk, looking up the countries of the companies named."""
+        self._learn_company_countries(rows)
+        return [self.stage(number, cells) for number, cells in rows]
+
+    def _learn_company_countries(self, rows: list[tuple[int, list[str]]]) -> None:
+        """Find the existing companies the chunk's rows name, as the merge will match them."""
+        column = dict(zip(FIELDS, self.columns, strict=True))
+        if column["company"] is None and column["company_domain"] is None:
+            return
+        domains, names = set(), set()
+        for _, cells in rows:
+            if not _cell(cells, column["phone"]) or _cell(cells, column["country"]):
+                continue  # no number to read, or the row's own country reads it
+            domain = self.domain(_cell(cells, column["company_domain"]))
+            if domain:
+                domains.add(domain)
+            elif name := _single_line(_cell(cells, column["company"])):
+                names.add(name)
+        found: dict[tuple[str, str], str] = {}
+        for key, values in (("domain", sorted(domains)), ("name", sorted(names))):
+            for start in range(0, len(values), COMPANY_LOOKUP_SIZE):
+                companies = (
+                    Company.objects.filter(
+                        **{f"{key}__in": values[start : start + COMPANY_LOOKUP_SIZE]}
+                    )
+                    .order_by("-id")
+                    .values_list(key, "country")
+                )
+                # The lowest id last: the merge attaches a row to the first company matched.
+                found.update(((key, value), country) for value, country in companies)
+        self.company_countries = found
 
     def stage(self, number: int, cells: list[str]) -> tuple:
         """Return the staging row: normalised fields, and a reason if the row is refused."""
@@ -80,6 +134,9 @@ class RowPlan:
         email = email_hash = ""
         birth_date = None
         country = phone = ""
+        first_name, last_name = _single_line(first_name), _single_line(last_name)
+        job_title, company = _single_line(job_title), _single_line(company)
+        domain = self.domain(company_domain)
         try:
             if not raw_email:
                 raise _Refused(Reason.MISSING_FIELD, "The e-mail address is empty.")
@@ -92,37 +149,71 @@ class RowPlan:
             birth_date = self.birth_date(raw_birth_date)
             country = self.country(raw_country)
             if raw_phone:
-                try:
-                    phone = normalise_phone(raw_phone, region=country or self.default_region)
-                except ValidationError as exc:
-                    raise _Refused(Reason.INVALID_PHONE, exc.messages[0]) from exc
+                phone = self.phone(raw_phone, country, domain, company)
+            self.check_lengths(first_name, last_name, job_title, company)
         except _Refused as refused:
             reason, message = refused.reason, refused.message
         if reason == Reason.UNDER_16:
             # We keep nothing about a child, not even in the report.
             return (number, "", "", "", "", "", "", "", "", None, "", "", reason, message, "[]")
-        try:
-            domain = normalise_domain(company_domain) if company_domain else ""
-        except ValidationError:
-            domain = ""  # a company is then matched by its name
         language = language.lower()[:2]
+        if reason:
+            # Values that did not pass their checks go no further than the report's cells.
+            first_name, last_name, job_title, company = (
+                value[: self.lengths[name]]
+                for name, value in zip(
+                    LINE_FIELDS, (first_name, last_name, job_title, company), strict=True
+                )
+            )
         return (
             number,
             email,
             email_hash,
-            first_name[: self.lengths["first_name"]],
-            last_name[: self.lengths["last_name"]],
+            first_name,
+            last_name,
             phone,
-            job_title[: self.lengths["job_title"]],
+            job_title,
             country,
             language if language in self.languages else "",
             birth_date,
-            company[:200],
-            domain[:253],
+            company,
+            domain,
             reason,
             message[:300],
             json.dumps(cells, ensure_ascii=False),
         )
+
+    def domain(self, raw: str) -> str:
+        """Return the company's domain, or "" (matched by name then) for a bad or too long one."""
+        if not raw:
+            return ""
+        try:
+            domain = normalise_domain(raw)
+        except ValidationError:
+            return ""
+        return domain if len(domain) <= self.domain_length else ""
+
+    def phone(self, raw: str, country: str, domain: str, company: str) -> str:
+        """Return the number in E.164, read in the row's, its company's or the client's country."""
+        company_country = self.company_countries.get(
+            ("domain", domain) if domain else ("name", company), ""
+        )
+        region = country or company_country or self.client_country
+        try:
+            return normalise_phone(raw, region=region)
+        except ValidationError as exc:
+            code = Reason.AMBIGUOUS_PHONE if exc.code == "ambiguous" else Reason.INVALID_PHONE
+            raise _Refused(code, exc.messages[0]) from exc
+
+    def check_lengths(self, *values: str) -> None:
+        """Refuse the row if a single-line value is longer than its column."""
+        for (name, label), value in zip(LINE_FIELDS.items(), values, strict=True):
+            limit = self.lengths[name]
+            if len(value) > limit:
+                raise _Refused(
+                    Reason.TOO_LONG,
+                    f"The {label} is {len(value)} characters long; at most {limit} fit.",
+                )
 
     def country(self, raw: str) -> str:
         """Return the country code for a code or name; refuse an unknown one."""
@@ -160,6 +251,19 @@ class RowPlan:
         except ValidationError as exc:
             code = Reason.UNDER_16 if exc.code == "child" else Reason.INVALID_DATE
             raise _Refused(code, exc.messages[0]) from exc
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def _single_line(value: str) -> str:
+    """Return the text on one line: line breaks become spaces, other control characters go."""
+    if value.isprintable():
+        return value
+    kept = (" " if char in "\n\r\t" else char for char in value)
+    text = "".join(char for char in kept if unicodedata.category(char) != "Cc")
+    return " ".join(text.split())
 
 
 class _Refused(Exception):

@@ -72,8 +72,8 @@ class Stage:
                 )
 
     def last_row(self) -> int:
-        """Return the last row number staged (1, the header, when none is)."""
-        return self.scalar(f"SELECT COALESCE(MAX(row_number), 1) FROM {self.table}")
+        """Return the last row number staged (0 when none is)."""
+        return self.scalar(f"SELECT COALESCE(MAX(row_number), 0) FROM {self.table}")
 
     def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         """Run a query and return its one value."""
@@ -101,23 +101,27 @@ def save_progress(batch: ImportBatch, *fields: str) -> None:
 
 def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = None) -> None:
     """Stream the file into the staging table, one transaction per chunk, after what is there."""
-    plan = RowPlan(batch.mapping)
+    plan = RowPlan(batch.mapping, client_country=str(batch.client.country) if batch.client else "")
     done = stage.last_row()
-    if done == 1:
+    if done == 0:
         # Nothing staged (first run, or PostgreSQL emptied the unlogged table after a crash).
         batch.rows_read = 0
+        batch.nul_bytes_dropped = 0
     size = settings.IMPORT_CHUNK_ROWS
-    layout = FileLayout(batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0)
+    layout = FileLayout(
+        batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0, batch.sheet
+    )
     with batch.file.open("rb") as handle:
-        rows = ((number, cells) for number, cells in read_rows(handle, layout) if number > done)
+        rows = (row for row in read_rows(handle, layout) if row.number > done)
         while chunk := list(islice(rows, size)):
-            staged = [plan.stage(number, cells) for number, cells in chunk]
+            staged = plan.stage_chunk([(row.number, row.cells) for row in chunk])
             with transaction.atomic():
                 stage.write(staged)
                 # Counted in the transaction that writes the rows, so it always matches them.
                 batch.rows_read += len(staged)
+                batch.nul_bytes_dropped += sum(row.nul_bytes for row in chunk)
                 batch.total_rows = max(batch.total_rows, batch.rows_read)
-                save_progress(batch, "rows_read", "total_rows")
+                save_progress(batch, "rows_read", "nul_bytes_dropped", "total_rows")
             if progress:
                 progress(batch)
     batch.total_rows = batch.rows_read

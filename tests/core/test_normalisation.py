@@ -57,3 +57,104 @@ def test_unknown_country_is_refused():
 
 def test_domain_is_taken_from_a_website_address():
     assert normalise_domain("https://www.Brightlane.example.org/about") == "brightlane.example.org"
+
+
+# Addresses as they really come ------------------------------------------------------------------
+
+
+def test_the_display_name_form_gives_its_address():
+    assert normalise_email("Anna Jansen <Anna.Jansen@Example.ORG>") == "anna.jansen@example.org"
+    assert normalise_email("<ioana@example.net>") == "ioana@example.net"
+
+
+def test_a_local_part_over_64_characters_is_refused():
+    assert normalise_email("a" * 64 + "@example.org") == "a" * 64 + "@example.org"
+    with pytest.raises(ValidationError) as exc:
+        normalise_email("a" * 65 + "@example.org")
+    assert "too long before the @-sign (1 character too many)" in exc.value.messages[0]
+
+
+def test_an_address_over_254_octets_is_refused_also_once_its_domain_is_encoded():
+    domain = ".".join(["b" * 63, "c" * 63, "d" * 57]) + ".org"  # 187 characters
+    fits = "a" * 64 + "@" + domain[1:]  # 253
+    assert normalise_email(fits) == fits
+    with pytest.raises(ValidationError) as exc:
+        normalise_email("a" * 64 + "@" + domain + "x")  # 255
+    assert "too long" in exc.value.messages[0]
+    # 128 characters as typed, 308 once each "ü" is written in IDNA ("xn--tda").
+    encoded_too_long = "a" * 64 + "@" + ".".join(["ü"] * 30) + ".org"
+    with pytest.raises(ValidationError) as exc:
+        normalise_email(encoded_too_long)
+    assert "too long" in exc.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "mail.test",
+        "example.invalid",
+        "localhost",
+        "intranet.localhost",
+        "printer.local",
+        "hidden.onion",
+        "4.3.2.1.in-addr.arpa",
+    ],
+)
+def test_special_use_domains_are_refused_as_receiving_no_mail(domain):
+    with pytest.raises(ValidationError) as exc:
+        normalise_email(f"anna@{domain}")
+    assert f"The domain {domain} is reserved" in exc.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ("an\u200bna@example.org", "zero width space, U+200B"),
+        ("anna@exam\u00adple.org", "soft hyphen, U+00AD"),
+        ("\ufeffanna@example.org", "zero width no-break space, U+FEFF"),
+        ("an\u00a0na@example.org", "no-break space, U+00A0"),
+        ("anna@example.org\x01", "control character, U+0001"),
+    ],
+)
+def test_an_invisible_character_is_refused_by_name_never_dropped(raw, named):
+    with pytest.raises(ValidationError) as exc:
+        normalise_email(raw)
+    assert exc.value.code == "invisible"
+    assert named in exc.value.messages[0]
+
+
+# Phones -----------------------------------------------------------------------------------------
+
+
+def test_a_national_number_with_no_country_is_refused_as_ambiguous(settings):
+    settings.DEFAULT_PHONE_REGION = "NL"
+    with pytest.raises(ValidationError) as exc:
+        normalise_phone("01 23 45 67 89", region="")
+    assert exc.value.code == "ambiguous"
+    assert "FR" in exc.value.messages[0]
+    assert normalise_phone("01 23 45 67 89", region="FR") == "+33123456789"
+
+
+def test_with_no_country_the_default_region_reads_only_numbers_no_other_country_claims(settings):
+    settings.DEFAULT_PHONE_REGION = "NL"
+    settings.PHONE_AMBIGUITY_REGIONS = ["NL", "GB"]
+    assert normalise_phone("020 123 4567", region="") == "+31201234567"
+    settings.PHONE_AMBIGUITY_REGIONS = ["NL", "DE"]
+    with pytest.raises(ValidationError):
+        normalise_phone("020 123 4567", region="")
+
+
+def test_a_number_with_its_prefix_needs_no_country():
+    assert normalise_phone("+33 1 23 45 67 89", region="") == "+33123456789"
+    assert normalise_phone("0033 1 23 45 67 89", region="") == "+33123456789"
+
+
+@pytest.mark.parametrize("written", ["ext. 123", "x123", "extension 123", "#123"])
+def test_an_extension_is_kept_after_the_number(written):
+    assert normalise_phone(f"020 123 4567 {written}", region="NL") == "+31201234567;ext=123"
+
+
+def test_an_extension_too_long_to_store_is_refused():
+    with pytest.raises(ValidationError) as exc:
+        normalise_phone("+31 20 123 4567 ext. 1234567890123456", region="")
+    assert "at most 15 digits" in exc.value.messages[0]

@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from openpyxl import Workbook
 
 from crm.imports.batches import run_batch
 from crm.models import Contact, ImportBatch
@@ -73,3 +74,37 @@ def test_an_empty_file_is_refused_with_a_clear_message(api):
     )
     assert answer.status_code == 400
     assert answer.json()["file"] == ["The file has a header row but no rows below it."]
+
+
+def test_a_workbook_with_several_sheets_needs_its_sheet_named_through_the_api(api, tmp_path):
+    book = Workbook()
+    book.active.title = "Spring"
+    book.active.append(["E-mail"])
+    book.active.append(["spring@example.org"])
+    autumn = book.create_sheet("Autumn")
+    autumn.append(["E-mail"])
+    autumn.append(["autumn@example.org"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    statement = {**STATEMENT, "client": str(ClientFactory(name="Tulip Events").pk)}
+
+    refused = api.post(
+        "imports/", data=statement, files={"file": ("book.xlsx", path.read_bytes(), xlsx)}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["sheet"] == [
+        "This workbook has 2 sheets holding data: 'Spring', 'Autumn'. Choose the one to import."
+    ]
+    assert not ImportBatch.objects.exists()
+
+    answer = api.post(
+        "imports/",
+        data={**statement, "sheet": "Autumn"},
+        files={"file": ("book.xlsx", path.read_bytes(), xlsx)},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sheet"] == "Autumn"
+    run_batch(batch_id=answer.json()["id"])
+    assert list(Contact.objects.values_list("email", flat=True)) == ["autumn@example.org"]
+    assert api.get(f"imports/{answer.json()['id']}/").json()["nul_bytes_dropped"] == 0

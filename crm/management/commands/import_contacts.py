@@ -48,6 +48,9 @@ class Command(BaseCommand):
             "'email=E-mail,first_name=First name'. Fields: " + ", ".join(FIELDS) + ". "
             "Without it the client's last mapping and the column names are used.",
         )
+        parser.add_argument(
+            "--sheet", default="", help="The sheet to import from a workbook with several."
+        )
         parser.add_argument("--queue", action="store_true", help="Run it on the worker.")
         parser.add_argument("--resume", type=int, metavar="BATCH", help="Resume a stopped batch.")
 
@@ -65,7 +68,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Import #{batch.pk} {batch.get_status_display().lower()}: {summary['rows']} rows, "
             f"{summary['created']} created, {summary['merged']} merged, "
-            f"{summary['rejected']} rejected {json.dumps(summary['rejected_by_reason'])}."
+            f"{summary['rejected']} rejected {json.dumps(summary['rejected_by_reason'])}"
+            + (
+                f", {summary['nul_bytes_dropped']} NUL characters dropped."
+                if summary["nul_bytes_dropped"]
+                else "."
+            )
         )
 
     def _create(self, options) -> ImportBatch:
@@ -84,7 +92,7 @@ class Command(BaseCommand):
         with path.open("rb") as handle:
             upload = File(handle, name=path.name)
             try:
-                mapping = self._mapping(options["mapping"], upload, client)
+                mapping = self._mapping(options["mapping"], upload, client, options["sheet"])
                 return create_batch(
                     upload=upload,
                     file_name=path.name,
@@ -98,13 +106,14 @@ class Command(BaseCommand):
                         collected_on=options["collected_on"],
                     ),
                     mapping=mapping,
+                    sheet=options["sheet"],
                     actor=None,
                     channel=AuditEvent.Channel.COMMAND,
                 )
             except ValidationError as exc:
                 raise CommandError(_messages(exc)) from exc
 
-    def _mapping(self, raw: str | None, upload: File, client: Client | None) -> dict:
+    def _mapping(self, raw: str | None, upload: File, client: Client | None, sheet: str) -> dict:
         if raw:
             if raw.lstrip().startswith("{"):
                 try:
@@ -115,7 +124,7 @@ class Command(BaseCommand):
             if any(len(pair) != 2 for pair in pairs):
                 raise CommandError("Write the mapping as field=Column pairs, comma-separated.")
             return {field.strip(): column.strip() for field, column in pairs}
-        layout = check_file(upload, size=upload.size)
+        layout = check_file(upload, size=upload.size, sheet=sheet)
         mapping = guess_mapping(layout.headers, client=client)
         shown = {field: layout.headers[index] for field, index in mapping.items()}
         self.stdout.write(f"Mapping: {json.dumps(shown, ensure_ascii=False)}")

@@ -5,7 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from core.normalisation import normalise_email
+from core.normalisation import canonical_email
 from crm.models import Contact
 from privacy.deletion.erasure import erase_address, erase_subject
 from privacy.models import ErasureCertificate
@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
     def _erase_address(self, email: str) -> ErasureCertificate:
         try:
-            address = normalise_email(email)
+            address = canonical_email(email)
         except ValidationError as exc:
             raise CommandError("That is not a valid e-mail address.") from exc
         certificate = erase_address(email=address, requested_by=None, channel="command")

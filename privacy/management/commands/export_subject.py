@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from core.normalisation import normalise_email
+from core.normalisation import canonical_email
 from crm.models import Contact
 from privacy.links import download_url
 from privacy.requests.exports import export_subject
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            address = normalise_email(options["email"])
+            address = canonical_email(options["email"])
         except ValidationError as exc:
             raise CommandError("That is not a valid e-mail address.") from exc
         contact = Contact.objects.filter(email=address).first()
