@@ -29,7 +29,6 @@ from privacy.accountability.registers import (
 from privacy.consent.ledger import RequestMetadata, consent_states, current_notice
 from privacy.consent.preferences import (
     is_globally_suppressed,
-    set_tracking_choice,
     unsubscribe,
     update_preferences,
 )
@@ -190,16 +189,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             metadata=request_metadata(request),
         )
         return render(request, "public/unsubscribed.html", {"client": client})
-    if request.method == "POST" and "tracking_choice" in request.POST:
-        set_tracking_choice(
-            contact=contact,
-            allowed=request.POST.get("tracking") == "on",
-            channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
-        )
-        saved = True
-    # The tracking form posts alone: the consent boxes it does not carry stay as they are.
-    choices = None if "tracking_choice" in request.POST else request.POST or None
-    form = PreferencesForm(choices, purposes=purposes)
+    form = PreferencesForm(request.POST or None, purposes=purposes)
     if request.method == "POST" and form.is_valid():
         update_preferences(
             contact=contact,
@@ -220,7 +210,6 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
-        "tracking_allowed": contact.tracking_allowed,
         # Only the clients whose lists brought this person in: nobody else's business is shown.
         "clients": Client.objects.filter(sources__contact_sources__contact=contact)
         .exclude(pk__in=blocked)

@@ -11,6 +11,7 @@ from campaigns import links
 from campaigns.models import Campaign, Message
 from campaigns.sending.states import CHANNEL, check_campaign_content
 from campaigns.templating import render
+from campaigns.tracking.mail import tracked_html
 from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
@@ -52,10 +53,7 @@ def build_email(
     token = message.token
     values = template_values(personal_links or links.PersonalLinks(campaign.client), contact, token)
     html = render(campaign.html_body, values, html=True)
-    if contact.tracking_allowed:
-        html = links.append_open_pixel(
-            links.rewrite_links(html, token=token, link_ids=link_ids), token
-        )
+    html = tracked_html(html, message=message, link_ids=link_ids)
     unsubscribe = values["unsubscribe_url"]
     email = EmailMultiAlternatives(
         subject=_one_line(render(campaign.subject, values, html=False)),

@@ -1,0 +1,139 @@
+"""Who may be tracked: the legal basis per sender and the person's own choice (ePrivacy art. 5(3)).
+
+An open pixel, a tracked link and a visitor cookie read or store something on the person's
+device, so each needs a legal basis (EDPB guidelines 2/2023 name pixels and tracked links). Two
+purposes of the consent ledger carry the person's choice: `analytics` (opens and clicks of our
+e-mails) and `web_activity` (the pages viewed and files downloaded on the sender's website after
+a click). The basis for each is the privacy officer's setting per sender (`TrackingBasis`):
+consent (the default, and what no row means) tracks only people whose latest ledger event grants
+the purpose; legitimate interest tracks everyone who has not refused or withdrawn it; off tracks
+nobody. Restricted processing (art. 18) is never tracked. The public privacy page and the art. 14
+notice describe the same settings, so what people read is what the sending does.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from core.actors import Actor
+from core.audit import record_audit
+from core.models import AuditEvent
+from crm.models import Client, Contact
+from privacy.models import ConsentEvent, ConsentState, TrackingBasis
+
+EMAIL_TRACKING = "analytics"
+WEB_ACTIVITY = "web_activity"
+Basis = TrackingBasis.Basis
+NOT_AGREED = (ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW)
+
+
+def tracking_basis(client: Client | int | None) -> TrackingBasis:
+    """Return the sender's tracking basis; an unsaved all-consent one when none is set."""
+    client_id = client.pk if isinstance(client, Client) else client
+    found = TrackingBasis.objects.filter(client_id=client_id).first()
+    return found or TrackingBasis(client_id=client_id)
+
+
+def tracking_bases() -> dict[int | None, TrackingBasis]:
+    """Return every sender's tracking basis set by the officer, keyed by client id (None: us)."""
+    return {basis.client_id: basis for basis in TrackingBasis.objects.all()}
+
+
+def set_tracking_basis(
+    *, client: Client | None, email_tracking: str, web_activity: str, actor: Actor
+) -> TrackingBasis:
+    """Set the sender's tracking basis, audited with who changed it; the next batch follows it."""
+    if email_tracking not in Basis.values or web_activity not in Basis.values:
+        raise ValueError("Unknown tracking basis.")
+    with transaction.atomic():
+        basis = TrackingBasis.objects.select_for_update().filter(
+            client=client
+        ).first() or TrackingBasis(client=client)
+        changed = [
+            name
+            for name, value in (("email_tracking", email_tracking), ("web_activity", web_activity))
+            if getattr(basis, name) != value or basis.pk is None
+        ]
+        basis.email_tracking, basis.web_activity = email_tracking, web_activity
+        action = AuditEvent.Action.CHANGED if basis.pk else AuditEvent.Action.CREATED
+        basis.save()
+        record_audit(actor=actor, action=action, obj=basis, channel="admin", fields=changed)
+    return basis
+
+
+def basis_filter(basis: str, purpose_code: str) -> Q:
+    """Return the condition on contacts that this basis for that purpose may track."""
+    if basis == Basis.OFF:
+        return Q(pk__in=[])
+    states = ConsentState.objects.filter(contact=OuterRef("pk"), purpose__code=purpose_code)
+    if basis == Basis.LEGITIMATE_INTEREST:
+        allowed = ~Exists(states.filter(status__in=NOT_AGREED))
+    else:
+        allowed = Exists(states.filter(status=ConsentEvent.Action.GRANT))
+    return Q(is_restricted=False) & allowed
+
+
+def trackable_contact_ids(
+    *, client_id: int | None, contact_ids: Iterable[int], purpose_code: str = EMAIL_TRACKING
+) -> set[int]:
+    """Return those of the contacts a sender may track for the purpose, in one query."""
+    ids = list(contact_ids)
+    if not ids:
+        return set()
+    basis = tracking_basis(client_id)
+    value = basis.web_activity if purpose_code == WEB_ACTIVITY else basis.email_tracking
+    return set(
+        Contact.objects.filter(basis_filter(value, purpose_code), pk__in=ids).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def may_track(*, contact_id: int, client_id: int | None, purpose_code: str) -> bool:
+    """Say whether the sender may track this one contact for the purpose now."""
+    return contact_id in trackable_contact_ids(
+        client_id=client_id, contact_ids=[contact_id], purpose_code=purpose_code
+    )
+
+
+def may_offer_web_activity(*, contact_id: int, client_id: int | None) -> bool:
+    """Say whether a click may carry a visitor reference: tracked now, web activity not refused.
+
+    With consent as the web-activity basis, the cookie banner on the sender's site is where the
+    person decides: a reference is offered to anyone who has not refused or withdrawn it, and
+    nothing is stored until they accept there. The click itself must be trackable now.
+    """
+    basis = tracking_basis(client_id)
+    if basis.web_activity == Basis.OFF:
+        return False
+    return Contact.objects.filter(
+        basis_filter(basis.email_tracking, EMAIL_TRACKING),
+        basis_filter(Basis.LEGITIMATE_INTEREST, WEB_ACTIVITY),
+        pk=contact_id,
+    ).exists()
+
+
+@dataclass(frozen=True)
+class SenderTracking:
+    """What the privacy page and the art. 14 notice say about one sender's tracking."""
+
+    sender: str
+    email_tracking: str
+    web_activity: str
+
+
+def tracking_statements(clients: Iterable[Client] = ()) -> list[SenderTracking]:
+    """Return the tracking basis of us and of each given client, as the public pages state it."""
+    bases = tracking_bases()
+    senders: list[tuple[str, int | None]] = [("", None)]
+    senders += [(client.name, client.pk) for client in clients]
+    return [
+        SenderTracking(
+            sender=name,
+            email_tracking=(bases.get(pk) or TrackingBasis()).email_tracking,
+            web_activity=(bases.get(pk) or TrackingBasis()).web_activity,
+        )
+        for name, pk in senders
+    ]
