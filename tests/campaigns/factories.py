@@ -11,9 +11,9 @@ import factory
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink
-from tests.crm.factories import ContactFactory
 from privacy.consent.tracking import EMAIL_TRACKING
 from privacy.models import Purpose
+from tests.crm.factories import ContactFactory
 from tests.privacy.factories import PurposeFactory, grant
 
 HTML = (

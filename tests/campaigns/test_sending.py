@@ -18,9 +18,9 @@ from campaigns.sending import batches, handover, stalls, starting, states
 from campaigns.sending.mail import send_test
 from core.models import AuditEvent
 from crm.models import Suppression
+from crm.suppression import suppress
 from privacy.consent.tracking import set_tracking_basis
 from privacy.models import Purpose, TrackingBasis
-from crm.suppression import suppress
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ClientFactory, ContactFactory
