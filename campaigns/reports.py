@@ -4,7 +4,8 @@ A report holds aggregates of one campaign: messages sent, deliveries, bounces, o
 by origin (the person, a machine such as a privacy proxy or a link scanner, or unknown; see
 `campaigns.tracking.machines`), clicks per link, unsubscribes and complaints (unique messages and
 totals), recipients by country and opens and clicks over time (machines left out of both), and
-the web visits after a click (page views, downloads, visitors). A country with fewer recipients than `REPORT_MIN_COUNTRY_BUCKET` is folded
+the web visits after a click (page views, downloads, visitors). A country with fewer recipients
+than `REPORT_MIN_COUNTRY_BUCKET` is folded
 into "Other", so a small country cannot single anyone out. No e-mail address, name, token or
 per-person row is ever read into a report. The admin page, its CSV and the API's statistics are
 all built from `campaign_report`.

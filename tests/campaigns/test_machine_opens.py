@@ -1,4 +1,4 @@
-"""Machine-made opens and clicks (privacy proxies, link scanners) are reported apart, never activity."""
+"""Machine-made opens and clicks (privacy proxies, link scanners): reported apart, not activity."""
 
 from datetime import timedelta
 
@@ -31,7 +31,8 @@ Origin = MessageEvent.Origin
             HUMAN,
         ),
         (
-            "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+            "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com "
+            "GoogleImageProxy)",
             HUMAN,
         ),
         (APPLE_PRIVACY_PROXY, MACHINE),
