@@ -5,10 +5,9 @@ by origin (the person, a machine such as a privacy proxy or a link scanner, or u
 `campaigns.tracking.machines`), clicks per link, unsubscribes and complaints (unique messages and
 totals), recipients by country and opens and clicks over time (machines left out of both), and
 the web visits after a click (page views, downloads, visitors). A country with fewer recipients
-than `REPORT_MIN_COUNTRY_BUCKET` is folded
-into "Other", so a small country cannot single anyone out. No e-mail address, name, token or
-per-person row is ever read into a report. The admin page, its CSV and the API's statistics are
-all built from `campaign_report`.
+than `REPORT_MIN_COUNTRY_BUCKET` is folded into "Other", so a small country cannot single anyone
+out. No e-mail address, name, token or per-person row is ever read into a report. The admin page,
+its CSV and the API's statistics are all built from `campaign_report`.
 """
 
 import csv
