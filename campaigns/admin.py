@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django_countries import countries
 
+from campaigns import visit_admin  # noqa: F401 -- registers the contact page's web visits
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching

@@ -38,6 +38,7 @@ from privacy.consent.subscriptions import (
     offered_purposes,
     request_subscription,
 )
+from privacy.consent.tracking import tracking_statements
 from privacy.deletion.retention import schedule
 from privacy.forms import ContactMessageForm, PreferencesForm, SubscribeForm
 from privacy.languages import activate_for_link, contact_language
@@ -78,6 +79,7 @@ def privacy_statement(request: HttpRequest) -> HttpResponse:
         "activities": public_activities(),
         "processors": processor_register(),
         "retention": schedule(),
+        "tracking": tracking_statements(),
         "versions": NoticeVersion.objects.filter(
             published_at__isnull=False, effective_at__lte=timezone.now()
         ).exclude(pk=notice.pk if notice else None),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext
 
 from core.actors import Actor
 from core.audit import record_audit
@@ -120,20 +121,73 @@ class SenderTracking:
     """What the privacy page and the art. 14 notice say about one sender's tracking."""
 
     sender: str
-    email_tracking: str
-    web_activity: str
+    sentences: list[str]
 
 
-def tracking_statements(clients: Iterable[Client] = ()) -> list[SenderTracking]:
-    """Return the tracking basis of us and of each given client, as the public pages state it."""
+def _sentences(basis: TrackingBasis) -> list[str]:
+    """Return the public sentences that state one sender's tracking bases."""
+    email = {
+        Basis.CONSENT: gettext(
+            "Opens and clicks of these e-mails are recorded only if you agreed to it (consent); "
+            "you can withdraw it at any time in your e-mail preferences."
+        ),
+        Basis.LEGITIMATE_INTEREST: gettext(
+            "Opens and clicks of these e-mails are recorded on the basis of our legitimate "
+            "interest in measuring them, unless you object in your e-mail preferences."
+        ),
+        Basis.OFF: gettext("Opens and clicks of these e-mails are not recorded."),
+    }[basis.email_tracking]
+    web = {
+        Basis.CONSENT: gettext(
+            "After a click on a link in these e-mails, the pages you view and the files you "
+            "download on the website are recorded only if you accept the cookie banner there "
+            "(consent)."
+        ),
+        Basis.LEGITIMATE_INTEREST: gettext(
+            "After a click on a link in these e-mails, the pages you view and the files you "
+            "download on the website are recorded on the basis of our legitimate interest, once "
+            "you accept the cookie banner there, unless you object."
+        ),
+        Basis.OFF: gettext("Your visits to the website after a click are not recorded."),
+    }[basis.web_activity]
+    return [email, web]
+
+
+def tracking_statements(clients: Iterable[Client] | None = None) -> list[SenderTracking]:
+    """Return what is tracked for us and for senders, on which basis, in the active language.
+
+    Without `clients`, every client whose basis the officer set is listed, and one line covers
+    the rest (consent, the default).
+    """
     bases = tracking_bases()
-    senders: list[tuple[str, int | None]] = [("", None)]
-    senders += [(client.name, client.pk) for client in clients]
-    return [
+    listed = (
+        list(clients)
+        if clients is not None
+        else [
+            basis.client
+            for basis in TrackingBasis.objects.filter(client__isnull=False)
+            .select_related("client")
+            .order_by("client__name")
+        ]
+    )
+    statements = [
         SenderTracking(
-            sender=name,
-            email_tracking=(bases.get(pk) or TrackingBasis()).email_tracking,
-            web_activity=(bases.get(pk) or TrackingBasis()).web_activity,
+            sender=gettext("E-mails we send for ourselves"),
+            sentences=_sentences(bases.get(None) or TrackingBasis()),
         )
-        for name, pk in senders
     ]
+    statements += [
+        SenderTracking(
+            sender=gettext("E-mails we send for %(client)s") % {"client": client.name},
+            sentences=_sentences(bases.get(client.pk) or TrackingBasis()),
+        )
+        for client in listed
+    ]
+    if clients is None:
+        statements.append(
+            SenderTracking(
+                sender=gettext("E-mails we send for any other client"),
+                sentences=_sentences(TrackingBasis()),
+            )
+        )
+    return statements
