@@ -81,7 +81,8 @@ def gpc(request: HttpRequest) -> bool:
     return request.headers.get("Sec-GPC", "").strip() == "1"
 
 
-def _visitor_value(contact_id: int, campaign_id: int) -> str:
+def visitor_value(contact_id: int, campaign_id: int) -> str:
+    """Return the signed value the visitor cookie keeps: whose visits, after which campaign."""
     return signing.dumps({"c": contact_id, "k": campaign_id}, salt=VISITOR_SALT)
 
 
@@ -164,7 +165,7 @@ def decide(
         raise VisitorRefused("This person cannot be tracked.") from exc
     if choice == REFUSE:
         return ""
-    return _visitor_value(message.contact_id, message.campaign_id)
+    return visitor_value(message.contact_id, message.campaign_id)
 
 
 def _withdraw(

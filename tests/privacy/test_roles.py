@@ -44,6 +44,7 @@ INDEX = {
         "privacy.consentevent",
         "privacy.noticeversion",
         "privacy.purpose",
+        "privacy.trackingbasis",
     },
     "Support": {
         "campaigns.campaign",
@@ -81,6 +82,7 @@ INDEX = {
         "privacy.retentionrun",
         "privacy.subjectexport",
         "privacy.subjectrequest",
+        "privacy.trackingbasis",
         "crm.suppression",
     },
 }
