@@ -92,13 +92,6 @@ def trackable_contact_ids(
     )
 
 
-def may_track(*, contact_id: int, client_id: int | None, purpose_code: str) -> bool:
-    """Say whether the sender may track this one contact for the purpose now."""
-    return contact_id in trackable_contact_ids(
-        client_id=client_id, contact_ids=[contact_id], purpose_code=purpose_code
-    )
-
-
 def may_offer_web_activity(*, contact_id: int, client_id: int | None) -> bool:
     """Say whether a click may carry a visitor reference: tracked now, web activity not refused.
 
