@@ -89,7 +89,7 @@ def test_accepting_the_banner_puts_two_pages_and_a_download_on_the_contacts_page
     assert "crm_v" not in page.url, "the reference leaves the address bar at once"
     banner = page.get_by_role("dialog", name="Cookies on this website")
     banner.get_by_role("button", name="Accept").click()
-    page.wait_for_function("document.cookie.includes('crm_visitor=')")
+    page.wait_for_function("() => document.cookie.includes('crm_visitor=')")
     page.get_by_role("link", name="See the spring routes and prices").click()
     page.wait_for_url(re.compile(r"/demo/website/routes/$"))
     assert page.get_by_role("dialog").count() == 0, "asked once, not on every page"
@@ -130,7 +130,7 @@ def test_a_refused_banner_or_gpc_stores_nothing_and_sets_no_cookie(visitor_facto
     if how == "refused":
         banner = page.get_by_role("dialog", name="Cookies op deze website")
         banner.get_by_role("button", name="Weigeren").click()
-        page.wait_for_function("!document.getElementById('crm-cookie-banner')")
+        page.wait_for_function("() => !document.getElementById('crm-cookie-banner')")
         page.wait_for_timeout(300)
         assert ConsentEvent.objects.get(contact=person, purpose__code="web_activity").action == (
             "refuse"
