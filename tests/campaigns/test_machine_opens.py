@@ -119,3 +119,21 @@ def test_the_admin_report_shows_the_origins(admin_client, client):
     text = page.content.decode()
     assert "Opened (human)" in text and "Opened (machine)" in text and "Opened (unknown)" in text
     assert "Visits after a click" in text
+
+
+def test_the_api_statistics_give_opens_by_origin_and_the_visits(client, staff_token):
+    message = MessageFactory()
+    client.get(f"/t/o/{message.token}.gif", HTTP_USER_AGENT=APPLE_PRIVACY_PROXY)
+    client.get(f"/t/o/{message.token}.gif", HTTP_USER_AGENT=APPLE_MAIL)
+    flush_hits()
+    stats = client.get(
+        f"/api/v1/campaigns/{message.campaign_id}/stats/",
+        HTTP_AUTHORIZATION=f"Token {staff_token}",
+    ).json()
+    assert stats["opened"] == {"unique": 1, "total": 2}
+    assert stats["opened_by"] == {
+        "human": {"unique": 1, "total": 1},
+        "machine": {"unique": 1, "total": 1},
+        "unknown": {"unique": 0, "total": 0},
+    }
+    assert stats["visits"] == {"page_views": 0, "downloads": 0, "visitors": 0}

@@ -1,5 +1,7 @@
 """The legal basis of tracking per sender: the officer's audited setting, stated publicly as set."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.db import connection
@@ -134,3 +136,10 @@ def test_old_tracking_flags_become_withdrawals_and_invent_no_consent():
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     assert ConsentEvent.objects.filter(contact_id=off.pk).count() == 1
+
+
+def test_the_subscribe_form_offers_tracking_as_its_own_unticked_boxes(client):
+    page = client.get("/subscribe/").content.decode()
+    for code in ("analytics", "web_activity"):
+        (box,) = re.findall(rf'<input[^>]*value="{code}"[^>]*>', page)
+        assert 'type="checkbox"' in box and "checked" not in box
