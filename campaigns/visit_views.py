@@ -27,6 +27,7 @@ from campaigns.tracking.visitors import (
     record_visit,
 )
 from campaigns.views import PIXEL
+from core.ratelimit import limit_posts
 from privacy.views import request_metadata
 
 SCRIPT = Path(__file__).resolve().parent / "tracking" / "tracker.js"
@@ -82,6 +83,8 @@ def _text(data: dict, key: str) -> str:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+# Behind mailed links, like the unsubscribe: many visitors may share a company's address.
+@limit_posts("visitor-choice", limit_setting="LINK_POST_RATE_PER_IP")
 def visitor_choice(request: HttpRequest) -> HttpResponse:
     """Record the cookie banner's choice; answer the visitor value to keep on acceptance."""
     if gpc(request):

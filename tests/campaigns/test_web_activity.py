@@ -216,3 +216,9 @@ def test_visits_are_declared_exported_erased_and_kept_one_year(client):
     WebVisit.objects.update(occurred_at=timezone.now() - timedelta(days=400))
     erase_subject(contact=message.contact, requested_by=None, channel="admin")
     assert not WebVisit.objects.exists()
+
+
+def test_the_banner_choice_is_rate_limited_per_address(client, settings):
+    settings.LINK_POST_RATE_PER_IP = 2
+    forged = signing.dumps({"m": 1, "n": "abc"}, salt="another.salt")
+    assert [choose(client, reference=forged).status_code for _ in range(3)] == [400, 400, 429]
