@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, TrackedLink, TrackingFlush, WebVisit
@@ -210,14 +211,24 @@ def _bursts(clicks: list[tuple[int, Hit]]) -> set[int]:
 
 def _mark_earlier_bursts(rows: list[tuple[EventRow, int]]) -> None:
     """Mark as a machine's the clicks written just before that began a burst found now."""
-    for row, _ in rows:
-        if row.kind == MessageEvent.Kind.CLICKED and row.origin == MessageEvent.Origin.MACHINE:
-            MessageEvent.objects.filter(
-                message_id=row.message_id,
-                kind=MessageEvent.Kind.CLICKED,
-                occurred_at__gte=row.occurred_at - timedelta(seconds=BURST_SECONDS),
-                occurred_at__lt=row.occurred_at,
-            ).exclude(origin=MessageEvent.Origin.MACHINE).update(origin=MessageEvent.Origin.MACHINE)
+    first: dict[int, datetime] = {}
+    machine_clicks = (
+        row
+        for row, _ in rows
+        if row.kind == MessageEvent.Kind.CLICKED and row.origin == MessageEvent.Origin.MACHINE
+    )
+    for row in machine_clicks:
+        if row.message_id not in first or row.occurred_at < first[row.message_id]:
+            first[row.message_id] = row.occurred_at
+    window = timedelta(seconds=BURST_SECONDS)
+    pending = list(first.items())
+    for start in range(0, len(pending), 500):
+        earlier = Q()
+        for message_id, at in pending[start : start + 500]:
+            earlier |= Q(message_id=message_id, occurred_at__gte=at - window, occurred_at__lt=at)
+        MessageEvent.objects.filter(earlier, kind=MessageEvent.Kind.CLICKED).exclude(
+            origin=MessageEvent.Origin.MACHINE
+        ).update(origin=MessageEvent.Origin.MACHINE)
 
 
 def _visit_rows(visits: list[Visit]) -> list[WebVisit]:
