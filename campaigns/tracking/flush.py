@@ -66,7 +66,7 @@ def write_batch(batch: Batch) -> int | None:
             )
             insert_events([row for row, _ in rows])
             _mark_earlier_bursts(rows)
-            WebVisit.objects.bulk_create(visit_rows, batch_size=500)
+            insert_visits(visit_rows)
             # Only the person's own doing is activity; to the minute: the inactivity rules count
             # in years, and it keeps the statements few.
             latest: dict[int, datetime] = {}
@@ -117,6 +117,35 @@ def insert_events(rows: list[EventRow]) -> None:
     MessageEvent.objects.bulk_create(
         (MessageEvent(**row._asdict()) for row in rows), batch_size=500
     )
+
+
+VISIT_COLUMNS = (
+    "contact_id",
+    "campaign_id",
+    "kind",
+    "host",
+    "path",
+    "title",
+    "referrer_domain",
+    "occurred_at",
+)
+
+
+def insert_visits(visits: list[WebVisit]) -> None:
+    """Insert web visits in the current transaction: COPY on PostgreSQL, like the events."""
+    if not visits:
+        return
+    if connection.vendor == "postgresql":
+        table = WebVisit._meta.db_table
+        columns = ", ".join(f'"{name}"' for name in VISIT_COLUMNS)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy,
+        ):
+            for visit in visits:
+                copy.write_row(tuple(getattr(visit, name) for name in VISIT_COLUMNS))
+        return
+    WebVisit.objects.bulk_create(visits, batch_size=500)
 
 
 def _trackable_messages(tokens: set[str]) -> dict[str, tuple[int, int, int, datetime | None]]:
