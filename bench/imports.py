@@ -106,7 +106,6 @@ CONTACT_COLUMNS = (
     "country",
     "language",
     "relationship",
-    "tracking_allowed",
     "is_restricted",
     "email_status",
     "created_at",
@@ -392,9 +391,9 @@ def _floor(path: Path) -> float:
         )
         cursor.execute(
             "INSERT INTO crm_contact (first_name, last_name, email, email_hash, phone, job_title, "
-            "country, language, relationship, tracking_allowed, is_restricted, email_status, "
+            "country, language, relationship, is_restricted, email_status, "
             "created_at, updated_at) SELECT left(first_name, 100), left(last_name, 100), email, "
-            "'', left(phone, 32), '', country, '', 'prospect', true, false, 'valid', now(), "
+            "'', left(phone, 32), '', country, '', 'prospect', false, 'valid', now(), "
             "now() FROM floor_people ON CONFLICT (email) DO NOTHING"
         )
         cursor.execute(

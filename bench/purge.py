@@ -376,7 +376,6 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             created,
             created,
             stored_email_hash(email),
-            True,
         )
 
 

@@ -106,9 +106,8 @@ CONTACT_COLUMNS = (
     "updated_at",
 )
 # The shared seed also gives each contact its address's keyed hash (Contact.save keeps it; COPY
-# bypasses save), so that audiences can match suppressions, and the tracking choice, which has no
-# database default.
-SEEDED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, "email_hash", "tracking_allowed")
+# bypasses save), so that audiences can match suppressions.
+SEEDED_CONTACT_COLUMNS = (*CONTACT_COLUMNS, "email_hash")
 PROVENANCE_COLUMNS = (
     "id",
     "contact_id",
@@ -347,7 +346,6 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             created,
             created,
             stored_email_hash(email),
-            pk % 20 != 0,
         )
 
 

@@ -8,15 +8,19 @@ with 32 connections for a fixed time against:
 
 1. the floor: an empty response of a view served by the same server (`bench/tracking_urls.py`);
 2. the open pixel, `/t/o/<token>.gif`, each request with a random message's token;
-3. the click redirect, `/t/c/<token>/<link>/`, likewise.
+3. the click redirect, `/t/c/<token>/<link>/`, likewise;
+4. the web-activity beacon, `POST /t/w/beacon`, each with a random visitor's signed value (every
+   contact accepted the cookie banner), from a page of the listed domain.
 
-Then the restart check: opens under load for 20 s while the Celery worker is killed (SIGKILL,
-mid-flush or not) and started again, and gunicorn reloads its workers (SIGHUP); afterwards the
-buffer is flushed empty and the events are counted against the successful responses `wrk` saw.
+Then the restart check, once for opens and once for beacons: hits under load for 20 s while the
+Celery worker is killed (SIGKILL, mid-flush or not) and started again, and gunicorn reloads its
+workers (SIGHUP); afterwards the buffer is flushed empty and the events (or visits) are counted
+against the successful responses `wrk` saw.
 A flush is asked for every `TRACKING_FLUSH_SECONDS` (5 s) throughout, as beat does. The
 machine's load average is recorded with every figure, since the machine may be shared.
 """
 
+import json
 import os
 import re
 import secrets
@@ -40,9 +44,17 @@ from django.utils import timezone
 
 from bench.database import TRACKING_DB_NAME, ensure_database, using_database
 from bench.measuring import Figure
-from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink, TrackingFlush
+from campaigns.models import (
+    Campaign,
+    Message,
+    MessageEvent,
+    Segment,
+    TrackedLink,
+    TrackingFlush,
+    WebVisit,
+)
 from crm.models import Contact
-from privacy.models import Purpose
+from privacy.models import ConsentEvent, ConsentState, Purpose
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 32
@@ -58,6 +70,18 @@ local counter = 0
 function setup(thread) counter = counter + 1; thread:set("seed", counter) end
 function init(args) math.randomseed(seed * 7919 + os.time()) end
 function request() return wrk.format("GET", paths[math.random(#paths)]) end
+"""
+# The beacon: a POST of one of the listed bodies, from the listed origin, as the script sends it.
+WRK_POST_SCRIPT = """
+local bodies = {}
+for line in io.lines("%s") do bodies[#bodies + 1] = line end
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("seed", counter) end
+function init(args) math.randomseed(seed * 7919 + os.time()) end
+local headers = {["Content-Type"] = "text/plain", ["Origin"] = "http://127.0.0.1"}
+function request()
+  return wrk.format("POST", "/t/w/beacon", headers, bodies[math.random(#bodies)])
+end
 """
 
 
@@ -90,22 +114,33 @@ def run(*, scale: int) -> list[Figure]:
     with using_database(TRACKING_DB_NAME):
         ensure_database()
         tokens, links = _seed(messages)
+        visitors = _visitors()
         _empty_buffer()
         with tempfile.TemporaryDirectory() as folder:
-            scripts = _scripts(Path(folder), tokens, links)
+            scripts = _scripts(Path(folder), tokens, links, visitors)
             with _server() as (base, server), _worker() as worker, _flushing():
                 _wrk(base, scripts["empty"], seconds=2)  # warm every worker up
                 _wrk(base, scripts["open"], seconds=2)
                 empty = _wrk(base, scripts["empty"])
                 opened = _wrk(base, scripts["open"])
                 clicked = _wrk(base, scripts["click"])
+                beacons = _wrk(base, scripts["beacon"])
                 _settle()
                 MessageEvent.objects.all().delete()
+                WebVisit.objects.all().delete()
                 TrackingFlush.objects.all().delete()
                 restart = _restart_run(base, scripts["open"], server, worker)
-            events = MessageEvent.objects.count()
-            flushed = sum(TrackingFlush.objects.values_list("hits", flat=True))
+                events = MessageEvent.objects.count()
+                flushed = sum(TrackingFlush.objects.values_list("hits", flat=True))
+                beacon_restart = _restart_run(base, scripts["beacon"], server, worker)
+            visits = WebVisit.objects.count()
     _print_table(messages, empty, opened, clicked, restart, events)
+    print(
+        f"Beacon: {beacons.per_second:,.0f} req/s ({beacons.per_second / empty.per_second:.2f}x "
+        f"empty), p99 {beacons.p99_ms:.1f} ms; under restarts {beacon_restart.answered:,} "
+        f"answered, {visits:,} visits written "
+        f"({max(beacon_restart.answered - visits, 0)} lost)."
+    )
     lost = max(restart.answered - events, 0)
     return [
         Figure("empty_requests_per_second", empty.per_second, "req/s"),
@@ -120,6 +155,12 @@ def run(*, scale: int) -> list[Figure]:
         Figure("restart_events", events, "events"),
         Figure("restart_hits_flushed", flushed, "hits"),
         Figure("restart_events_lost", lost, "events"),
+        Figure("beacon_requests_per_second", beacons.per_second, "req/s", floor=empty.per_second),
+        Figure("beacon_p99_ms", beacons.p99_ms, "ms", floor=empty.p99_ms),
+        Figure("beacon_to_empty_ratio", beacons.per_second / empty.per_second, "ratio"),
+        Figure("beacon_restart_answered", beacon_restart.answered, "requests"),
+        Figure("beacon_restart_visits", visits, "visits"),
+        Figure("beacon_restart_lost", max(beacon_restart.answered - visits, 0), "visits"),
         Figure("load_average_1m", (empty.load + opened.load + clicked.load) / 3, "load"),
     ]
 
@@ -178,6 +219,52 @@ def _seed(messages: int) -> tuple[list[str], list[int]]:
     return tokens, list(campaign.links.values_list("pk", flat=True))
 
 
+def _visitors() -> list[str]:
+    """Give every contact e-mail tracking and the banner's web-activity grant; return visitors.
+
+    Every message is tracked, as sending marks it for people who agreed.
+    """
+    from campaigns.tracking.visitors import visitor_value
+
+    Message.objects.filter(tracked=False).update(tracked=True)
+    contacts = list(Message.objects.values_list("contact_id", "campaign_id"))
+    for purpose in Purpose.objects.filter(code__in=["analytics", "web_activity"]):
+        if ConsentState.objects.filter(purpose=purpose).exists():
+            continue
+        with transaction.atomic():
+            events = ConsentEvent.objects.bulk_create(
+                (
+                    ConsentEvent(
+                        contact_id=contact_id,
+                        purpose=purpose,
+                        action=ConsentEvent.Action.GRANT,
+                        wording="Benchmark banner",
+                        channel=ConsentEvent.Channel.COOKIE_BANNER,
+                        occurred_at=timezone.now(),
+                    )
+                    for contact_id, _ in contacts
+                ),
+                batch_size=5000,
+            )
+            ConsentState.objects.bulk_create(
+                (
+                    ConsentState(
+                        contact_id=event.contact_id,
+                        purpose=purpose,
+                        status=event.action,
+                        last_event=event,
+                        since=event.occurred_at,
+                    )
+                    for event in events
+                ),
+                batch_size=5000,
+            )
+    return [
+        visitor_value(contact_id, campaign_id)
+        for contact_id, campaign_id in contacts[:PATHS_IN_SCRIPT]
+    ]
+
+
 def _empty_buffer() -> None:
     from campaigns.tracking.buffers import hit_buffer
 
@@ -185,8 +272,10 @@ def _empty_buffer() -> None:
     buffer.redis.delete(buffer.PENDING, buffer.CLAIMED)
 
 
-def _scripts(folder: Path, tokens: list[str], links: list[int]) -> dict[str, Path]:
-    """Write a wrk script per endpoint, each picking a random path from its own list."""
+def _scripts(
+    folder: Path, tokens: list[str], links: list[int], visitors: list[str]
+) -> dict[str, Path]:
+    """Write a wrk script per endpoint, each picking a random path (or body) from its own list."""
     lists = {
         "empty": ["/bench/empty/"],
         "open": [f"/t/o/{token}.gif" for token in tokens],
@@ -198,6 +287,15 @@ def _scripts(folder: Path, tokens: list[str], links: list[int]) -> dict[str, Pat
         script = folder / f"{name}.lua"
         script.write_text(WRK_SCRIPT % (folder / f"{name}.txt"))
         scripts[name] = script
+    bodies = [
+        json.dumps(
+            {"visitor": v, "kind": "page_view", "page": "http://127.0.0.1/p", "title": "Bench"}
+        )
+        for v in visitors
+    ]
+    (folder / "beacon.txt").write_text("\n".join(bodies) + "\n")
+    scripts["beacon"] = folder / "beacon.lua"
+    scripts["beacon"].write_text(WRK_POST_SCRIPT % (folder / "beacon.txt"))
     return scripts
 
 
@@ -211,6 +309,7 @@ def _environment() -> dict[str, str]:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        "WEB_TRACKING_DOMAINS": "127.0.0.1",
     }
 
 

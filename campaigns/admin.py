@@ -26,6 +26,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django_countries import countries
 
+from campaigns import visit_admin  # noqa: F401 -- registers the contact page's web visits
 from campaigns.audience import audience_breakdown
 from campaigns.content_admin import TEMPLATE_HELP, ContentForm, PreviewForm, VersionInline
 from campaigns.models import Campaign, Message, Segment

@@ -70,6 +70,12 @@ class TimeBucketOutput(serializers.Serializer):
     clicked = serializers.IntegerField()
 
 
+class VisitsOutput(serializers.Serializer):
+    page_views = serializers.IntegerField()
+    downloads = serializers.IntegerField()
+    visitors = serializers.IntegerField()
+
+
 class CampaignStatsOutput(serializers.Serializer):
     campaign_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -82,8 +88,15 @@ class CampaignStatsOutput(serializers.Serializer):
         help_text="Messages refused for the sender's policy, authentication or content (DMARC, "
         "spam filters, blocked sender, size); the addresses are left untouched."
     )
-    opened = TallyOutput()
-    clicked = TallyOutput()
+    opened = TallyOutput(help_text="Every open, whatever its origin.")
+    clicked = TallyOutput(help_text="Every click, whatever its origin.")
+    opened_by = serializers.DictField(
+        child=TallyOutput(), help_text="Opens by origin: human, machine, unknown."
+    )
+    clicked_by = serializers.DictField(
+        child=TallyOutput(), help_text="Clicks by origin: human, machine, unknown."
+    )
+    visits = VisitsOutput(help_text="Web activity after the campaign's clicks.")
     unsubscribed = TallyOutput()
     complained = TallyOutput()
     links = LinkOutput(many=True)

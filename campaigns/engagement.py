@@ -7,8 +7,8 @@ person has the same key across campaigns and exports (analysis needs that), whil
 be joined neither to the suppression list nor to the contacts' address hashes, which use the
 undiluted key on addresses. Pseudonymised data is still personal data: the export needs
 `campaigns.export_engagement` and a reason, and each one writes an audit event with the reason and
-the count. Restricted people are left out, and so are the opens and clicks of people who have
-turned tracking off since.
+the count. Restricted people are left out, and so are the opens and clicks of people the sender
+may no longer track (consent withdrawn, basis changed) and those a machine made.
 """
 
 import csv
@@ -27,6 +27,8 @@ from campaigns.models import Campaign, MessageEvent
 from core.audit import record_audit
 from core.models import AuditEvent
 from crm.exports_csv import clean_reason, neutralise_formula
+from crm.models import Contact
+from privacy.consent.tracking import EMAIL_TRACKING, basis_filter, tracking_basis
 
 KEY_PURPOSE = b"campaigns.engagement-export"
 COLUMNS = ("person", "campaign id", "campaign", "event", "occurred at", "country", "link")
@@ -52,14 +54,18 @@ def person_key(contact_id: int) -> str:
 
 
 def engagement_events(campaign: Campaign) -> QuerySet:
-    """Return the campaign's events that may be exported: people linked, not restricted."""
+    """Return the campaign's events that may be exported: people linked, not restricted.
+
+    Opens and clicks only of people the sender may still track, and never a machine's.
+    """
+    basis = tracking_basis(campaign.client_id).email_tracking
+    trackable = Contact.objects.filter(basis_filter(basis, EMAIL_TRACKING))
+    engagement = Q(kind__in=[MessageEvent.Kind.OPENED, MessageEvent.Kind.CLICKED])
     return (
         MessageEvent.objects.filter(campaign=campaign, message__contact__isnull=False)
         .exclude(message__contact__is_restricted=True)
-        .exclude(
-            Q(kind__in=[MessageEvent.Kind.OPENED, MessageEvent.Kind.CLICKED])
-            & Q(message__contact__tracking_allowed=False)
-        )
+        .exclude(engagement & ~Q(message__contact__in=trackable))
+        .exclude(engagement & Q(origin=MessageEvent.Origin.MACHINE))
     )
 
 

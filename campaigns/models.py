@@ -231,6 +231,9 @@ class Message(models.Model):
     # When a sending worker claimed it; a claim older than SENDING_CLAIM_LEASE is a dead worker's.
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.CharField(max_length=200, blank=True, help_text="Never personal data.")
+    # Decided per batch from the sender's tracking basis and the person's consent: a message sent
+    # untracked carries no pixel and plain links, and no hit of it is ever written.
+    tracked = models.BooleanField(default=False, db_default=False, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -258,6 +261,11 @@ class MessageEvent(models.Model):
         COMPLAINED = "complained", "Marked as spam"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
+    class Origin(models.TextChoices):
+        HUMAN = "human", "Human"
+        MACHINE = "machine", "Machine (privacy proxy or security scanner)"
+        UNKNOWN = "unknown", "Unknown"
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -271,6 +279,13 @@ class MessageEvent(models.Model):
         help_text="For bounces: hard, soft or policy. Never personal data.",
     )
     occurred_at = models.DateTimeField()
+    origin = models.CharField(
+        max_length=7,
+        choices=Origin.choices,
+        default=Origin.UNKNOWN,
+        db_default=Origin.UNKNOWN,
+        help_text="For opens and clicks: the person, or a machine that fetched it for them.",
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -284,6 +299,46 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of message #{self.message_id}"
+
+
+class WebVisit(models.Model):
+    """A page viewed or a file downloaded on the sender's website after a tracked click."""
+
+    class Kind(models.TextChoices):
+        PAGE_VIEW = "page_view", "Page view"
+        DOWNLOAD = "download", "Download"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="web_visits")
+    # The click that began the visit; kept without its person when the message is unlinked.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="web_visits"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    host = models.CharField(max_length=253, help_text="The website's domain.")
+    path = models.CharField(max_length=500, help_text="Without its query string.")
+    title = models.CharField(max_length=200, blank=True)
+    referrer_domain = models.CharField(max_length=253, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["contact", "occurred_at"], name="campaigns_visit_contact"),
+            models.Index(fields=["occurred_at"], name="campaigns_visit_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.host}{self.path}"
+
+
+class VisitorReference(models.Model):
+    """A visitor reference of a click, once exchanged at the cookie banner: a reuse is refused."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    used_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Visitor reference used at {self.used_at:%Y-%m-%d %H:%M}"
 
 
 class TrackingFlush(models.Model):

@@ -1,11 +1,13 @@
 """Campaign reports: counts only, never people (DESIGN rule 5; GDPR art. 5(1)(c), 25).
 
-A report holds aggregates of one campaign: messages sent, deliveries, bounces, opens, clicks per
-link, unsubscribes and complaints (unique messages and totals), recipients by country, and opens
-and clicks over time. A country with fewer recipients than `REPORT_MIN_COUNTRY_BUCKET` is folded
-into "Other", so a small country cannot single anyone out. No e-mail address, name, token or
-per-person row is ever read into a report. The admin page, its CSV and the API's statistics are
-all built from `campaign_report`.
+A report holds aggregates of one campaign: messages sent, deliveries, bounces, opens and clicks
+by origin (the person, a machine such as a privacy proxy or a link scanner, or unknown; see
+`campaigns.tracking.machines`), clicks per link, unsubscribes and complaints (unique messages and
+totals), recipients by country and opens and clicks over time (machines left out of both), and
+the web visits after a click (page views, downloads, visitors). A country with fewer recipients
+than `REPORT_MIN_COUNTRY_BUCKET` is folded into "Other", so a small country cannot single anyone
+out. No e-mail address, name, token or per-person row is ever read into a report. The admin page,
+its CSV and the API's statistics are all built from `campaign_report`.
 """
 
 import csv
@@ -19,7 +21,7 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 from django_countries import countries
 
-from campaigns.models import Campaign, Message, MessageEvent, TrackedLink
+from campaigns.models import Campaign, Message, MessageEvent, TrackedLink, WebVisit
 from crm.exports_csv import neutralise_formula
 
 OTHER = "Other"
@@ -27,6 +29,8 @@ OTHER = "Other"
 HOURLY_SPAN = timedelta(hours=72)
 MAX_BUCKETS = 400
 Kind = MessageEvent.Kind
+Origin = MessageEvent.Origin
+ORIGIN_LABELS = {Origin.HUMAN: "human", Origin.MACHINE: "machine", Origin.UNKNOWN: "unknown"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,15 @@ class TimeBucket:
 
 
 @dataclass(frozen=True)
+class VisitTally:
+    """Web activity after the campaign's clicks: counts only, visitors never named."""
+
+    page_views: int
+    downloads: int
+    visitors: int
+
+
+@dataclass(frozen=True)
 class CampaignReport:
     """Everything a campaign report shows: aggregates only."""
 
@@ -78,6 +91,10 @@ class CampaignReport:
     policy_refused: int
     opened: Tally
     clicked: Tally
+    # Opens and clicks by origin: the person (human), a privacy proxy or scanner, or unknown.
+    opened_by: dict[str, Tally]
+    clicked_by: dict[str, Tally]
+    visits: VisitTally
     unsubscribed: Tally
     complained: Tally
     links: list[LinkTally]
@@ -98,6 +115,12 @@ def campaign_report(*, campaign: Campaign, min_bucket: int | None = None) -> Cam
         )
     }
     none = Tally(0, 0)
+    by_origin = {
+        (row["kind"], row["origin"]): Tally(unique=row["unique"], total=row["total"])
+        for row in events.filter(kind__in=[Kind.OPENED, Kind.CLICKED])
+        .values("kind", "origin")
+        .annotate(unique=Count("message", distinct=True), total=Count("id"))
+    }
     links = [
         LinkTally(url=link.url, unique=link.unique, total=link.total)
         for link in TrackedLink.objects.filter(campaign=campaign)
@@ -116,6 +139,9 @@ def campaign_report(*, campaign: Campaign, min_bucket: int | None = None) -> Cam
         policy_refused=_bounced_messages(events, "policy"),
         opened=tallies.get(Kind.OPENED, none),
         clicked=tallies.get(Kind.CLICKED, none),
+        opened_by={o: by_origin.get((Kind.OPENED, o), none) for o in Origin.values},
+        clicked_by={o: by_origin.get((Kind.CLICKED, o), none) for o in Origin.values},
+        visits=_visits(campaign),
         unsubscribed=tallies.get(Kind.UNSUBSCRIBED, none),
         complained=tallies.get(Kind.COMPLAINED, none),
         links=links,
@@ -130,10 +156,24 @@ def _bounced_messages(events, detail: str) -> int:
     return events.filter(kind=Kind.BOUNCED, detail=detail).values("message").distinct().count()
 
 
+def _visits(campaign: Campaign) -> VisitTally:
+    """Count the page views, downloads and distinct visitors after the campaign's clicks."""
+    counts = WebVisit.objects.filter(campaign=campaign).aggregate(
+        page_views=Count("id", filter=Q(kind=WebVisit.Kind.PAGE_VIEW)),
+        downloads=Count("id", filter=Q(kind=WebVisit.Kind.DOWNLOAD)),
+        visitors=Count("contact", distinct=True),
+    )
+    return VisitTally(**counts)
+
+
 def _countries(events, minimum: int) -> list[CountryTally]:
-    """Recipients per country of their opens and clicks; small countries and unknown as Other."""
+    """Recipients per country of their own opens and clicks; small countries and unknown as Other.
+
+    A machine's fetch says where the proxy or scanner is, not the person: left out.
+    """
     rows = (
         events.filter(kind__in=[Kind.OPENED, Kind.CLICKED])
+        .exclude(origin=Origin.MACHINE)
         .values("country")
         .annotate(recipients=Count("message", distinct=True))
     )
@@ -153,8 +193,8 @@ def _countries(events, minimum: int) -> list[CountryTally]:
 
 
 def _timeline(events) -> tuple[str, list[TimeBucket]]:
-    """Opens and clicks per hour (short campaigns) or per day, gaps filled with zeros."""
-    engaged = events.filter(kind__in=[Kind.OPENED, Kind.CLICKED])
+    """Opens and clicks, not a machine's, per hour (short campaigns) or per day, gaps filled."""
+    engaged = events.filter(kind__in=[Kind.OPENED, Kind.CLICKED]).exclude(origin=Origin.MACHINE)
     span = engaged.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
     if span["first"] is None:
         return "hour", []
@@ -196,8 +236,8 @@ def summary_rows(report: CampaignReport) -> list[tuple[str, Tally]]:
         ("Sent", Tally(report.sent, report.sent)),
         ("Delivered", report.delivered),
         ("Bounced", report.bounced),
-        ("Opened", report.opened),
-        ("Clicked", report.clicked),
+        *((f"Opened ({ORIGIN_LABELS[o]})", report.opened_by[o]) for o in Origin.values),
+        *((f"Clicked ({ORIGIN_LABELS[o]})", report.clicked_by[o]) for o in Origin.values),
         ("Unsubscribed", report.unsubscribed),
         ("Marked as spam", report.complained),
     ]
@@ -212,6 +252,10 @@ def report_csv(report: CampaignReport) -> str:
     rows += [["summary", label, t.unique, t.total] for label, t in summary_rows(report)]
     rows.append(["summary", "Hard bounces", report.hard_bounced, ""])
     rows.append(["summary", "Refused for policy or content", report.policy_refused, ""])
+    visits = report.visits
+    rows.append(["visits after a click", "Visitors", visits.visitors, ""])
+    rows.append(["visits after a click", "Page views", "", visits.page_views])
+    rows.append(["visits after a click", "Downloads", "", visits.downloads])
     rows += [["link", link.url, link.unique, link.total] for link in report.links]
     rows += [
         [f"country (at least {report.min_country_bucket})", c.name, c.recipients, ""]

@@ -1,8 +1,8 @@
-"""Public campaign paths: /t/o/<token>.gif, /t/c/<token>/<link>/ and the provider webhook."""
+"""Public campaign paths: open pixel, click redirect, web-activity script and beacon, webhook."""
 
 from django.urls import path, re_path
 
-from campaigns import views
+from campaigns import views, visit_views
 
 urlpatterns = [
     re_path(r"^t/o/(?P<token>[A-Za-z0-9_-]{1,64})\.gif$", views.open_pixel, name="track-open"),
@@ -11,5 +11,9 @@ urlpatterns = [
         views.click,
         name="track-click",
     ),
+    path("t/w/script.js", visit_views.tracker_script, name="web-tracker-script"),
+    path("t/w/choice", visit_views.visitor_choice, name="web-visitor-choice"),
+    path("t/w/beacon", visit_views.visit_beacon, name="web-visit-beacon"),
+    path("t/w/p.gif", visit_views.visit_pixel, name="web-visit-pixel"),
     path("webhooks/email-provider/", views.provider_webhook, name="email-provider-webhook"),
 ]

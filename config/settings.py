@@ -526,6 +526,15 @@ TRACKING_COUNTRY_HEADER = env_str("TRACKING_COUNTRY_HEADER")
 TRACKING_COUNTRY_HEADER_PROXIES = env_list("TRACKING_COUNTRY_HEADER_PROXIES", [])
 # Look the country up in the bundled offline table of address delegations (no header, or none).
 TRACKING_COUNTRY_TABLE = env_bool("TRACKING_COUNTRY_TABLE", default=True)
+# An open or click this soon after its message was sent is a machine's (privacy proxy, scanner).
+TRACKING_MACHINE_SECONDS = env_int("TRACKING_MACHINE_SECONDS", 60)
+# The operator's website domains whose pages may send web-activity beacons (the CRM's own host
+# serves the demo page); a beacon from any other page is refused.
+WEB_TRACKING_DOMAINS = env_list("WEB_TRACKING_DOMAINS", [SITE_DOMAIN])
+# How long a click's visitor reference can be exchanged at the cookie banner, and how long the
+# visitor cookie it becomes lasts on the operator's site.
+WEB_VISITOR_REFERENCE_SECONDS = env_int("WEB_VISITOR_REFERENCE_SECONDS", 900)
+WEB_VISITOR_COOKIE_DAYS = env_int("WEB_VISITOR_COOKIE_DAYS", 180)
 # Countries with fewer recipients than this are folded into "other" in campaign reports.
 REPORT_MIN_COUNTRY_BUCKET = env_int("REPORT_MIN_COUNTRY_BUCKET", 10)
 # The e-mail provider whose tracking webhook (read by django-anymail) reports deliveries, bounces

@@ -99,6 +99,7 @@ urlpatterns = [
     # differ per visitor (pages that answer everyone the same, byte for byte) and set a cookie.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("", include("campaigns.urls")),
+    path("demo/website/", include("demo.urls")),
     # Before admin.site.urls, whose catch-all would answer these paths with a 404.
     path(
         "admin/privacy/register/<str:document>",

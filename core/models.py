@@ -67,6 +67,7 @@ class AuditEvent(models.Model):
         STAFF_PAPER = "staff_paper", "Staff, on paper"
         EMAIL = "email", "E-mail"
         POST = "post", "Letter"
+        COOKIE_BANNER = "cookie_banner", "Cookie banner on the website"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

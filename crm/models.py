@@ -172,10 +172,6 @@ class Contact(models.Model):
         help_text="Last action of the person themselves; never a staff edit or an import.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
-    tracking_allowed = models.BooleanField(
-        default=True,
-        help_text="The person lets us record opens and clicks (they can turn it off themselves).",
-    )
     is_restricted = models.BooleanField(
         "processing restricted",
         default=False,

@@ -52,7 +52,6 @@ registry.declare(
         "company",
         "relationship",
         "last_activity_at",
-        "tracking_allowed",
         "is_restricted",
         "email_status",
         "created_at",

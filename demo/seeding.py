@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -137,12 +138,14 @@ DEMO_HTML = """<html><body>
 <p>Hello {{ first_name|default("there") }},</p>
 <p>Spring is here, and so are our new routes. <a href="https://northwind.example.org/spring">See
 what is new</a>.</p>
+<p><a href="DEMO_WEBSITE">Our spring routes and prices</a></p>
 <p><a href="{{ preferences_url }}">Your preferences</a> ·
 <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
 </body></html>"""
 DEMO_TEXT = """Hello {{ first_name|default("there") }},
 
 Spring is here, and so are our new routes: https://northwind.example.org/spring
+Our spring routes and prices: DEMO_WEBSITE
 
 Your preferences: {{ preferences_url }}
 Unsubscribe: {{ unsubscribe_url }}"""
@@ -179,8 +182,9 @@ def _seed_campaign() -> None:
             "purpose": newsletter,
             "segment": segment,
             "subject": 'Spring news for {{ first_name|default("you") }}',
-            "html_body": DEMO_HTML,
-            "text_body": DEMO_TEXT,
+            # The demo website that `make run` serves, with the web-activity script.
+            "html_body": DEMO_HTML.replace("DEMO_WEBSITE", f"{settings.SITE_URL}/demo/website/"),
+            "text_body": DEMO_TEXT.replace("DEMO_WEBSITE", f"{settings.SITE_URL}/demo/website/"),
         },
     )
     # Dutch readers get their own version; everyone else the English one.

@@ -186,7 +186,6 @@ def _combine_fields(keep: Contact, duplicate: Contact, take: tuple[str, ...]) ->
     for name in take:
         setattr(keep, name, getattr(duplicate, name))
     keep.is_restricted = keep.is_restricted or duplicate.is_restricted
-    keep.tracking_allowed = keep.tracking_allowed and duplicate.tracking_allowed
     keep.email_status = max(
         (keep.email_status, duplicate.email_status), key=lambda s: EMAIL_STATUS_RANK[s]
     )

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,6 +89,7 @@ class ConsentEvent(models.Model):
         API = "api", "API"
         # A withdrawal carried over from a duplicate record merged into this one.
         MERGE = "merge", "Merge of duplicate records"
+        COOKIE_BANNER = "cookie_banner", "Cookie banner on the website"
 
     contact = models.ForeignKey(
         "crm.Contact", on_delete=models.CASCADE, related_name="consent_events"
@@ -529,3 +531,47 @@ class BreachSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach} / contact #{self.contact_id}"
+
+
+class TrackingBasis(models.Model):
+    """The privacy officer's legal basis, per sender, for tracking e-mails and web visits.
+
+    No row means consent for both: nothing is tracked unless the person agreed.
+    """
+
+    class Basis(models.TextChoices):
+        CONSENT = "consent", "Consent: only people who agreed"
+        LEGITIMATE_INTEREST = (
+            "legitimate_interest",
+            "Legitimate interest: everyone who has not objected",
+        )
+        OFF = "off", "Not tracked at all"
+
+    client = models.OneToOneField(
+        "crm.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tracking_basis",
+        help_text="The sender; empty for the e-mails we send for ourselves.",
+    )
+    email_tracking = models.CharField(
+        "opens and clicks", max_length=24, choices=Basis.choices, default=Basis.CONSENT
+    )
+    web_activity = models.CharField(
+        "web visits after a click", max_length=24, choices=Basis.choices, default=Basis.CONSENT
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "tracking bases"
+        constraints = [
+            # One row for ourselves (no client) as well: NULLs are otherwise all distinct.
+            models.UniqueConstraint(
+                Coalesce("client", models.Value(0)),
+                name="privacy_trackingbasis_one_per_sender",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tracking basis of {self.client or 'our own e-mails'}"

@@ -23,6 +23,7 @@ from privacy.models import (
     Purpose,
     SubjectExport,
     SubjectRequest,
+    TrackingBasis,
 )
 
 
@@ -113,6 +114,7 @@ registry.declare(
     erasure=Retain(ground="Art. 17(3) and 21(3): kept so the person is never contacted again."),
 )
 registry.exempt(Purpose, reason="Purposes and legal bases; no person's data.")
+registry.exempt(TrackingBasis, reason="Each sender's legal basis for tracking; no person's data.")
 registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no person's data.")
 
 

@@ -29,7 +29,6 @@ from privacy.accountability.registers import (
 from privacy.consent.ledger import RequestMetadata, consent_states, current_notice
 from privacy.consent.preferences import (
     is_globally_suppressed,
-    set_tracking_choice,
     unsubscribe,
     update_preferences,
 )
@@ -39,6 +38,7 @@ from privacy.consent.subscriptions import (
     offered_purposes,
     request_subscription,
 )
+from privacy.consent.tracking import tracking_statements
 from privacy.deletion.retention import schedule
 from privacy.forms import ContactMessageForm, PreferencesForm, SubscribeForm
 from privacy.languages import activate_for_link, contact_language
@@ -79,6 +79,7 @@ def privacy_statement(request: HttpRequest) -> HttpResponse:
         "activities": public_activities(),
         "processors": processor_register(),
         "retention": schedule(),
+        "tracking": tracking_statements(),
         "versions": NoticeVersion.objects.filter(
             published_at__isnull=False, effective_at__lte=timezone.now()
         ).exclude(pk=notice.pk if notice else None),
@@ -190,16 +191,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             metadata=request_metadata(request),
         )
         return render(request, "public/unsubscribed.html", {"client": client})
-    if request.method == "POST" and "tracking_choice" in request.POST:
-        set_tracking_choice(
-            contact=contact,
-            allowed=request.POST.get("tracking") == "on",
-            channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
-        )
-        saved = True
-    # The tracking form posts alone: the consent boxes it does not carry stay as they are.
-    choices = None if "tracking_choice" in request.POST else request.POST or None
-    form = PreferencesForm(choices, purposes=purposes)
+    form = PreferencesForm(request.POST or None, purposes=purposes)
     if request.method == "POST" and form.is_valid():
         update_preferences(
             contact=contact,
@@ -220,7 +212,6 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
-        "tracking_allowed": contact.tracking_allowed,
         # Only the clients whose lists brought this person in: nobody else's business is shown.
         "clients": Client.objects.filter(sources__contact_sources__contact=contact)
         .exclude(pk__in=blocked)

@@ -11,6 +11,7 @@ from campaigns.audience import eligible
 from campaigns.models import Campaign, Message, TrackedLink
 from campaigns.sending.handover import BatchOutcome, BatchSender
 from campaigns.sending.states import Status, finish_if_done
+from campaigns.tracking.mail import decide_tracking
 from core.outbox import enqueue_on_commit
 from crm.models import Contact
 
@@ -108,6 +109,7 @@ def send_batch(
     to_send = [m for m in messages if m.contact_id in recipients]
     if not to_send:
         return BatchOutcome(skipped=len(skipped))
+    decide_tracking(campaign, to_send)
     link_ids = dict(TrackedLink.objects.filter(campaign=campaign).values_list("url", "pk"))
     sender = BatchSender(campaign, link_ids, sleep)
     outcome = sender.send_all(to_send, recipients)
@@ -128,9 +130,7 @@ def _still_eligible(campaign: Campaign, contact_ids: list[int]) -> dict[int, Con
         purpose=campaign.purpose,
         client=campaign.client,
     ).select_related("company")
-    contacts = contacts.only(
-        "pk", "first_name", "last_name", "language", "email", "tracking_allowed", "company__name"
-    )
+    contacts = contacts.only("pk", "first_name", "last_name", "language", "email", "company__name")
     return {contact.pk: contact for contact in contacts}
 
 

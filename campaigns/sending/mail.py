@@ -18,6 +18,7 @@ from campaigns.content import (
 )
 from campaigns.models import Campaign, Message
 from campaigns.sending.states import CHANNEL, check_every_version
+from campaigns.tracking.mail import tracked_html
 from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
@@ -58,10 +59,7 @@ def build_email(
     content = versions.get(message.language) or versions[campaign.language]
     rendered = render_content(content, values, campaign.layout, variant=message.variant)
     html = rendered.html
-    if contact.tracking_allowed:
-        html = links.append_open_pixel(
-            links.rewrite_links(html, token=token, link_ids=link_ids), token
-        )
+    html = tracked_html(html, message=message, link_ids=link_ids)
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,

@@ -10,29 +10,93 @@ from typing import Protocol
 
 from django.conf import settings
 
-OPEN, CLICK = "o", "c"
+OPEN, CLICK, VISIT = "o", "c", "v"
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One open or click as buffered: no address, no person, only the message's token."""
+    """One open or click as buffered: no address, no person, only the message's token.
+
+    `agent` is the user agent reduced to one letter (`campaigns.tracking.machines.agent_class`).
+    """
 
     kind: str
     token: str
     link_id: int | None
     country: str
     at: float
+    agent: str = ""
 
     def encode(self) -> str:
         """Return the compact line the buffer stores."""
-        return json.dumps([self.kind, self.token, self.link_id, self.country, self.at])
+        return json.dumps([self.kind, self.token, self.link_id, self.country, self.at, self.agent])
 
     @classmethod
     def decode(cls, line: str | bytes) -> "Hit | None":
         """Return the hit a buffer line holds, or None for a line that is not one."""
         try:
-            kind, token, link_id, country, at = json.loads(line)
-            return cls(kind=kind, token=str(token), link_id=link_id, country=country, at=float(at))
+            kind, token, link_id, country, at, *rest = json.loads(line)
+            if kind not in (OPEN, CLICK) or len(rest) > 1:
+                return None
+            agent = str(rest[0]) if rest else ""
+            return cls(
+                kind=kind,
+                token=str(token),
+                link_id=link_id,
+                country=country,
+                at=float(at),
+                agent=agent,
+            )
+        except (ValueError, TypeError):
+            return None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page view or download of a visitor who accepted the cookie banner, as buffered."""
+
+    contact_id: int
+    campaign_id: int | None
+    kind: str
+    host: str
+    path: str
+    title: str
+    referrer_domain: str
+    at: float
+
+    def encode(self) -> str:
+        """Return the compact line the buffer stores."""
+        return json.dumps(
+            [
+                VISIT,
+                self.contact_id,
+                self.campaign_id,
+                self.kind,
+                self.host,
+                self.path,
+                self.title,
+                self.referrer_domain,
+                self.at,
+            ]
+        )
+
+    @classmethod
+    def decode(cls, line: str | bytes) -> "Visit | None":
+        """Return the visit a buffer line holds, or None for a line that is not one."""
+        try:
+            kind, contact_id, campaign_id, what, host, path, title, referrer, at = json.loads(line)
+            if kind != VISIT or not isinstance(contact_id, int):
+                return None
+            return cls(
+                contact_id=contact_id,
+                campaign_id=campaign_id if isinstance(campaign_id, int) else None,
+                kind=str(what),
+                host=str(host)[:253],
+                path=str(path)[:500],
+                title=str(title)[:200],
+                referrer_domain=str(referrer)[:253],
+                at=float(at),
+            )
         except (ValueError, TypeError):
             return None
 

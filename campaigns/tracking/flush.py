@@ -7,15 +7,17 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Message, MessageEvent, TrackedLink, TrackingFlush
-from campaigns.tracking.buffers import CLICK, OPEN, Batch, Hit, hit_buffer
+from campaigns.models import Campaign, Message, MessageEvent, TrackedLink, TrackingFlush, WebVisit
+from campaigns.tracking.buffers import CLICK, Batch, Hit, Visit, hit_buffer
+from campaigns.tracking.machines import BURST_SECONDS, burst_messages, origin_of
 from crm.activity import record_activities
+from privacy.consent.tracking import EMAIL_TRACKING, WEB_ACTIVITY, trackable_contact_ids
 
 # Batch rows are kept this long after their flush: far longer than any claimed batch lives.
 FLUSH_ROWS_KEPT = timedelta(days=1)
-TRACKABLE = {"contact__tracking_allowed": True, "contact__is_restricted": False}
 
 
 @dataclass(frozen=True)
@@ -50,26 +52,35 @@ def flush_hits(*, batch_size: int | None = None, max_batches: int = 50) -> Flush
 
 
 def write_batch(batch: Batch) -> int | None:
-    """Write one batch's hits as events and activity; return how many, None if written before."""
+    """Write one batch's hits as events, visits and activity; return how many, None if before."""
     hits = [hit for hit in map(Hit.decode, batch.lines) if hit is not None]
+    visits = [visit for visit in map(Visit.decode, batch.lines) if visit is not None]
     rows = _event_rows(hits)
+    visit_rows = _visit_rows(visits)
     try:
         with transaction.atomic():
             if TrackingFlush.objects.filter(batch=batch.id).exists():
                 return None
-            TrackingFlush.objects.create(batch=batch.id, hits=len(batch.lines), events=len(rows))
+            TrackingFlush.objects.create(
+                batch=batch.id, hits=len(batch.lines), events=len(rows) + len(visit_rows)
+            )
             insert_events([row for row, _ in rows])
-            # To the minute: the inactivity rules count in years, and it keeps the statements few.
+            _mark_earlier_bursts(rows)
+            insert_visits(visit_rows)
+            # Only the person's own doing is activity; to the minute: the inactivity rules count
+            # in years, and it keeps the statements few.
             latest: dict[int, datetime] = {}
-            for row, contact_id in rows:
-                minute = row.occurred_at.replace(second=0, microsecond=0)
+            own = [(r.occurred_at, c) for r, c in rows if r.origin == MessageEvent.Origin.HUMAN]
+            own += [(visit.occurred_at, visit.contact_id) for visit in visit_rows]
+            for occurred_at, contact_id in own:
+                minute = occurred_at.replace(second=0, microsecond=0)
                 if contact_id not in latest or latest[contact_id] < minute:
                     latest[contact_id] = minute
             record_activities(moments=latest)
     except IntegrityError:
         # Another flush wrote the same claimed batch at the same moment.
         return None
-    return len(rows)
+    return len(rows) + len(visit_rows)
 
 
 class EventRow(NamedTuple):
@@ -82,6 +93,7 @@ class EventRow(NamedTuple):
     country: str
     detail: str
     occurred_at: datetime
+    origin: str
 
 
 def insert_events(rows: list[EventRow]) -> None:
@@ -107,35 +119,96 @@ def insert_events(rows: list[EventRow]) -> None:
     )
 
 
-def _event_rows(hits: Iterable[Hit]) -> list[tuple[EventRow, int]]:
-    """Turn hits into event rows with their person; drop unknown tokens and untracked people."""
-    hits = list(hits)
-    messages = {
-        token: (pk, campaign_id, contact_id)
-        for token, pk, campaign_id, contact_id in Message.objects.filter(
-            token__in={hit.token for hit in hits}, **TRACKABLE
-        ).values_list("token", "pk", "campaign_id", "contact_id")
+VISIT_COLUMNS = (
+    "contact_id",
+    "campaign_id",
+    "kind",
+    "host",
+    "path",
+    "title",
+    "referrer_domain",
+    "occurred_at",
+)
+
+
+def insert_visits(visits: list[WebVisit]) -> None:
+    """Insert web visits in the current transaction: COPY on PostgreSQL, like the events."""
+    if not visits:
+        return
+    if connection.vendor == "postgresql":
+        table = WebVisit._meta.db_table
+        columns = ", ".join(f'"{name}"' for name in VISIT_COLUMNS)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy,
+        ):
+            for visit in visits:
+                copy.write_row(tuple(getattr(visit, name) for name in VISIT_COLUMNS))
+        return
+    WebVisit.objects.bulk_create(visits, batch_size=500)
+
+
+def _trackable_messages(tokens: set[str]) -> dict[str, tuple[int, int, int, datetime | None]]:
+    """Map the tokens of tracked messages whose person may still be tracked to their ids.
+
+    The basis is read as it is now: a hit of someone who withdrew since the mail left is dropped.
+    """
+    found = list(
+        Message.objects.filter(token__in=tokens, tracked=True, contact__isnull=False).values_list(
+            "token", "pk", "campaign_id", "contact_id", "campaign__client_id", "sent_at"
+        )
+    )
+    by_sender: dict[int | None, set[int]] = {}
+    for _, _, _, contact_id, client_id, _ in found:
+        by_sender.setdefault(client_id, set()).add(contact_id)
+    allowed = {
+        (client_id, contact_id)
+        for client_id, ids in by_sender.items()
+        for contact_id in trackable_contact_ids(
+            client_id=client_id, contact_ids=ids, purpose_code=EMAIL_TRACKING
+        )
     }
+    return {
+        token: (pk, campaign_id, contact_id, sent_at)
+        for token, pk, campaign_id, contact_id, client_id, sent_at in found
+        if (client_id, contact_id) in allowed
+    }
+
+
+def _event_rows(hits: Iterable[Hit]) -> list[tuple[EventRow, int]]:
+    """Turn hits into event rows with their person and origin; drop unknown or untracked ones."""
+    hits = list(hits)
+    messages = _trackable_messages({hit.token for hit in hits})
     link_ids = {hit.link_id for hit in hits if hit.kind == CLICK and isinstance(hit.link_id, int)}
     links = dict(
         TrackedLink.objects.filter(pk__in=link_ids).values_list("pk", "campaign_id")
         if link_ids
         else []
     )
-    rows = []
+    kept = []
     for hit in hits:
         known = messages.get(hit.token)
         if known is None:
             continue
-        message_id, campaign_id, contact_id = known
-        if hit.kind == CLICK:
-            if links.get(hit.link_id) != campaign_id:
-                continue
-            kind, link_id = MessageEvent.Kind.CLICKED.value, hit.link_id
-        elif hit.kind == OPEN:
-            kind, link_id = MessageEvent.Kind.OPENED.value, None
-        else:
+        if hit.kind == CLICK and links.get(hit.link_id) != known[1]:
             continue
+        kept.append((hit, known))
+    bursts = _bursts([(known[0], hit) for hit, known in kept if hit.kind == CLICK])
+    seconds = settings.TRACKING_MACHINE_SECONDS
+    rows = []
+    for hit, (message_id, campaign_id, contact_id, sent_at) in kept:
+        at = datetime.fromtimestamp(hit.at, tz=UTC)
+        if hit.kind == CLICK:
+            kind, link_id = MessageEvent.Kind.CLICKED.value, hit.link_id
+        else:
+            kind, link_id = MessageEvent.Kind.OPENED.value, None
+        origin = origin_of(
+            agent=hit.agent if isinstance(hit.agent, str) else "",
+            at=at,
+            sent_at=sent_at,
+            machine_seconds=seconds,
+            burst=hit.kind == CLICK and message_id in bursts,
+        )
         country = hit.country if isinstance(hit.country, str) and len(hit.country) == 2 else ""
         row = EventRow(
             message_id=message_id,
@@ -144,7 +217,80 @@ def _event_rows(hits: Iterable[Hit]) -> list[tuple[EventRow, int]]:
             link_id=link_id,
             country=country,
             detail="",
-            occurred_at=datetime.fromtimestamp(hit.at, tz=UTC),
+            occurred_at=at,
+            origin=origin,
         )
         rows.append((row, contact_id))
     return rows
+
+
+def _bursts(clicks: list[tuple[int, Hit]]) -> set[int]:
+    """Return the messages whose clicks, with those written just before, hit every link at once."""
+    if not clicks:
+        return set()
+    earliest = datetime.fromtimestamp(min(hit.at for _, hit in clicks), tz=UTC)
+    written = MessageEvent.objects.filter(
+        message_id__in={message_id for message_id, _ in clicks},
+        kind=MessageEvent.Kind.CLICKED,
+        occurred_at__gte=earliest - timedelta(seconds=BURST_SECONDS),
+    ).values_list("message_id", "link_id", "occurred_at")
+    moments = [(m, hit.link_id, datetime.fromtimestamp(hit.at, tz=UTC)) for m, hit in clicks]
+    return burst_messages([*moments, *written])
+
+
+def _mark_earlier_bursts(rows: list[tuple[EventRow, int]]) -> None:
+    """Mark as a machine's the clicks written just before that began a burst found now."""
+    first: dict[int, datetime] = {}
+    machine_clicks = (
+        row
+        for row, _ in rows
+        if row.kind == MessageEvent.Kind.CLICKED and row.origin == MessageEvent.Origin.MACHINE
+    )
+    for row in machine_clicks:
+        if row.message_id not in first or row.occurred_at < first[row.message_id]:
+            first[row.message_id] = row.occurred_at
+    window = timedelta(seconds=BURST_SECONDS)
+    pending = list(first.items())
+    for start in range(0, len(pending), 500):
+        earlier = Q()
+        for message_id, at in pending[start : start + 500]:
+            earlier |= Q(message_id=message_id, occurred_at__gte=at - window, occurred_at__lt=at)
+        MessageEvent.objects.filter(earlier, kind=MessageEvent.Kind.CLICKED).exclude(
+            origin=MessageEvent.Origin.MACHINE
+        ).update(origin=MessageEvent.Origin.MACHINE)
+
+
+def _visit_rows(visits: list[Visit]) -> list[WebVisit]:
+    """Turn buffered visits into rows; drop those of people the sender may no longer track."""
+    if not visits:
+        return []
+    campaigns = dict(
+        Campaign.objects.filter(
+            pk__in={visit.campaign_id for visit in visits if visit.campaign_id}
+        ).values_list("pk", "client_id")
+    )
+    by_sender: dict[int | None, set[int]] = {}
+    for visit in visits:
+        by_sender.setdefault(campaigns.get(visit.campaign_id), set()).add(visit.contact_id)
+    allowed = {
+        (client_id, contact_id)
+        for client_id, ids in by_sender.items()
+        for contact_id in trackable_contact_ids(
+            client_id=client_id, contact_ids=ids, purpose_code=WEB_ACTIVITY
+        )
+    }
+    return [
+        WebVisit(
+            contact_id=visit.contact_id,
+            campaign_id=visit.campaign_id if visit.campaign_id in campaigns else None,
+            kind=visit.kind,
+            host=visit.host,
+            path=visit.path,
+            title=visit.title,
+            referrer_domain=visit.referrer_domain,
+            occurred_at=datetime.fromtimestamp(visit.at, tz=UTC),
+        )
+        for visit in visits
+        if (campaigns.get(visit.campaign_id), visit.contact_id) in allowed
+        and visit.kind in WebVisit.Kind.values
+    ]

@@ -7,6 +7,9 @@ from django.http import HttpRequest
 from campaigns.models import Message, TrackedLink
 from campaigns.tracking.buffers import CLICK, OPEN, Hit, hit_buffer
 from campaigns.tracking.geo import request_country
+from campaigns.tracking.machines import agent_class
+from campaigns.tracking.visitors import with_visitor_reference
+from privacy.consent.tracking import may_offer_web_activity
 
 # Largest value of a PostgreSQL bigint: a longer link id in a URL can match nothing.
 MAX_ID = 2**63 - 1
@@ -18,14 +21,19 @@ LINK_SECONDS = 60
 
 
 def record_open(request: HttpRequest, *, token: str) -> None:
-    """Buffer an open of the message with this token, with the country and the time only.
+    """Buffer an open of the message with this token, with the country, time and agent letter.
 
     No query: whether the token is ours and whether its person may be tracked is decided by the
-    flush before anything is written, so an open of someone who turned tracking off is dropped
+    flush before anything is written, so an open of someone who may not be tracked is dropped
     there and never reaches the database.
     """
     hit = Hit(
-        kind=OPEN, token=token, link_id=None, country=request_country(request), at=time.time()
+        kind=OPEN,
+        token=token,
+        link_id=None,
+        country=request_country(request),
+        at=time.time(),
+        agent=agent_class(request.headers.get("User-Agent", "")),
     )
     hit_buffer().append(hit.encode())
 
@@ -45,31 +53,45 @@ def _link(link_id: int) -> tuple[int, str] | None:
 
 
 def click_target(request: HttpRequest, *, token: str, link_id: int) -> str | None:
-    """Return where a click goes, buffering it if its person may be tracked; None: no such link.
+    """Return where a click goes, buffering it if its message is tracked; None: no such link.
 
     Only a link of the campaign the message belongs to is ever returned: the link's campaign must
-    be the token's, so nothing in the URL can point the redirect elsewhere.
+    be the token's, so nothing in the URL can point the redirect elsewhere. An untracked message
+    has plain links, so a click arriving here is of an old or forwarded mail: it still redirects,
+    and records nothing. A tracked click whose person may be offered web-activity tracking goes
+    on with a short-lived visitor reference for the website's cookie banner.
     """
     if link_id > MAX_ID:
         return None
     rows = list(
         Message.objects.filter(token=token)
-        .values_list("campaign_id", "contact__tracking_allowed", "contact__is_restricted")
+        .values_list(
+            "pk",
+            "campaign_id",
+            "campaign__client_id",
+            "contact_id",
+            "tracked",
+            "contact__is_restricted",
+        )
         .order_by()[:1]
     )
     if not rows:
         return None
-    campaign_id, allowed, restricted = rows[0]
+    message_id, campaign_id, client_id, contact_id, tracked, restricted = rows[0]
     link = _link(link_id)
     if link is None or link[0] != campaign_id:
         return None
-    if allowed and not restricted:
-        hit = Hit(
-            kind=CLICK,
-            token=token,
-            link_id=link_id,
-            country=request_country(request),
-            at=time.time(),
-        )
-        hit_buffer().append(hit.encode())
+    if not tracked or restricted or contact_id is None:
+        return link[1]
+    hit = Hit(
+        kind=CLICK,
+        token=token,
+        link_id=link_id,
+        country=request_country(request),
+        at=time.time(),
+        agent=agent_class(request.headers.get("User-Agent", "")),
+    )
+    hit_buffer().append(hit.encode())
+    if may_offer_web_activity(contact_id=contact_id, client_id=client_id):
+        return with_visitor_reference(link[1], message_id=message_id)
     return link[1]

@@ -221,14 +221,14 @@ def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str
     new_contacts = (
         "INSERT INTO crm_contact (first_name, last_name, email, email_hash, phone, job_title, "
         "company_id, country, language, birth_date, relationship, last_activity_at, "
-        "tracking_allowed, is_restricted, email_status, anonymised_at, created_at, updated_at) "
+        "is_restricted, email_status, anonymised_at, created_at, updated_at) "
         "SELECT first_name, last_name, email, email_hash, phone, job_title, company_id, "
-        "country, language, birth_date, %s, NULL, %s, %s, %s, NULL, %s, %s FROM {stage} "
+        "country, language, birth_date, %s, NULL, %s, %s, NULL, %s, %s FROM {stage} "
         # In address order: the unique index on it is then filled page after page.
         f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY email "
         "ON CONFLICT (email) DO NOTHING"
     )
-    contact_params = [Contact.Relationship.PROSPECT, True, False, Contact.EmailStatus.VALID]
+    contact_params = [Contact.Relationship.PROSPECT, False, Contact.EmailStatus.VALID]
     contact_params += [now, now]
     collected_at = _db_datetime(
         timezone.make_aware(datetime.combine(batch.collected_on, datetime.min.time()))

@@ -48,6 +48,7 @@ from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
 from crm.models import Contact, ContactSource, Source
 from crm.suppression import email_hash, suppressed_hashes
+from privacy.consent.tracking import tracking_statements
 from privacy.links import preferences_url
 from privacy.models import Purpose
 
@@ -227,6 +228,10 @@ def notice_context(
         "preferences_url": preferences_url(contact),
         "sources": sources,
         "purposes": purposes,
+        # What is tracked in our e-mails and in those of the clients who supplied the person.
+        "tracking": tracking_statements(
+            {row.source.client for row in sources if row.source.client is not None}
+        ),
         "data": [
             str(label)
             for name, label in DATA_FIELDS

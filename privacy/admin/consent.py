@@ -1,4 +1,5 @@
-"""The privacy officer's screens of purposes, notice versions, the consent ledger and suppression.
+"""The privacy officer's screens of purposes, notice versions, the consent ledger, suppression and
+the legal basis of tracking per sender.
 
 Ledgers are read-only here: consent events are appended by the functions that make the change,
 never typed in or edited.
@@ -11,7 +12,8 @@ from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from crm.models import Suppression
 from crm.suppression import email_hash
 from privacy.consent.notices import publish_notice
-from privacy.models import ConsentEvent, NoticeVersion, Purpose
+from privacy.consent.tracking import set_tracking_basis
+from privacy.models import ConsentEvent, NoticeVersion, Purpose, TrackingBasis
 
 
 @admin.register(Purpose)
@@ -86,3 +88,29 @@ class SuppressionAdmin(ReadOnlyAdmin):
             return queryset.filter(email_hash=email_hash(term)), False
         except ValidationError:
             return queryset.none(), False
+
+
+@admin.register(TrackingBasis)
+class TrackingBasisAdmin(admin.ModelAdmin):
+    """The privacy officer's legal basis per sender for opens, clicks and web visits."""
+
+    list_display = ("__str__", "email_tracking", "web_activity", "updated_at")
+    list_select_related = ("client",)
+    fields = ("client", "email_tracking", "web_activity")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The sender is what the row is about: fixed once chosen.
+        return ("client",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        saved = set_tracking_basis(
+            client=obj.client,
+            email_tracking=obj.email_tracking,
+            web_activity=obj.web_activity,
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        # No row means consent: set the basis back to consent instead, which is audited.
+        return False

@@ -5,7 +5,8 @@ can never reach it again, whatever list they supply. Unsubscribing from everythi
 globally and withdraws every consent, each withdrawal a ledger event. In the preference centre
 each consent purpose is switched on or off, again as ledger events; a globally suppressed address
 can switch nothing on there and is pointed to the double opt-in instead. The person also decides
-there whether we may record their opens and clicks of our e-mails.
+there whether we may record their opens and clicks of our e-mails: that is the `analytics`
+purpose like any other, one switch, a ledger event with its wording (`privacy.consent.tracking`).
 """
 
 from collections.abc import Iterable
@@ -61,23 +62,6 @@ def unsubscribe(
 def is_globally_suppressed(contact: Contact) -> bool:
     """Say whether the contact's address is suppressed for every sender."""
     return bool(contact.email) and not may_contact(email=contact.email)
-
-
-def set_tracking_choice(*, contact: Contact, allowed: bool, channel: str) -> bool:
-    """Record whether the person lets us record their opens and clicks; say if it changed."""
-    if contact.tracking_allowed == allowed:
-        return False
-    with transaction.atomic():
-        Contact.objects.filter(pk=contact.pk).update(tracking_allowed=allowed)
-        contact.tracking_allowed = allowed
-        record_audit(
-            actor=None,
-            action=AuditEvent.Action.CHANGED,
-            obj=contact,
-            channel=channel,
-            fields=["tracking_allowed"],
-        )
-    return True
 
 
 def update_preferences(

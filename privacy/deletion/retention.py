@@ -116,6 +116,11 @@ RULE_KINDS: dict[str, RuleKind] = {
         age=("occurred_at",),
         filters=Q(kind__in=["opened", "clicked"]),
     ),
+    "web_visits": RuleKind(
+        label=_("Web pages viewed and files downloaded after a click, since the visit"),
+        model="campaigns.WebVisit",
+        age=("occurred_at",),
+    ),
     "invoices": RuleKind(
         label=_("Invoices, since their due date"),
         model="crm.Invoice",

@@ -38,6 +38,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "campaigns.trackedlink": (VIEW,),
         "campaigns.message": (VIEW,),
         "campaigns.messageevent": (VIEW,),
+        "campaigns.webvisit": (VIEW,),
+        "privacy.trackingbasis": (VIEW,),
     },
     "Support": {
         "crm.contact": (VIEW, CHANGE),
@@ -88,6 +90,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "campaigns.trackedlink": (VIEW,),
         "campaigns.message": (VIEW,),
         "campaigns.messageevent": (VIEW,),
+        "campaigns.webvisit": (VIEW,),
+        # The legal basis of tracking per sender is the privacy officer's decision.
+        "privacy.trackingbasis": (VIEW, ADD, CHANGE),
     },
 }
 EXTRA: dict[str, tuple[str, ...]] = {

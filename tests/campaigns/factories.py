@@ -5,13 +5,16 @@ are made directly, as sending would make them, with a token like sending's.
 """
 
 import secrets
+from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, Segment, TrackedLink
+from privacy.consent.tracking import EMAIL_TRACKING
+from privacy.models import Purpose
 from tests.crm.factories import ContactFactory
-from tests.privacy.factories import PurposeFactory
+from tests.privacy.factories import PurposeFactory, grant
 
 HTML = (
     '<html><body><p>Hello {{ first_name|default("there") }},</p>'
@@ -57,14 +60,28 @@ class TrackedLinkFactory(factory.django.DjangoModelFactory):
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
+    """A sent, tracked message to someone who agreed to e-mail tracking (`tracking_consent`).
+
+    Sent an hour ago: an open seconds after sending would be a machine's.
+    """
+
     class Meta:
         model = Message
+        skip_postgeneration_save = True
 
     campaign = factory.SubFactory(CampaignFactory, sent=True)
     contact = factory.SubFactory(ContactFactory)
     token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
     status = Message.Status.SENT
-    sent_at = factory.LazyFunction(timezone.now)
+    tracked = True
+    sent_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+
+    @factory.post_generation
+    def tracking_consent(obj, create, extracted, **kwargs):
+        if create and obj.contact_id and extracted is not False:
+            # A transactional test empties the purposes the migrations seed: made again here.
+            purpose = Purpose.objects.filter(code=EMAIL_TRACKING).first()
+            grant(obj.contact, purpose or PurposeFactory(code=EMAIL_TRACKING, name="Analytics"))
 
 
 class MessageEventFactory(factory.django.DjangoModelFactory):

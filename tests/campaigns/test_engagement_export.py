@@ -31,7 +31,7 @@ def events():
     link = TrackedLinkFactory(campaign=campaign)
     second = MessageFactory(campaign=campaign)
     restricted = MessageFactory(campaign=campaign, contact__is_restricted=True)
-    untracked = MessageFactory(campaign=campaign, contact__tracking_allowed=False)
+    untracked = MessageFactory(campaign=campaign, tracking_consent=False)
     MessageEventFactory(message=first, kind=Kind.OPENED, country="NL")
     MessageEventFactory(message=first, kind=Kind.CLICKED, link=link, country="NL")
     MessageEventFactory(message=second, kind=Kind.OPENED, country="BE")

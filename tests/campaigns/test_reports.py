@@ -122,7 +122,8 @@ def test_the_csv_report_has_no_person_and_neutralises_formulas(admin_client, cam
     text = b"".join(response).decode() if response.streaming else response.content.decode()
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1] == ["campaign", "'=HYPERLINK(1)", "", ""]
-    assert ["summary", "Opened", "13", "16"] in rows
+    assert ["summary", "Opened (unknown)", "13", "16"] in rows
+    assert ["visits after a click", "Visitors", "0", ""] in rows
     assert ["country (at least 10)", "Other", "1", ""] in rows
     for value in personal_values(campaign):
         assert value not in text

@@ -19,6 +19,8 @@ from campaigns.sending.mail import send_test
 from core.models import AuditEvent
 from crm.models import Suppression
 from crm.suppression import suppress
+from privacy.consent.tracking import set_tracking_basis
+from privacy.models import Purpose, TrackingBasis
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
 from tests.crm.factories import ClientFactory, ContactFactory
@@ -107,6 +109,7 @@ def test_each_recipient_gets_one_personal_email_with_unsubscribe_headers_and_tra
     client = ClientFactory(name="Northwind Travel")
     anna = ContactFactory(first_name="Anna <b>")
     grant(anna, newsletter)
+    grant(anna, Purpose.objects.get(code="analytics"))
     campaign = CampaignFactory(purpose=newsletter, client=client, from_email="news@example.net")
     starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
@@ -140,17 +143,88 @@ def test_each_recipient_gets_one_personal_email_with_unsubscribe_headers_and_tra
     assert "Unsubscribe: " + unsubscribe_url in email.body
 
 
-def test_a_person_who_turned_tracking_off_gets_no_pixel_and_direct_links(newsletter):
-    private = ContactFactory(tracking_allowed=False)
-    grant(private, newsletter)
+def _html_by_address() -> dict[str, str]:
+    return {email.to[0]: email.alternatives[0][0] for email in mail.outbox}
+
+
+def _is_tracked(html: str) -> bool:
+    return "/t/o/" in html or "/t/c/" in html
+
+
+def test_only_people_with_the_tracking_basis_get_a_pixel_and_tracked_links(newsletter):
+    analytics = Purpose.objects.get(code="analytics")
+    agreed, never_asked, withdrew = _audience(newsletter, 3)
+    grant(agreed, analytics)
+    grant(withdrew, analytics)
+    withdraw(withdrew, analytics)
     campaign = CampaignFactory(purpose=newsletter)
     starting.start_sending(campaign=campaign)
     _send_everything(campaign.pk)
 
-    html = mail.outbox[0].alternatives[0][0]
-    assert "/t/o/" not in html
-    assert "/t/c/" not in html
-    assert 'href="https://www.example.org/offer?a=1&amp;b=2"' in html
+    html = _html_by_address()
+    assert _is_tracked(html[agreed.email])
+    for person in (never_asked, withdrew):
+        assert not _is_tracked(html[person.email])
+        assert 'href="https://www.example.org/offer?a=1&amp;b=2"' in html[person.email]
+        # The unsubscribe link still works: it is the person's own, never a redirect.
+        assert "/u/" in html[person.email]
+    tracked = dict(Message.objects.values_list("contact_id", "tracked"))
+    assert tracked == {agreed.pk: True, never_asked.pk: False, withdrew.pk: False}
+
+
+def test_the_officers_basis_per_sender_decides_who_is_tracked(newsletter):
+    officer = get_user_model().objects.create_user("officer", password="x", is_staff=True)
+    analytics = Purpose.objects.get(code="analytics")
+    sender = ClientFactory()
+    agreed, never_asked, objected = _audience(newsletter, 3)
+    grant(agreed, analytics)
+    grant(objected, analytics)
+    withdraw(objected, analytics)
+    set_tracking_basis(
+        client=sender,
+        email_tracking=TrackingBasis.Basis.LEGITIMATE_INTEREST,
+        web_activity=TrackingBasis.Basis.OFF,
+        actor=officer,
+    )
+    campaign = CampaignFactory(purpose=newsletter, client=sender)
+    starting.start_sending(campaign=campaign)
+    _send_everything(campaign.pk)
+    html = _html_by_address()
+    assert _is_tracked(html[agreed.email]) and _is_tracked(html[never_asked.email])
+    assert not _is_tracked(html[objected.email])
+    audit = AuditEvent.objects.get(actor=officer, action=AuditEvent.Action.CREATED)
+    assert audit.object_id == str(TrackingBasis.objects.get(client=sender).pk)
+
+    mail.outbox.clear()
+    set_tracking_basis(
+        client=sender,
+        email_tracking=TrackingBasis.Basis.OFF,
+        web_activity=TrackingBasis.Basis.OFF,
+        actor=officer,
+    )
+    again = CampaignFactory(purpose=newsletter, client=sender)
+    starting.start_sending(campaign=again)
+    _send_everything(again.pk)
+    assert not any(_is_tracked(html) for html in _html_by_address().values())
+    changed = AuditEvent.objects.filter(action=AuditEvent.Action.CHANGED, actor=officer).get()
+    assert changed.details == {"fields": ["email_tracking"]}
+
+
+def test_a_withdrawal_during_sending_untracks_the_next_batch(newsletter):
+    analytics = Purpose.objects.get(code="analytics")
+    first, second = _audience(newsletter, 2)
+    for person in (first, second):
+        grant(person, analytics)
+    campaign = CampaignFactory(purpose=newsletter)
+    starting.start_sending(campaign=campaign)
+    batches.send_batch(campaign_id=campaign.pk, size=1)
+    sent_first = Message.objects.get(campaign=campaign, status=Message.Status.SENT).contact
+    later = second if sent_first == first else first
+    withdraw(later, analytics)
+    _send_everything(campaign.pk)
+    html = _html_by_address()
+    assert _is_tracked(html[sent_first.email])
+    assert not _is_tracked(html[later.email])
 
 
 def test_an_opt_out_after_the_start_wins_and_the_message_is_skipped(newsletter):

@@ -11,14 +11,15 @@ from campaigns.tracking import geo
 from campaigns.tracking.buffers import Hit, hit_buffer
 from campaigns.tracking.flush import flush_hits, write_batch
 from campaigns.tracking.geo import country_of_address
-from core.models import AuditEvent
 from crm.models import Contact
-from privacy.consent.preferences import set_tracking_choice
+from privacy.models import ConsentState, Purpose
 from tests.campaigns.factories import MessageFactory, TrackedLinkFactory
+from tests.privacy.factories import withdraw
 
 pytestmark = pytest.mark.django_db
 
 PROXY = "10.0.0.5"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
 
 
 @pytest.fixture
@@ -89,16 +90,20 @@ def test_an_unknown_token_gets_the_same_pixel_and_records_nothing(client):
     assert MessageEvent.objects.count() == 0
 
 
-def test_a_pixel_request_runs_no_query_and_a_click_one(client, django_assert_num_queries):
+def test_a_pixel_request_runs_no_query_and_a_click_a_few(client, django_assert_num_queries):
     message = MessageFactory()
     link = TrackedLinkFactory(campaign=message.campaign)
     with django_assert_num_queries(0):
         client.get(f"/t/o/{message.token}.gif")
     client.get(f"/t/c/{message.token}/{link.pk}/")
     other = MessageFactory(campaign=message.campaign)
+    with django_assert_num_queries(3):
+        # The link is remembered by the process; the message is read by its token, then the
+        # sender's web-activity basis and the person's choice decide the visitor reference.
+        assert client.get(f"/t/c/{other.token}/{link.pk}/")["Location"].startswith(link.url)
+    untracked = MessageFactory(campaign=message.campaign, tracked=False)
     with django_assert_num_queries(1):
-        # The link is remembered by the process; the message is read by its token.
-        assert client.get(f"/t/c/{other.token}/{link.pk}/")["Location"] == link.url
+        assert client.get(f"/t/c/{untracked.token}/{link.pk}/")["Location"] == link.url
 
 
 def test_a_click_redirects_to_the_campaigns_link_and_is_recorded(client, trusted_proxy):
@@ -109,7 +114,7 @@ def test_a_click_redirects_to_the_campaigns_link_and_is_recorded(client, trusted
         f"/t/c/{message.token}/{second.pk}/", REMOTE_ADDR=PROXY, HTTP_CF_IPCOUNTRY="FR"
     )
     assert response.status_code == 302
-    assert response["Location"] == second.url
+    assert response["Location"].startswith(f"{second.url}?crm_v=")
     client.get(f"/t/c/{message.token}/{first.pk}/", REMOTE_ADDR=PROXY, HTTP_CF_IPCOUNTRY="FR")
     flush_hits()
     clicks = MessageEvent.objects.filter(kind="clicked").order_by("link_id")
@@ -138,21 +143,27 @@ def test_a_click_that_does_not_match_gets_404_never_a_redirect_elsewhere(client,
     response = client.get(url)
     if "next=" in url:
         # The query string is ignored: the answer is the campaign's own link, nothing else.
-        assert response["Location"] == link.url
+        assert response["Location"].split("?crm_v=")[0] == link.url
         return
     assert response.status_code == 404
     assert "Location" not in response
     assert buffered() == []
 
 
-def test_a_person_who_turned_tracking_off_is_redirected_but_not_tracked(client):
-    message = MessageFactory(contact__tracking_allowed=False)
+@pytest.mark.parametrize(
+    "untracked",
+    [{"tracked": False}, {"tracking_consent": False}, {"contact__is_restricted": True}],
+    ids=["sent untracked", "never agreed", "restricted"],
+)
+def test_a_person_without_the_tracking_basis_is_redirected_but_not_tracked(client, untracked):
+    message = MessageFactory(**untracked)
     link = TrackedLinkFactory(campaign=message.campaign)
     assert client.get(f"/t/o/{message.token}.gif").status_code == 200
     response = client.get(f"/t/c/{message.token}/{link.pk}/")
     assert response.status_code == 302
     assert response["Location"] == link.url
-    assert not any('"c"' in line for line in buffered()), "the click is not even buffered"
+    if untracked != {"tracking_consent": False}:
+        assert not any('"c"' in line for line in buffered()), "the click is not even buffered"
     flush_hits()
     assert MessageEvent.objects.count() == 0
     assert Contact.objects.get(pk=message.contact_id).last_activity_at is None
@@ -161,7 +172,7 @@ def test_a_person_who_turned_tracking_off_is_redirected_but_not_tracked(client):
 def test_turning_tracking_off_drops_hits_still_waiting_in_the_buffer(client):
     message = MessageFactory()
     client.get(f"/t/o/{message.token}.gif")
-    set_tracking_choice(contact=message.contact, allowed=False, channel="preference_centre")
+    withdraw(message.contact, Purpose.objects.get(code="analytics"))
     flush_hits()
     assert MessageEvent.objects.count() == 0
 
@@ -177,8 +188,8 @@ def test_opens_and_clicks_count_as_the_persons_activity_never_backwards(client):
     message = MessageFactory()
     later = timezone.now() + timedelta(days=1)
     quiet = MessageFactory(contact__last_activity_at=later, campaign=message.campaign)
-    client.get(f"/t/o/{message.token}.gif")
-    client.get(f"/t/o/{quiet.token}.gif")
+    client.get(f"/t/o/{message.token}.gif", HTTP_USER_AGENT=BROWSER)
+    client.get(f"/t/o/{quiet.token}.gif", HTTP_USER_AGENT=BROWSER)
     flush_hits()
     moved = Contact.objects.get(pk=message.contact_id).last_activity_at
     opened = MessageEvent.objects.get(message=message).occurred_at
@@ -235,23 +246,21 @@ def test_a_hit_on_a_link_of_another_campaign_is_never_written(client):
     assert flush_hits().events == 0
 
 
-def test_the_preference_centre_turns_tracking_off_and_on_audited(client):
+def test_the_preference_centre_has_one_switch_for_tracking_recorded_in_the_ledger(client):
     from privacy.links import preferences_url
 
     message = MessageFactory()
     url = preferences_url(message.contact).removeprefix("http://127.0.0.1:8000")
-    page = client.get(url)
-    assert 'name="tracking" checked' in page.content.decode()
-    response = client.post(url, {"tracking_choice": "1"})
+    page = client.get(url).content.decode()
+    assert page.count('value="analytics"') == 1
+    assert 'name="tracking"' not in page
+    response = client.post(url, {"purposes": [], "nonce": "n1"})
     assert response.status_code == 200
-    assert 'name="tracking" checked' not in response.content.decode()
-    assert Contact.objects.get(pk=message.contact_id).tracking_allowed is False
-    audit = AuditEvent.objects.get(object_id=str(message.contact_id), channel="preference_centre")
-    assert audit.details == {"fields": ["tracking_allowed"]}
+    state = ConsentState.objects.get(contact=message.contact, purpose__code="analytics")
+    assert state.status == "withdraw"
+    assert state.last_event.channel == "preference_centre"
     client.get(f"/t/o/{message.token}.gif")
     assert flush_hits().events == 0
-    client.post(url, {"tracking_choice": "1", "tracking": "on"})
-    assert Contact.objects.get(pk=message.contact_id).tracking_allowed is True
 
 
 def test_the_country_table_is_kept_compact_under_var_and_rebuilt_when_damaged(settings, tmp_path):

@@ -23,4 +23,7 @@ def test_the_documented_schedule_is_the_one_the_rules_apply():
             "campaigns.migrations.0012_tracking_retention_rule",
         ):
             importlib.import_module(migration).seed(apps, None)
+        importlib.import_module(
+            "campaigns.migrations.0015_tracking_origin_and_web_visits"
+        ).seed_rule(apps, None)
     assert schedule_markdown() in DOC.read_text()

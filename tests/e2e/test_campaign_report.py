@@ -37,7 +37,8 @@ def test_opens_and_clicks_from_the_mail_show_in_the_report_as_counts_only(visito
         pixel = recipient.page.request.get(open_pixel_url(message.token))
         assert pixel.status == 200 and pixel.headers["content-type"] == "image/gif"
     click = recipient.page.request.get(click_url(readers[0].token, link.pk), max_redirects=0)
-    assert (click.status, click.headers["location"]) == (302, "https://www.example.org/autumn")
+    assert click.status == 302
+    assert click.headers["location"].startswith("https://www.example.org/autumn?crm_v=")
     forged = recipient.page.request.get(click_url("not-a-token", link.pk), max_redirects=0)
     assert forged.status == 404
     flush_hits()

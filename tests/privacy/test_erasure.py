@@ -27,7 +27,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Message, MessageEvent, Segment
+from campaigns.models import Campaign, Message, MessageEvent, Segment, WebVisit
 from core.models import AuditEvent
 from core.registry import Retain, registry
 from crm.contacts import create_contact, update_contact
@@ -189,6 +189,15 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
         campaign=campaign,
         kind=MessageEvent.Kind.OPENED,
         country="NL",
+        occurred_at=timezone.now(),
+    )
+    WebVisit.objects.create(
+        contact=contact,
+        campaign=campaign,
+        kind=WebVisit.Kind.PAGE_VIEW,
+        host="www.example.org",
+        path=f"/people/{person.last}/",
+        title=f"About {person.name}",
         occurred_at=timezone.now(),
     )
     # A client's list named the person twice: the second row is in the import's report.

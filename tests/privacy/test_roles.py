@@ -46,6 +46,7 @@ INDEX = {
         "privacy.consentevent",
         "privacy.noticeversion",
         "privacy.purpose",
+        "privacy.trackingbasis",
     },
     "Support": {
         "campaigns.campaign",
@@ -85,6 +86,7 @@ INDEX = {
         "privacy.retentionrun",
         "privacy.subjectexport",
         "privacy.subjectrequest",
+        "privacy.trackingbasis",
         "crm.suppression",
     },
 }

@@ -1,0 +1,38 @@
+"""Whether a message is tracked, and what that does to its body: the pixel and the click redirects.
+
+Decided per batch, just before sending, from the sender's tracking basis and each person's
+latest consent (`privacy.consent.tracking`): someone who withdrew gets untracked mail from the
+next batch on. An untracked message carries no pixel and its links go straight to their targets;
+the unsubscribe and preference links are never rewritten, so they work either way.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from campaigns import links
+from campaigns.models import Campaign, Message
+from privacy.consent.tracking import EMAIL_TRACKING, trackable_contact_ids
+
+
+def decide_tracking(campaign: Campaign, messages: Sequence[Message]) -> None:
+    """Mark each message tracked or not for its person now, in memory and in the database."""
+    tracked = trackable_contact_ids(
+        client_id=campaign.client_id,
+        contact_ids=[m.contact_id for m in messages if m.contact_id],
+        purpose_code=EMAIL_TRACKING,
+    )
+    for message in messages:
+        message.tracked = message.contact_id in tracked
+    yes = [m.pk for m in messages if m.tracked]
+    no = [m.pk for m in messages if not m.tracked]
+    if yes:
+        Message.objects.filter(pk__in=yes).update(tracked=True)
+    if no:
+        Message.objects.filter(pk__in=no).update(tracked=False)
+
+
+def tracked_html(html: str, *, message: Message, link_ids: Mapping[str, int]) -> str:
+    """Return the body with its click redirects and open pixel when the message is tracked."""
+    if not message.tracked:
+        return html
+    token = message.token
+    return links.append_open_pixel(links.rewrite_links(html, token=token, link_ids=link_ids), token)
