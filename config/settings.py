@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crm",
     "privacy",
     "campaigns",
+    "integrations",
     "demo",
 ]
 
@@ -356,9 +357,20 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.start_scheduled_campaigns": {"queue": "sending"},
     "campaigns.tasks.resume_stalled_sending": {"queue": "sending"},
     "campaigns.tracking_tasks.*": {"queue": "tracking"},
+    "integrations.tasks.*": {"queue": "default"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
+    # Changes recorded as outbound events, handed out as webhook deliveries and art. 19 notices.
+    "integrations-dispatch-events": {
+        "task": "integrations.tasks.dispatch_events",
+        "schedule": timedelta(seconds=env_int("WEBHOOK_DISPATCH_SECONDS", 5)),
+    },
+    # Webhook deliveries whose retry time has come.
+    "integrations-deliver-due": {
+        "task": "integrations.tasks.deliver_due",
+        "schedule": timedelta(seconds=env_int("WEBHOOK_RETRY_POLL_SECONDS", 60)),
+    },
     # Tasks the web could not hand to the broker (it was down): published again once it is back.
     "outbox-publish-pending": {
         "task": "config.tasks.publish_pending",
@@ -505,3 +517,15 @@ EMAIL_WEBHOOK_PROVIDER = env_str("EMAIL_WEBHOOK_PROVIDER", "mailgun")
 MAILGUN_WEBHOOK_SIGNING_KEY = env_str("MAILGUN_WEBHOOK_SIGNING_KEY")
 # A webhook request whose timestamp is further than this from now (seconds) is refused.
 EMAIL_WEBHOOK_MAX_AGE = env_int("EMAIL_WEBHOOK_MAX_AGE", 300)
+
+# Outbound webhooks (docs/webhooks.md): seconds to wait for a receiver, the delays between the
+# attempts (about a day in all), and whether loopback receivers are allowed (never in production).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in env_list(
+        "WEBHOOK_RETRY_DELAYS",
+        default=["60", "300", "1800", "3600", "7200", "14400", "28800", "30600"],
+    )
+]
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=EMBEDDED)

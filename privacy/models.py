@@ -261,6 +261,10 @@ class SubjectRequest(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     result = models.TextField(blank=True, help_text="What was done, as told to the requester.")
+    wants_recipients = models.BooleanField(
+        default=False,
+        help_text="The requester asked who received their data (art. 19): the answer lists them.",
+    )
     # Single use: cleared when the verification link is used.
     verification_nonce = models.CharField(max_length=32, blank=True, editable=False)
 
@@ -440,6 +444,11 @@ class Processor(models.Model):
     )
     agreement_signed_on = models.DateField(null=True, blank=True, help_text="The art. 28 contract.")
     website = models.URLField(blank=True)
+    privacy_contact = models.EmailField(
+        blank=True,
+        help_text="Where a rectification, erasure or restriction is passed on (art. 19) when the "
+        "recipient has no webhook: their privacy team's address, not a person's own.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -527,3 +536,66 @@ class BreachSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach} / contact #{self.contact_id}"
+
+
+class RecipientBatch(models.Model):
+    """One hand-over of people's data to a recipient: a disclosure, a shared list, an export."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook events"
+        LIST = "list", "List shared with a client"
+        EXPORT = "export", "Export to another system"
+        DISCLOSURE = "disclosure", "Other disclosure"
+
+    recipient = models.ForeignKey(Processor, on_delete=models.PROTECT, related_name="batches")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    description = models.CharField(max_length=300, help_text="What was given, in categories.")
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Like the day of a webhook's events."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    people = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "recipient batches"
+        constraints = [
+            # One batch per recipient and day for webhook events, so concurrent deliveries share it.
+            models.UniqueConstraint(
+                fields=["recipient", "reference"],
+                condition=models.Q(kind="webhook"),
+                name="privacy_webhook_batch_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}, {self.created_at:%Y-%m-%d}"
+
+
+class RecipientSubject(models.Model):
+    """That one person's data went to a recipient in a batch, and the recipient's reference."""
+
+    batch = models.ForeignKey(RecipientBatch, on_delete=models.CASCADE, related_name="subjects")
+    recipient = models.ForeignKey(Processor, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="recipient_records"
+    )
+    reference = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The recipient's own id for the person, quoted when a change is passed on.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "contact"], name="privacy_recipient_once")
+        ]
+        indexes = [models.Index(fields=["contact", "recipient"], name="privacy_recipient_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} holds contact #{self.contact_id}"

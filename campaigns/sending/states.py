@@ -12,6 +12,7 @@ from campaigns.models import Campaign, Message
 from campaigns.templating import check_template
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -132,5 +133,6 @@ def finish_if_done(campaign_id: int) -> bool:
             return False
         campaign.finished_at = timezone.now()
         change_status(campaign, Status.SENT, None)
+        emit_event(EventKind.CAMPAIGN_SENT, campaign=campaign_id)
     logger.info("Campaign %s sent", campaign_id)
     return True
