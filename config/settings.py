@@ -290,11 +290,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The payloads webhook endpoints receive (docs/webhooks.md).
+    "WEBHOOKS": "integrations.openapi.WEBHOOKS",
     "ENUM_NAME_OVERRIDES": {
         "ConsentActionEnum": "privacy.models.ConsentEvent.Action",
         "EmailStatusEnum": "crm.models.Contact.EmailStatus",
         "SubjectRequestKindEnum": "privacy.models.SubjectRequest.Kind",
         "SourceKindEnum": "crm.models.Source.Kind",
+        "EventKindEnum": "core.events.EventKind",
     },
 }
 

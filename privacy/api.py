@@ -186,6 +186,11 @@ class SubjectRequestInput(serializers.Serializer):
     client_address = serializers.IPAddressField(
         required=False, help_text="The requester's IP on your site, for rate limiting only."
     )
+    wants_recipients = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The requester asks to be told who received their data (art. 19).",
+    )
 
     def validate_email(self, value: str) -> str:
         try:
@@ -230,6 +235,7 @@ class SubjectRequestCreateView(APIView):
                 email=data["email"],
                 details=data["details"],
                 purposes=data["purposes"],
+                wants_recipients=data["wants_recipients"],
                 channel=SubjectRequest.Channel.API,
                 client_address=data.get("client_address") or client_address(request),
             )

@@ -78,10 +78,12 @@ def submit_request(
     client_address: str,
     purposes: Iterable[Purpose] = (),
     language: str = "",
+    wants_recipients: bool = False,
 ) -> SubjectRequest:
     """Store an unverified request and queue its verification mail; raise RateLimited.
 
-    `language` is the one the form was filled in: the mails use it for an unknown address.
+    `language` is the one the form was filled in: the mails use it for an unknown address;
+    `wants_recipients` asks for the recipients of the person's data to be named in the answer.
     """
 
     address = normalise_email(email)
@@ -110,6 +112,7 @@ def submit_request(
             email_hash=digest,
             details=details,
             language=supported_language(language) or "",
+            wants_recipients=wants_recipients,
             status=SubjectRequest.Status.UNVERIFIED,
             verification_nonce=secrets.token_hex(16),
         )
@@ -150,6 +153,7 @@ def log_staff_request(
     letter=None,
     purposes: Iterable[Purpose] = (),
     language: str = "",
+    wants_recipients: bool = False,
 ) -> SubjectRequest:
     """Log a request that came by e-mail or letter; identity was checked by staff, so it is open.
 
@@ -167,6 +171,7 @@ def log_staff_request(
             details=details,
             identity_check=identity_check,
             language=supported_language(language) or "",
+            wants_recipients=wants_recipients,
             received_at=received_at,
             handler=actor if actor is not None and actor.is_authenticated else None,
         )
