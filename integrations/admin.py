@@ -25,6 +25,7 @@ from privacy.models import SubjectRequest
 class EndpointForm(forms.ModelForm):
     """An endpoint's address, recipient and events; the secret is made by the service."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
     event_kinds = forms.MultipleChoiceField(
         choices=EventKind.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -181,6 +182,21 @@ class RecipientNoticeInline(ReadOnlyInlineMixin, admin.TabularInline):
     verbose_name_plural = "notices to recipients (art. 19)"
 
 
+class NoticesWaitingFilter(admin.SimpleListFilter):
+    """Requests with a change not yet acknowledged by one of the person's recipients."""
+
+    title = "recipients (art. 19)"
+    parameter_name = "recipients"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "A recipient has not acknowledged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(notices_waiting__gt=0)
+        return queryset
+
+
 admin.site.unregister(SubjectRequest)
 
 
@@ -189,6 +205,7 @@ class SubjectRequestAdmin(request_admin.SubjectRequestAdmin):
     """The privacy officer's queue, with the art. 19 notices still waiting for a recipient."""
 
     list_display = (*request_admin.SubjectRequestAdmin.list_display, "recipients_waiting")
+    list_filter = (*request_admin.SubjectRequestAdmin.list_filter, NoticesWaitingFilter)
     inlines = (*request_admin.SubjectRequestAdmin.inlines, RecipientNoticeInline)
 
     def get_queryset(self, request):
