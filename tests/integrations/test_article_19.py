@@ -18,7 +18,7 @@ from crm.contacts import update_contact
 from crm.models import Contact
 from integrations.endpoints import update_endpoint
 from integrations.models import Delivery, RecipientNotice
-from privacy.accountability.recipients import record_disclosure, recipients_of
+from privacy.accountability.recipients import recipients_of, record_disclosure
 from privacy.models import ErasureCertificate, RecipientSubject, SubjectRequest
 from privacy.requests.exports import export_subject
 from privacy.requests.subject_requests import (
