@@ -15,6 +15,7 @@ from core.events import EventKind
 from integrations.delivery import send_again
 from integrations.endpoints import create_endpoint, rotate_secret, update_endpoint
 from integrations.models import Delivery, WebhookEndpoint
+from integrations.url_guard import UnsafeAddress, check_webhook_url
 from privacy.models import Processor
 
 CHANNEL = "api"
@@ -59,6 +60,14 @@ class EndpointInput(serializers.Serializer):
     event_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=EventKind.choices), allow_empty=False
     )
+
+    def validate_url(self, value: str) -> str:
+        """Refuse a private or loopback address with the other field errors."""
+        try:
+            check_webhook_url(value)
+        except UnsafeAddress as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
 
 
 class EndpointChangeInput(EndpointInput):
