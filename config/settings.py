@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectRequestKindEnum": "privacy.models.SubjectRequest.Kind",
         "SourceKindEnum": "crm.models.Source.Kind",
         "EventKindEnum": "core.events.EventKind",
+        "HandOverKindEnum": "privacy.recipient_models.RecipientBatch.Kind",
     },
 }
 

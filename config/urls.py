@@ -38,6 +38,11 @@ privacy_api_urls = [
         privacy_api.SuppressionCheckView.as_view(),
         name="suppression-check",
     ),
+    path(
+        "recipients/<int:pk>/hand-overs/",
+        privacy_api.HandOverCreateView.as_view(),
+        name="recipient-hand-overs",
+    ),
 ]
 
 router = DefaultRouter()

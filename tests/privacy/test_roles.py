@@ -82,6 +82,10 @@ INDEX = {
         "privacy.subjectexport",
         "privacy.subjectrequest",
         "crm.suppression",
+        "privacy.recipientbatch",
+        "integrations.webhookendpoint",
+        "integrations.delivery",
+        "integrations.recipientnotice",
     },
 }
 
