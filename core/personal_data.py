@@ -1,5 +1,7 @@
 """What the ground floor's tables hold, for the personal-data registry."""
 
+from django.utils.translation import gettext_noop
+
 from core.models import AuditEvent, OutboundEvent, OutboxTask
 from core.registry import Delete, registry
 
@@ -22,7 +24,9 @@ def _pending_events(contact_ids: list[int]):
 registry.declare(
     OutboundEvent,
     category="integration_events",
-    description="Changes waiting to be announced to other systems: ids and field names.",
+    description=gettext_noop(
+        "Changes waiting to be announced to other systems: ids and field names."
+    ),
     rows=_pending_events,
     fields=("data",),
     export_fields=("kind", "occurred_at"),

@@ -231,3 +231,26 @@ def test_erasure_removes_the_record_of_recipients_after_telling_them(person, adm
 
     assert not RecipientSubject.objects.filter(contact_id=person.pk).exists()
     assert RecipientNotice.objects.filter(change="contact.erased").count() == 2
+
+
+def test_the_answer_names_them_in_the_persons_language(person, admin_user):
+    Contact.objects.filter(pk=person.pk).update(language="nl")
+    person.refresh_from_db()
+    asked = request_for(person, SubjectRequest.Kind.RESTRICTION, wants_recipients=True)
+
+    restrict_processing(request=asked, actor=admin_user)
+
+    asked.refresh_from_db()
+    assert "Wij hebben dit doorgegeven aan iedereen" in asked.result
+    assert "Billing bureau, Web shop" in asked.result
+
+
+def test_the_public_form_lets_the_person_ask_who_received_their_data(client):
+    form = client.get("/privacy/requests/new/", HTTP_ACCEPT_LANGUAGE="ro").content.decode()
+    client.post(
+        "/privacy/requests/new/",
+        {"kind": "erasure", "email": "ilse.de.boer@example.org", "wants_recipients": "on"},
+    )
+
+    assert "Spuneți-mi și cine a primit datele mele" in form
+    assert SubjectRequest.objects.get().wants_recipients is True
