@@ -370,6 +370,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.dispatch_events",
         "schedule": timedelta(seconds=env_int("WEBHOOK_DISPATCH_SECONDS", 5)),
     },
+    "integrations-prune-deliveries-nightly": {
+        "task": "integrations.tasks.prune_deliveries",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Webhook deliveries whose retry time has come.
     "integrations-deliver-due": {
         "task": "integrations.tasks.deliver_due",
@@ -533,3 +537,5 @@ WEBHOOK_RETRY_DELAYS = [
     )
 ]
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=EMBEDDED)
+# Days the delivery log keeps a finished delivery (status and attempts, no payload).
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 90)

@@ -206,7 +206,11 @@ class SubjectRequestAdmin(request_admin.SubjectRequestAdmin):
 
     list_display = (*request_admin.SubjectRequestAdmin.list_display, "recipients_waiting")
     list_filter = (*request_admin.SubjectRequestAdmin.list_filter, NoticesWaitingFilter)
-    inlines = (*request_admin.SubjectRequestAdmin.inlines, RecipientNoticeInline)
+
+    def get_inlines(self, request, obj):
+        # A request being logged has no notices yet; its add form carries no inline.
+        inlines = super().get_inlines(request, obj)
+        return inlines if obj is None else (*inlines, RecipientNoticeInline)
 
     def get_queryset(self, request):
         return (

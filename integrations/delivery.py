@@ -215,6 +215,26 @@ def queue_due_deliveries(*, now=None) -> int:
     return len(due)
 
 
+def prune_delivery_log(*, older_than_days: int, batch: int = 2000) -> int:
+    """Delete finished deliveries older than the period, a batch per transaction; return count.
+
+    Delivered rows hold no payload and given-up ones are past sending again by then; the art. 19
+    notices they carried stay, on their requests.
+    """
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    finished = Delivery.objects.filter(
+        status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED], created_at__lt=cutoff
+    )
+    removed = 0
+    while True:
+        ids = list(finished.order_by("id").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return removed
+        with transaction.atomic():
+            RecipientNotice.objects.filter(delivery_id__in=ids).update(delivery=None)
+            removed += Delivery.objects.filter(pk__in=ids).delete()[0]
+
+
 def send_again(*, delivery: Delivery, actor: Actor, channel: str) -> Delivery:
     """Queue a given-up delivery again from its first attempt; a delivered one has no payload."""
     if delivery.status != Delivery.Status.FAILED:

@@ -1,8 +1,14 @@
 """Celery tasks of the integrations app: thin callers of the functions that do the work."""
 
 from celery import shared_task
+from django.conf import settings
 
-from integrations.delivery import attempt_delivery, dispatch_pending_events, queue_due_deliveries
+from integrations.delivery import (
+    attempt_delivery,
+    dispatch_pending_events,
+    prune_delivery_log,
+    queue_due_deliveries,
+)
 from integrations.notices import send_notice_mail
 
 
@@ -28,3 +34,9 @@ def deliver_due() -> int:
 def mail_recipient_notice(notice_id: int) -> bool:
     """Mail an art. 19 notice to a recipient's privacy contact."""
     return send_notice_mail(notice_id=notice_id)
+
+
+@shared_task(acks_late=True)  # selects by age alone: a re-run deletes what is left
+def prune_deliveries() -> int:
+    """Delete the finished deliveries older than `WEBHOOK_LOG_DAYS`."""
+    return prune_delivery_log(older_than_days=settings.WEBHOOK_LOG_DAYS)

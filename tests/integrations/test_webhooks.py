@@ -5,16 +5,18 @@ checked with the receiver's own ten-line verification from docs/webhooks.md.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.events import EventKind, emit_event
 from core.models import OutboundEvent
 from crm.contacts import create_contact, update_contact
-from integrations.delivery import dispatch_event, send_again
+from integrations.delivery import dispatch_event, prune_delivery_log, send_again
 from integrations.endpoints import create_endpoint, failing_endpoints, rotate_secret
 from integrations.models import Delivery, WebhookEndpoint
 from tests.crm.factories import ContactFactory
@@ -304,3 +306,15 @@ def test_the_openapi_document_describes_every_payload(client):
     data = schema["components"]["schemas"]["WebhookEventData"]["properties"]
     assert {"id", "type", "occurred_at", "data"} <= set(event)
     assert {"contact", "fields", "recipient_reference", "email_hash"} <= set(data)
+
+
+def test_the_delivery_log_forgets_finished_deliveries_after_its_period(shop_endpoint, receiver):
+    emit_event(EventKind.CAMPAIGN_SENT, campaign=11)
+    emit_event(EventKind.CAMPAIGN_SENT, campaign=12)
+    run_worker()
+    old, recent = Delivery.objects.order_by("id")
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+
+    assert prune_delivery_log(older_than_days=90) == 1
+    assert list(Delivery.objects.all()) == [recent]
+    assert prune_delivery_log(older_than_days=90) == 0
