@@ -24,6 +24,7 @@ BENCHMARKS = {
     "campaign_sending": "bench.campaign_sending",
     "imports": "bench.imports",
     "tracking": "bench.tracking",
+    "webhooks": "bench.webhooks",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
 OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports", "tracking"})

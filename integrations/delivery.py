@@ -12,6 +12,7 @@ the change that caused the event: requests complete whatever the receivers do.
 
 import logging
 from datetime import timedelta
+from functools import cache
 
 import httpx
 from django.conf import settings
@@ -34,6 +35,12 @@ from privacy.accountability.recipients import record_webhook_recipient
 logger = logging.getLogger(__name__)
 DUE_BATCH = 200
 EVENT_BATCH = 200
+
+
+@cache
+def http_client() -> httpx.Client:
+    """Return this process's HTTP client: TLS set-up and connections reused across deliveries."""
+    return httpx.Client(follow_redirects=False)  # a redirect could lead past the address check
 
 
 def dispatch_event(*, event_id: str) -> int:
@@ -116,12 +123,11 @@ def attempt_delivery(*, delivery_id: int) -> str:
     )
     try:
         check_webhook_url(endpoint.url)
-        response = httpx.post(
+        response = http_client().post(
             endpoint.url,
             content=body.encode(),
             headers=headers,
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            follow_redirects=False,  # a redirect could lead past the address check
         )
     except ValidationError as exc:
         return _failed_attempt(delivery, code=None, error=exc.messages[0])
