@@ -321,16 +321,19 @@ def extend_request(*, request: SubjectRequest, months: int, reason: str, actor: 
 def complete_request(*, request: SubjectRequest, actor: Actor, result: str) -> SubjectRequest:
     """Close the request as done and mail the requester the result.
 
-    A rectification is passed on to every recipient of the person's data (art. 19), naming the
-    fields corrected since the request came in; the answer lists the recipients if asked.
+    A rectification that corrected fields is passed on to every recipient of the person's data
+    (art. 19), naming the fields corrected since the request came in; the answer lists the
+    recipients if asked.
     """
-    if request.kind != SubjectRequest.Kind.RECTIFICATION or request.contact_id is None:
+    fields = rectified_fields(request) if request.kind == SubjectRequest.Kind.RECTIFICATION else []
+    if not fields:
+        # Nothing was corrected (or this is no rectification): there is nothing to pass on.
         return _close(request, actor=actor, result=result, status=SubjectRequest.Status.COMPLETED)
     with transaction.atomic():
         emit_event(
             EventKind.CONTACT_RECTIFIED,
             contact_id=request.contact_id,
-            fields=rectified_fields(request),
+            fields=fields,
             request=request.pk,
             recipients=recipients_of(request.contact_id),
         )

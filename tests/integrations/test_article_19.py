@@ -254,3 +254,14 @@ def test_the_public_form_lets_the_person_ask_who_received_their_data(client):
 
     assert "Spuneți-mi și cine a primit datele mele" in form
     assert SubjectRequest.objects.get().wants_recipients is True
+
+
+def test_a_rectification_that_corrected_nothing_tells_no_recipient(person, receiver, admin_user):
+    refused = request_for(person, SubjectRequest.Kind.RECTIFICATION)
+
+    complete_request(request=refused, actor=admin_user, result="Your data was right.")
+    run_worker()
+
+    assert receiver.events("contact.rectified") == []
+    assert not refused.recipient_notices.exists()
+    assert not [m for m in mail.outbox if "art. 19" in m.subject]
