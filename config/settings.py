@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The payloads webhook endpoints receive (docs/webhooks.md).
     "WEBHOOKS": "integrations.openapi.WEBHOOKS",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.openapi.webhooks_as_extension",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ConsentActionEnum": "privacy.models.ConsentEvent.Action",
         "EmailStatusEnum": "crm.models.Contact.EmailStatus",

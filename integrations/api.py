@@ -1,7 +1,7 @@
 """Webhooks in the API: register and change endpoints, read the delivery log, send again.
 
 The secret is in the answer to the creation (and to `rotate-secret`) only. The payloads the
-endpoints receive are documented in the OpenAPI document's `webhooks` section
+endpoints receive are documented in the OpenAPI document's `x-webhooks` section
 (`integrations.openapi`).
 """
 
