@@ -142,7 +142,8 @@ class DeliveryOutput(serializers.ModelSerializer):
 
 
 class DeliveryFilter(serializers.Serializer):
-    endpoint = serializers.IntegerField(required=False, min_value=1)
+    # A database id: past a 64-bit integer SQLite and PostgreSQL refuse the query itself.
+    endpoint = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
     kind = serializers.ChoiceField(choices=EventKind.choices, required=False)
 

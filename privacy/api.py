@@ -267,7 +267,9 @@ class SubjectRequestDetailView(APIView):
 
 
 class PersonHandedOver(serializers.Serializer):
-    contact = serializers.IntegerField(min_value=1, help_text="The contact's id.")
+    contact = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The contact's id."
+    )
     reference = serializers.CharField(
         max_length=200,
         required=False,

@@ -267,12 +267,13 @@ def test_the_delivery_log_in_the_api_keeps_no_payload_and_sends_again_only_given
     )
     again = client.post(f"/api/v1/webhooks/deliveries/{failed[0]['id']}/send-again/")
     wrong = client.get("/api/v1/webhooks/deliveries/", {"endpoint": "shop"})
+    huge = client.get("/api/v1/webhooks/deliveries/", {"endpoint": str(2**70)})
 
     assert len(failed) == 1 and failed[0]["last_status_code"] == 500
     assert "payload" not in failed[0]
     assert refused.status_code == 400 and "given up" in refused.json()["non_field_errors"][0]
     assert again.status_code == 200 and again.json()["status"] == "pending"
-    assert wrong.status_code == 400
+    assert wrong.status_code == 400 and huge.status_code == 400
 
 
 def test_a_privacy_officer_reads_endpoints_and_deliveries_but_registers_none(
