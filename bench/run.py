@@ -26,6 +26,7 @@ BENCHMARKS = {
     "tracking": "bench.tracking",
     "contact_history": "bench.contact_history",
     "segment_count": "bench.segment_count",
+    "webhooks": "bench.webhooks",
 }
 # Benchmarks that seed databases of their own and never read `crm_bench`.
 OWN_DATABASE = frozenset({"purge", "campaign_audience", "campaign_sending", "imports", "tracking"})

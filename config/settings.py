@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crm",
     "privacy",
     "campaigns",
+    "integrations",
     "demo",
 ]
 
@@ -300,11 +301,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The payloads webhook endpoints receive (docs/webhooks.md).
+    "WEBHOOKS": "integrations.openapi.WEBHOOKS",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.openapi.webhooks_as_extension",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ConsentActionEnum": "privacy.models.ConsentEvent.Action",
         "EmailStatusEnum": "crm.models.Contact.EmailStatus",
         "SubjectRequestKindEnum": "privacy.models.SubjectRequest.Kind",
         "SourceKindEnum": "crm.models.Source.Kind",
+        "EventKindEnum": "core.events.EventKind",
+        "HandOverKindEnum": "privacy.recipient_models.RecipientBatch.Kind",
     },
 }
 
@@ -370,9 +379,24 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.decide_ab_tests": {"queue": "sending"},
     "campaigns.tracking_tasks.*": {"queue": "tracking"},
     "campaigns.tasks.feed_bounce_mailbox": {"queue": "tracking"},
+    "integrations.tasks.*": {"queue": "default"},
 }
 # The one beat schedule: every periodic task of the project, in one place.
 CELERY_BEAT_SCHEDULE = {
+    # Changes recorded as outbound events, handed out as webhook deliveries and art. 19 notices.
+    "integrations-dispatch-events": {
+        "task": "integrations.tasks.dispatch_events",
+        "schedule": timedelta(seconds=env_int("WEBHOOK_DISPATCH_SECONDS", 5)),
+    },
+    "integrations-prune-deliveries-nightly": {
+        "task": "integrations.tasks.prune_deliveries",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    # Webhook deliveries whose retry time has come.
+    "integrations-deliver-due": {
+        "task": "integrations.tasks.deliver_due",
+        "schedule": timedelta(seconds=env_int("WEBHOOK_RETRY_POLL_SECONDS", 60)),
+    },
     # Tasks the web could not hand to the broker (it was down): published again once it is back.
     "outbox-publish-pending": {
         "task": "config.tasks.publish_pending",
@@ -558,3 +582,17 @@ SOFT_BOUNCE_WINDOW_DAYS = env_int("SOFT_BOUNCE_WINDOW_DAYS", 30)
 # FOLDER (the password from the environment); empty: none. Beat reads it every
 # BOUNCE_MAILBOX_EVERY seconds (600; see CELERY_BEAT_SCHEDULE).
 BOUNCE_MAILBOX = env_str("BOUNCE_MAILBOX")
+
+# Outbound webhooks (docs/webhooks.md): seconds to wait for a receiver, the delays between the
+# attempts (about a day in all), and whether loopback receivers are allowed (never in production).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in env_list(
+        "WEBHOOK_RETRY_DELAYS",
+        default=["60", "300", "1800", "3600", "7200", "14400", "28800", "30600"],
+    )
+]
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=EMBEDDED)
+# Days the delivery log keeps a finished delivery (status and attempts, no payload).
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 90)

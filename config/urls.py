@@ -14,6 +14,7 @@ from campaigns.api import CampaignViewSet
 from config import views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.imports.api import ImportViewSet
+from integrations.api import DeliveryViewSet, EndpointViewSet
 from privacy import api as privacy_api
 from privacy import views as privacy_views
 from privacy.requests import views as request_views
@@ -38,6 +39,11 @@ privacy_api_urls = [
         privacy_api.SuppressionCheckView.as_view(),
         name="suppression-check",
     ),
+    path(
+        "recipients/<int:pk>/hand-overs/",
+        privacy_api.HandOverCreateView.as_view(),
+        name="recipient-hand-overs",
+    ),
 ]
 
 router = DefaultRouter()
@@ -46,6 +52,8 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("imports", ImportViewSet, basename="import")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("webhooks/endpoints", EndpointViewSet, basename="webhook-endpoint")
+router.register("webhooks/deliveries", DeliveryViewSet, basename="webhook-delivery")
 
 admin.site.site_header = "Privacy-first CRM"
 admin.site.site_title = "CRM"

@@ -97,3 +97,27 @@ class AuditEvent(models.Model):
         if self.object_type_id is None:
             return self.get_action_display()
         return f"{self.action} {self.object_type.model} #{self.object_id}"
+
+
+class OutboundEvent(models.Model):
+    """A change other systems hear about, written in the changing transaction (`core.events`).
+
+    The integrations beat task turns it into one signed delivery per webhook endpoint that wants
+    it (and, for a rectification, erasure or restriction, one notice per recipient of the
+    person's data), then deletes it. It carries ids, the names of changed fields, and for an
+    erasure the address's keyed hash: never the data itself.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    kind = models.CharField(max_length=40, db_index=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    contact_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="The person the event is about, if any."
+    )
+    data = models.JSONField(default=dict, blank=True, help_text="Ids, field names and flags.")
+
+    class Meta:
+        ordering = ["occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date
 
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 from core.normalisation import (
     normalise_country,
@@ -174,6 +175,12 @@ def save_contact(
             contact.save()
             record_audit(
                 actor=actor, action=action, obj=contact, channel=channel, fields=changed_fields
+            )
+            created = action == AuditEvent.Action.CREATED
+            emit_event(
+                EventKind.CONTACT_CREATED if created else EventKind.CONTACT_CHANGED,
+                contact_id=contact.pk,
+                fields=changed_fields,
             )
     except IntegrityError as exc:
         # Another request saved the same address between our check and our insert.

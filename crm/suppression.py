@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.events import EventKind, emit_event
 from core.hashing import stored_email_hash
 from core.normalisation import canonical_email
-from crm.models import Client, Suppression
+from crm.models import Client, Contact, Suppression
 
 
 def email_hash(email: str) -> str:
@@ -66,14 +67,26 @@ def suppressed_clients(*, email: str) -> set[int]:
 
 
 def suppress(*, email: str, reason: str, client: Client | None = None) -> Suppression:
-    """Suppress the address globally or for one client; return the existing row if already so."""
+    """Suppress the address globally or for one client; return the existing row if already so.
+
+    A new suppression is announced as an event naming the contact, if the address is one's.
+    """
     digest = email_hash(email)
     existing = _in_force().filter(email_hash=digest, client=client).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            return Suppression.objects.create(email_hash=digest, client=client, reason=reason)
+            row = Suppression.objects.create(email_hash=digest, client=client, reason=reason)
+            contact = Contact.objects.filter(email=canonical_email(email)).values("pk").first()
+            emit_event(
+                EventKind.SUPPRESSION_ADDED,
+                contact_id=contact["pk"] if contact else None,
+                suppression=row.pk,
+                client=client.pk if client is not None else None,
+                reason=reason,
+            )
+            return row
     except IntegrityError:
         # A concurrent request suppressed the same address first: that row is the answer.
         return _in_force().get(email_hash=digest, client=client)

@@ -18,9 +18,18 @@ from core.normalisation import normalise_email
 from core.ratelimit import client_address, retry_after
 from crm.models import Client, Contact, Suppression
 from crm.suppression import may_contact
+from privacy.accountability.recipients import record_disclosure
 from privacy.consent.ledger import RequestMetadata, record_consent
 from privacy.merging import MERGEABLE_FIELDS, merge_contacts
-from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose, SubjectRequest
+from privacy.models import (
+    ConsentEvent,
+    ConsentState,
+    NoticeVersion,
+    Processor,
+    Purpose,
+    RecipientBatch,
+    SubjectRequest,
+)
 from privacy.requests.subject_requests import RateLimited, submit_request
 
 
@@ -187,6 +196,11 @@ class SubjectRequestInput(serializers.Serializer):
     client_address = serializers.IPAddressField(
         required=False, help_text="The requester's IP on your site, for rate limiting only."
     )
+    wants_recipients = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The requester asks to be told who received their data (art. 19).",
+    )
 
     def validate_email(self, value: str) -> str:
         try:
@@ -231,6 +245,7 @@ class SubjectRequestCreateView(APIView):
                 email=data["email"],
                 details=data["details"],
                 purposes=data["purposes"],
+                wants_recipients=data["wants_recipients"],
                 channel=SubjectRequest.Channel.API,
                 client_address=data.get("client_address") or client_address(request),
             )
@@ -302,3 +317,52 @@ class ContactMergeView(APIView):
             officer_decision=data["officer_decision"],
         )
         return Response(MergeOutput(result).data)
+
+
+class PersonHandedOver(serializers.Serializer):
+    contact = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The contact's id."
+    )
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The recipient's own id for the person, quoted when a change is passed on.",
+    )
+
+
+class HandOverInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RecipientBatch.Kind.choices)
+    description = serializers.CharField(
+        max_length=300, help_text="What was given, in categories (like 'name, e-mail')."
+    )
+    people = PersonHandedOver(many=True, allow_empty=False, max_length=10000)
+
+
+class HandOverOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RecipientBatch
+        fields = ("id", "recipient", "kind", "description", "people", "created_at")
+
+
+class HandOverCreateView(APIView):
+    """Record that people's data went to a recipient (a list, an export), for art. 19."""
+
+    queryset = RecipientBatch.objects.none()
+
+    @extend_schema(request=HandOverInput, responses={201: HandOverOutput})
+    def post(self, request, pk: int):
+        recipient = get_object_or_404(Processor, pk=pk)
+        payload = HandOverInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        batch = record_disclosure(
+            recipient=recipient,
+            kind=data["kind"],
+            description=data["description"],
+            people={person["contact"]: person["reference"] for person in data["people"]},
+            actor=request.user,
+            channel="api",
+        )
+        return Response(HandOverOutput(batch).data, status=status.HTTP_201_CREATED)

@@ -93,6 +93,14 @@ class SubjectRequestForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    wants_recipients = forms.BooleanField(
+        label=_("Also tell me who received my data from you"),
+        help_text=_(
+            "When we correct, erase or restrict your data we tell everyone we gave it to; tick "
+            "this to have them named in our answer."
+        ),
+        required=False,
+    )
     details = forms.CharField(
         label=_("Anything we should know (optional)"),
         help_text=_("For a correction: what is wrong and what it should say."),

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.hashing import stored_email_hash
 from core.models import AuditEvent
 from core.registry import Anonymise, Delete, registry
@@ -157,6 +158,7 @@ def merge_contacts(
                 fields=take if obj is keep else (),
                 details=details,
             )
+        emit_event(EventKind.CONTACT_MERGED, contact_id=duplicate.pk, into=keep.pk, fields=take)
     return MergeResult(kept=keep, merged_id=duplicate.pk, moved=moved, withdrawals_carried=carried)
 
 

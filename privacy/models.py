@@ -265,6 +265,10 @@ class SubjectRequest(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     result = models.TextField(blank=True, help_text="What was done, as told to the requester.")
+    wants_recipients = models.BooleanField(
+        default=False,
+        help_text="The requester asked who received their data (art. 19): the answer lists them.",
+    )
     # Single use: cleared when the verification link is used.
     verification_nonce = models.CharField(max_length=32, blank=True, editable=False)
 
@@ -444,6 +448,11 @@ class Processor(models.Model):
     )
     agreement_signed_on = models.DateField(null=True, blank=True, help_text="The art. 28 contract.")
     website = models.URLField(blank=True)
+    privacy_contact = models.EmailField(
+        blank=True,
+        help_text="Where a rectification, erasure or restriction is passed on (art. 19) when the "
+        "recipient has no webhook: their privacy team's address, not a person's own.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -575,3 +584,8 @@ class TrackingBasis(models.Model):
 
     def __str__(self) -> str:
         return f"Tracking basis of {self.client or 'our own e-mails'}"
+
+
+# The records of who received whose data live in their own module, kept short; import them here
+# so `privacy.models` stays the one place the app's models are read from.
+from privacy.recipient_models import RecipientBatch, RecipientSubject  # noqa: E402, F401

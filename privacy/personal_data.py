@@ -21,6 +21,8 @@ from privacy.models import (
     ProcessingActivity,
     Processor,
     Purpose,
+    RecipientBatch,
+    RecipientSubject,
     SubjectExport,
     SubjectRequest,
     TrackingBasis,
@@ -198,3 +200,18 @@ registry.declare(
 registry.exempt(Breach, reason="What happened and what was done; affected people are linked only.")
 registry.exempt(ProcessingActivity, reason="The record of processing: categories, not people.")
 registry.exempt(Processor, reason="Organisations that process data for us; no person's data.")
+registry.declare(
+    RecipientSubject,
+    category="recipients",
+    description=gettext_noop(
+        "Who received your data from us: each recipient, when, and their reference for you."
+    ),
+    subject="contact",
+    fields=("reference",),
+    export_fields=("recipient", "batch", "created_at"),
+    # Erasure reads the recipients first (its event tells each of them), then removes the rows.
+    erasure=Delete(),
+)
+registry.exempt(
+    RecipientBatch, reason="What was handed to whom and how many people; people linked only."
+)

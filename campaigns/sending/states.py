@@ -15,6 +15,7 @@ from campaigns.segment_rules import check_rules
 from campaigns.templating import check_template
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -173,5 +174,6 @@ def finish_if_done(campaign_id: int) -> bool:
             return False
         campaign.finished_at = timezone.now()
         change_status(campaign, Status.SENT, None)
+        emit_event(EventKind.CAMPAIGN_SENT, campaign=campaign_id)
     logger.info("Campaign %s sent", campaign_id)
     return True

@@ -4,6 +4,7 @@ from privacy.admin import (  # noqa: F401 -- each module registers its screens
     breaches,
     consent,
     contacts,
+    recipients,
     registers,
     requests,
     retention,

@@ -131,6 +131,7 @@ class ProcessorForm(TransferSafeguardForm):
             "safeguard",
             "agreement_signed_on",
             "website",
+            "privacy_contact",
         )
         labels = {"outside_eu": "Outside the EU"}
 
@@ -220,6 +221,7 @@ class ProcessorAdmin(admin.ModelAdmin):
         "safeguard",
         "agreement_signed_on",
         "website",
+        "privacy_contact",
     )
 
     def changelist_view(self, request, extra_context=None):

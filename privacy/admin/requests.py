@@ -59,6 +59,7 @@ class StaffRequestForm(forms.ModelForm):
             "details",
             "purposes",
             "language",
+            "wants_recipients",
         )
 
     def clean(self):
@@ -144,6 +145,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             "scanned_letter",
             "details",
             "purposes",
+            "wants_recipients",
             "handler",
             "completed_at",
             "result",
@@ -196,6 +198,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             letter=data.get("letter"),
             purposes=data.get("purposes", ()),
             language=data.get("language", ""),
+            wants_recipients=data.get("wants_recipients", False),
             actor=request.user,
         )
         # The admin redirects to the object it saved: point it at the request just logged.

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 from crm.models import Contact
 from crm.suppression import may_contact
@@ -113,6 +114,13 @@ def record_consent(
                 obj=event,
                 channel=channel,
                 details={"contact": contact.pk, "purpose": purpose.code, "consent": action},
+            )
+            emit_event(
+                EventKind.CONSENT_CHANGED,
+                contact_id=contact.pk,
+                consent_event=event.pk,
+                purpose=purpose.code,
+                action=action,
             )
     except IntegrityError:
         # The same submission arrived twice at once; the first one recorded the event.

@@ -17,10 +17,12 @@ from django.db.models import Q
 
 from core.actors import Actor
 from core.audit import record_audit
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 from core.registry import Declaration, Retain, registry
 from crm.models import Contact, Suppression
 from crm.suppression import email_hash, suppress
+from privacy.accountability.recipients import recipients_of
 from privacy.deletion.removal import remove_subjects
 from privacy.models import ErasureCertificate, SubjectRequest
 
@@ -53,10 +55,15 @@ def erase_subject(
     channel: str,
     request: SubjectRequest | None = None,
 ) -> ErasureCertificate:
-    """Erase the person through the registry, suppress the address, and certify it by a scan."""
+    """Erase the person through the registry, suppress the address, and certify it by a scan.
+
+    The recipients of the person's data are read before it goes: the `contact.erased` event
+    carries them, so each is told (art. 19) with its own reference, never the data.
+    """
     identifiers = Identifiers.of(contact)
     contact_ref = contact.pk
     with transaction.atomic():
+        recipients = recipients_of(contact_ref)
         # The same removal as retention: rows under a legal hold (invoices) stay until their date,
         # and the contact they point at is anonymised instead of deleted.
         # Records merged into this one keep their id (privacy.merging): they go with it.
@@ -82,6 +89,14 @@ def erase_subject(
             obj=certificate,
             channel=channel,
             details={"contact": contact_ref, "rows_found": certificate.rows_found},
+        )
+        emit_event(
+            EventKind.CONTACT_ERASED,
+            contact_id=contact_ref,
+            email_hash=certificate.email_hash,
+            certificate=certificate.pk,
+            request=request.pk if request is not None else None,
+            recipients=recipients,
         )
     return certificate
 

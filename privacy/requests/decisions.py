@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.actors import Actor
-from core.models import AuditEvent
 from privacy.models import SubjectRequest
 from privacy.requests.subject_requests import (
     approve_erasure,
     complete_request,
     extend_request,
+    rectified_fields,
     reject_request,
     restrict_processing,
     uphold_objection,
@@ -43,14 +43,7 @@ def suggested_answer(*, request: SubjectRequest) -> str:
     """Return the answer to offer the officer: for a rectification, the fields corrected since."""
     if request.kind != SubjectRequest.Kind.RECTIFICATION or not request.contact:
         return ""
-    changes = AuditEvent.objects.filter(
-        object_type__model="contact",
-        object_type__app_label="crm",
-        object_id=str(request.contact_id),
-        action=AuditEvent.Action.CHANGED,
-        at__gte=request.received_at,
-    ).values_list("details", flat=True)
-    fields = sorted({name for details in changes for name in details.get("fields", [])})
+    fields = rectified_fields(request)
     if not fields:
         return ""
     return "We corrected your data: " + ", ".join(f.replace("_", " ") for f in fields) + "."

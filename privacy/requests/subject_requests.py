@@ -30,12 +30,14 @@ from django.utils.translation import gettext
 from core.actors import Actor
 from core.audit import record_audit
 from core.dates import add_months
+from core.events import EventKind, emit_event
 from core.models import AuditEvent
 from core.normalisation import normalise_email
 from core.outbox import enqueue_on_commit
 from core.ratelimit import allow
 from crm.models import Contact, Suppression
 from crm.suppression import email_hash, suppress
+from privacy.accountability.recipients import recipient_names, recipients_of
 from privacy.consent.ledger import record_consent, withdraw_all
 from privacy.deletion.erasure import erase_subject
 from privacy.languages import requester_language, supported_language
@@ -76,10 +78,12 @@ def submit_request(
     client_address: str,
     purposes: Iterable[Purpose] = (),
     language: str = "",
+    wants_recipients: bool = False,
 ) -> SubjectRequest:
     """Store an unverified request and queue its verification mail; raise RateLimited.
 
-    `language` is the one the form was filled in: the mails use it for an unknown address.
+    `language` is the one the form was filled in: the mails use it for an unknown address;
+    `wants_recipients` asks for the recipients of the person's data to be named in the answer.
     """
 
     address = normalise_email(email)
@@ -108,6 +112,7 @@ def submit_request(
             email_hash=digest,
             details=details,
             language=supported_language(language) or "",
+            wants_recipients=wants_recipients,
             status=SubjectRequest.Status.UNVERIFIED,
             verification_nonce=secrets.token_hex(16),
         )
@@ -148,6 +153,7 @@ def log_staff_request(
     letter=None,
     purposes: Iterable[Purpose] = (),
     language: str = "",
+    wants_recipients: bool = False,
 ) -> SubjectRequest:
     """Log a request that came by e-mail or letter; identity was checked by staff, so it is open.
 
@@ -165,6 +171,7 @@ def log_staff_request(
             details=details,
             identity_check=identity_check,
             language=supported_language(language) or "",
+            wants_recipients=wants_recipients,
             received_at=received_at,
             handler=actor if actor is not None and actor.is_authenticated else None,
         )
@@ -233,6 +240,12 @@ def _start_clock(request: SubjectRequest, *, actor: Actor, channel: str) -> None
         obj=request,
         channel=channel,
         details={"verified": True, "kind": request.kind},
+    )
+    emit_event(
+        EventKind.REQUEST_RECEIVED,
+        contact_id=request.contact_id,
+        request=request.pk,
+        kind=request.kind,
     )
     enqueue_on_commit("privacy.tasks.act_on_request", request.pk)
 
@@ -306,8 +319,50 @@ def extend_request(*, request: SubjectRequest, months: int, reason: str, actor: 
 
 
 def complete_request(*, request: SubjectRequest, actor: Actor, result: str) -> SubjectRequest:
-    """Close the request as done and mail the requester the result."""
-    return _close(request, actor=actor, result=result, status=SubjectRequest.Status.COMPLETED)
+    """Close the request as done and mail the requester the result.
+
+    A rectification that corrected fields is passed on to every recipient of the person's data
+    (art. 19), naming the fields corrected since the request came in; the answer lists the
+    recipients if asked.
+    """
+    fields = rectified_fields(request) if request.kind == SubjectRequest.Kind.RECTIFICATION else []
+    if not fields:
+        # Nothing was corrected (or this is no rectification): there is nothing to pass on.
+        return _close(request, actor=actor, result=result, status=SubjectRequest.Status.COMPLETED)
+    with transaction.atomic():
+        emit_event(
+            EventKind.CONTACT_RECTIFIED,
+            contact_id=request.contact_id,
+            fields=fields,
+            request=request.pk,
+            recipients=recipients_of(request.contact_id),
+        )
+        result += _passed_on(request, recipient_names(request.contact_id))
+        return _close(request, actor=actor, result=result, status=SubjectRequest.Status.COMPLETED)
+
+
+def rectified_fields(request: SubjectRequest) -> list[str]:
+    """Return the names of the contact's fields changed since the request was received."""
+    changes = AuditEvent.objects.filter(
+        object_type__model="contact",
+        object_type__app_label="crm",
+        object_id=str(request.contact_id),
+        action=AuditEvent.Action.CHANGED,
+        at__gte=request.received_at,
+    ).values_list("details", flat=True)
+    return sorted({name for details in changes for name in details.get("fields", [])})
+
+
+def _passed_on(request: SubjectRequest, names: list[str]) -> str:
+    """Return the answer's sentence naming the recipients told (art. 19), if the person asked."""
+    if not request.wants_recipients:
+        return ""
+    with translation.override(requester_language(request)):
+        if not names:
+            return " " + gettext("Nobody else received your data from us.")
+        return " " + gettext(
+            "We passed this on to everyone who received your data from us: %(names)s."
+        ) % {"names": ", ".join(names)}
 
 
 def reject_request(*, request: SubjectRequest, actor: Actor, reason: str) -> SubjectRequest:
@@ -334,6 +389,13 @@ def _close(request: SubjectRequest, *, actor: Actor, result: str, status: str) -
             channel="admin" if actor else "task",
             details={"status": status},
         )
+        emit_event(
+            EventKind.REQUEST_COMPLETED,
+            contact_id=request.contact_id,
+            request=request.pk,
+            kind=request.kind,
+            status=status,
+        )
         transaction.on_commit(lambda: _mail_requester(request, "emails/request_closed.txt"))
     return request
 
@@ -347,6 +409,7 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
     language = requester_language(request)
     with transaction.atomic(), translation.override(language):
         if request.contact is not None:
+            told = recipient_names(request.contact_id)
             certificate = erase_subject(
                 contact=request.contact,
                 requested_by=actor,
@@ -366,6 +429,7 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
                 result += " " + gettext("Kept because the law requires it: %(held)s.") % {
                     "held": held
                 }
+            result += _passed_on(request, told)
         else:
             suppress(email=email, reason=Suppression.Reason.ERASURE)
             result = gettext(
@@ -392,11 +456,19 @@ def restrict_processing(*, request: SubjectRequest, actor: Actor) -> SubjectRequ
                 channel="admin",
                 fields=["is_restricted"],
             )
+            emit_event(
+                EventKind.CONTACT_RESTRICTED,
+                contact_id=request.contact_id,
+                request=request.pk,
+                recipients=recipients_of(request.contact_id),
+            )
         with translation.override(requester_language(request)):
             result = gettext(
                 "Your data is restricted: we keep it but use it for nothing until the "
                 "restriction is lifted, which we will tell you about first."
             )
+        if request.contact is not None:
+            result += _passed_on(request, recipient_names(request.contact_id))
         return complete_request(request=request, actor=actor, result=result)
 
 

@@ -44,6 +44,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 details=form.cleaned_data["details"],
                 purposes=form.cleaned_data["purposes"],
+                wants_recipients=form.cleaned_data["wants_recipients"],
                 channel=SubjectRequest.Channel.WEB_FORM,
                 client_address=client_address(request),
                 language=translation.get_language() or settings.LANGUAGE_CODE,

@@ -83,6 +83,13 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "privacy.disclosure": (VIEW, ADD, CHANGE),
         "privacy.breach": (VIEW, ADD, CHANGE),
         "privacy.breachsubject": (VIEW, ADD, CHANGE),
+        # Art. 19: who received whose data, and the notices passed on to them; endpoints and their
+        # delivery log are read only (Administrators register endpoints).
+        "privacy.recipientbatch": (VIEW, ADD),
+        "privacy.recipientsubject": (VIEW,),
+        "integrations.webhookendpoint": (VIEW,),
+        "integrations.delivery": (VIEW,),
+        "integrations.recipientnotice": (VIEW, CHANGE),
         # To answer "why did (or didn't) I get this e-mail?": audiences and messages, read only.
         "campaigns.segment": (VIEW,),
         "campaigns.campaign": (VIEW,),

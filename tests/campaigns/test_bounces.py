@@ -215,9 +215,9 @@ def test_a_full_mailbox_or_a_failure_without_a_reason_is_soft(tmp_path, reason):
 def test_repeated_soft_bounces_suspend_the_address_and_a_later_delivery_clears_it(settings):
     settings.SOFT_BOUNCE_LIMIT = 3
     settings.SOFT_BOUNCE_WINDOW_DAYS = 30
-    first = MessageFactory()
+    first = MessageFactory(tracking_consent=False)
     contact = first.contact
-    messages = [first] + [MessageFactory(contact=contact) for _ in range(3)]
+    messages = [first] + [MessageFactory(contact=contact, tracking_consent=False) for _ in range(3)]
     now = timezone.now()
     for days, message in zip((40, 20, 10), messages, strict=False):
         apply_feedback(

@@ -8,6 +8,7 @@ erasure certifies itself with.
 """
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,13 +29,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessageEvent, Segment, WebVisit
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboundEvent
 from core.registry import Retain, registry
 from crm.contacts import create_contact, update_contact
 from crm.imports.batches import Attestation, create_batch, run_batch
 from crm.invoices import hold_end, record_invoice
 from crm.models import Client, Contact, Source, Suppression
 from crm.suppression import email_hash, may_contact, suppress
+from integrations.models import Delivery, RecipientNotice, WebhookEndpoint
+from privacy.accountability.recipients import record_disclosure
 from privacy.consent.ledger import RequestMetadata, consent_states
 from privacy.consent.subscriptions import confirm_subscription, request_subscription
 from privacy.deletion.erasure import erase_subject
@@ -45,6 +48,7 @@ from privacy.models import (
     Disclosure,
     ErasureCertificate,
     NoticeDelivery,
+    Processor,
     SubjectRequest,
 )
 from privacy.requests.exports import export_subject
@@ -215,6 +219,45 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
     )
     with TestCase.captureOnCommitCallbacks(execute=True):  # the list's file goes when it ends
         run_batch(batch_id=batch.pk)
+    # The shop received the person's data, by a shared list and by a (now switched off) webhook,
+    # and was told of a restriction; a change waits to be announced.
+    shop = Processor.objects.get_or_create(
+        name="Web shop", defaults={"service": "orders", "data_shared": "name", "location": "NL"}
+    )[0]
+    record_disclosure(
+        recipient=shop,
+        kind="list",
+        description="Name and e-mail",
+        people={contact.pk: f"shop-{contact.pk}"},
+        actor=staff,
+        channel="admin",
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        name=f"Shop {contact.pk}",
+        url="https://shop.example.net/hook",
+        secret="whsec_AAAA",
+        event_kinds=["contact.changed"],
+        recipient=shop,
+        is_active=False,
+    )
+    event_id = uuid.uuid4()
+    Delivery.objects.create(
+        endpoint=endpoint,
+        event_id=event_id,
+        kind="contact.changed",
+        occurred_at=timezone.now(),
+        contact_id=contact.pk,
+        payload={"contact": contact.pk},
+    )
+    RecipientNotice.objects.create(
+        recipient=shop,
+        event_id=event_id,
+        contact_ref=contact.pk,
+        change="contact.restricted",
+        reference=f"shop-{contact.pk}",
+        method="email",
+    )
+    assert OutboundEvent.objects.filter(contact_id=contact.pk).exists()
     for declaration in registry:
         assert declaration.rows_for(contact_ids=[contact.pk]).exists(), declaration.label
     return contact

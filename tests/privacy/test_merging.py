@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.hashing import stored_email_hash
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboundEvent
 from crm.duplicates import duplicate_candidates, live_contacts, with_possible_duplicates
 from crm.invoices import record_invoice
 from crm.models import Contact, ContactList, Interaction, Suppression, Tag
@@ -85,7 +85,7 @@ def test_a_merge_moves_every_row_and_keeps_the_picked_fields(marketer, newslette
     ContactSourceFactory(contact=duplicate)
     InteractionFactory(contact=duplicate)
     grant(duplicate, newsletter)
-    message = MessageFactory(contact=duplicate)
+    message = MessageFactory(contact=duplicate, tracking_consent=False)
     MessageEventFactory(message=message)
 
     result = merge_contacts(
@@ -369,3 +369,17 @@ def test_tags_and_static_lists_are_joined(marketer):
     assert list(fair.contacts.all()) == [keep]
     assert list(keep.tags.values_list("name", flat=True)) == ["vip"]
     assert not duplicate.tags.exists()
+
+
+def test_a_merge_is_announced_to_integrations_with_both_ids(marketer):
+    """Receivers of outbound webhooks hear which record went into which, and no personal data."""
+    keep = Contact.objects.create(email="ana.keep@example.org", first_name="Ana")
+    duplicate = Contact.objects.create(email="ana.dup@example.org", first_name="Anna")
+    merge_contacts(
+        keep=keep, duplicate=duplicate, take=("first_name",), actor=marketer, channel="admin"
+    )
+
+    event = OutboundEvent.objects.get(kind="contact.merged")
+    assert event.contact_id == duplicate.pk
+    assert event.data["into"] == keep.pk
+    assert "ana" not in str(event.data).lower()

@@ -88,6 +88,10 @@ INDEX = {
         "privacy.subjectrequest",
         "privacy.trackingbasis",
         "crm.suppression",
+        "privacy.recipientbatch",
+        "integrations.webhookendpoint",
+        "integrations.delivery",
+        "integrations.recipientnotice",
     },
 }
 
