@@ -443,6 +443,8 @@ ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
 
 # Store the IP address of the request with each consent event (off: only the user agent is kept).
 CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
+# How far ahead of the server's clock a consent decision may be dated, in seconds (art. 7(3)).
+CONSENT_CLOCK_SKEW = env_int("CONSENT_CLOCK_SKEW", 300)
 # How long a subscription confirmation link stays valid, in seconds.
 SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)
 

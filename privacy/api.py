@@ -40,7 +40,17 @@ class ConsentInput(serializers.Serializer):
         allow_null=True,
         help_text="The privacy-statement version shown; default: the one in force.",
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the person decided (default now); never in the future.",
+    )
+    backdate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why a decision dated earlier than now is recorded late.",
+    )
     user_agent = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
     idempotency_key = serializers.CharField(
         required=False, max_length=64, help_text="Send the same key again and nothing is added."
@@ -77,6 +87,8 @@ class ConsentEventOutput(serializers.ModelSerializer):
             "notice_version",
             "channel",
             "occurred_at",
+            "recorded_at",
+            "backdate_reason",
         )
 
 
@@ -125,6 +137,7 @@ class ConsentCreateView(APIView):
             metadata=RequestMetadata(user_agent=data["user_agent"]),
             recorded_by=request.user,
             occurred_at=data.get("occurred_at"),
+            backdate_reason=data["backdate_reason"],
             idempotency_key=data.get("idempotency_key"),
         )
         return Response(

@@ -98,6 +98,13 @@ class ConsentEvent(models.Model):
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="When the ledger received the event."
+    )
+    backdate_reason = models.TextField(
+        blank=True,
+        help_text="Why the event is dated earlier than it was recorded (a backdated entry).",
+    )
     user_agent = models.CharField(max_length=400, blank=True)
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, help_text="Kept only when CONSENT_RECORD_IP is on."

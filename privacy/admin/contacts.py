@@ -79,11 +79,14 @@ class ConsentEventInline(ReadOnlyInlineMixin, admin.StackedInline):
         ("occurred_at", "purpose", "action", "channel"),
         "wording",
         ("notice_version", "recorded_by"),
+        ("recorded_at", "backdate_reason"),
         "evidence",
         "user_agent",
     )
     readonly_fields = (
         "occurred_at",
+        "recorded_at",
+        "backdate_reason",
         "purpose",
         "action",
         "channel",

@@ -7,16 +7,24 @@ the time and the request's metadata (the user agent; the IP address only when th
 them. `ConsentState` holds the latest event per (contact, purpose) for fast audience queries and
 can always be rebuilt from the ledger. A repeated submission carries the same idempotency key and
 records one event.
+
+Time cannot outrun a decision (art. 7(3)). An event may not be dated in the future beyond
+`CONSENT_CLOCK_SKEW` seconds; one dated earlier than it is recorded (beyond the same skew) needs a
+reason, kept in the proof as a backdated entry. The derived state is the latest-dated event among
+those recorded since the person's last refusal or withdrawal: a refusal or withdrawal always takes
+effect over every grant recorded before it, whatever their dates, and only a grant recorded after
+it (and dated no earlier) can bring consent back. `rebuild_consent_states` applies the same rule.
 """
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.actors import Actor
@@ -50,13 +58,16 @@ def record_consent(
     evidence: str = "",
     recorded_by: Actor = None,
     occurred_at: datetime | None = None,
+    backdate_reason: str = "",
     idempotency_key: str | None = None,
 ) -> tuple[ConsentEvent, bool]:
     """Append a consent event and update the derived state; return (event, created).
 
     With an idempotency key already used for this purpose, return that event and change nothing.
     """
-    errors = {}
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    errors = _timing_errors(occurred_at=occurred_at, now=now, backdate_reason=backdate_reason)
     if action not in ConsentEvent.Action.values:
         errors["action"] = f"Unknown consent action {action!r}."
     if channel not in ConsentEvent.Channel.values:
@@ -98,7 +109,9 @@ def record_consent(
                 wording=wording,
                 notice_version=notice_version or current_notice(),
                 channel=channel,
-                occurred_at=occurred_at or timezone.now(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                backdate_reason=backdate_reason.strip(),
                 user_agent=metadata.user_agent[:400],
                 ip_address=metadata.ip_address if settings.CONSENT_RECORD_IP else None,
                 evidence=evidence,
@@ -119,8 +132,33 @@ def record_consent(
     return event, True
 
 
+def _timing_errors(*, occurred_at: datetime, now: datetime, backdate_reason: str) -> dict:
+    """Refuse a date in the future beyond the skew, and a backdated date without a reason."""
+    skew = timedelta(seconds=settings.CONSENT_CLOCK_SKEW)
+    if occurred_at > now + skew:
+        return {
+            "occurred_at": (
+                f"The time of a consent decision may not lie in the future (more than "
+                f"{settings.CONSENT_CLOCK_SKEW} seconds ahead of the server's clock)."
+            )
+        }
+    if occurred_at < now - skew and not backdate_reason.strip():
+        return {
+            "backdate_reason": (
+                "This decision is dated before today's entry: say why it is recorded late "
+                "(it is kept in the proof as a backdated entry)."
+            )
+        }
+    return {}
+
+
+def is_objection(action: str) -> bool:
+    """Whether a ledger action is the person saying no (a refusal or a withdrawal)."""
+    return action in (ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW)
+
+
 def _apply_to_state(event: ConsentEvent) -> None:
-    """Make the derived state follow the event, unless a later event already decided it."""
+    """Make the derived state follow the event: a no always, a grant when no later-dated one won."""
     state = (
         ConsentState.objects.select_for_update()
         .filter(contact_id=event.contact_id, purpose_id=event.purpose_id)
@@ -134,7 +172,7 @@ def _apply_to_state(event: ConsentEvent) -> None:
             last_event=event,
             since=event.occurred_at,
         )
-    elif state.since <= event.occurred_at:
+    elif is_objection(event.action) or state.since <= event.occurred_at:
         state.status, state.last_event, state.since = event.action, event, event.occurred_at
         state.save(update_fields=["status", "last_event", "since"])
 
@@ -200,11 +238,21 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
     """Recompute every derived state from the ledger, batch by batch; return states written.
 
     Safe to interrupt and run again: each batch of contacts is rewritten in its own transaction
-    from the events alone.
+    from the events alone, by the rule `record_consent` applies as events arrive.
     """
-    latest = ConsentEvent.objects.filter(
-        contact_id=OuterRef("contact_id"), purpose_id=OuterRef("purpose_id")
-    ).order_by("-occurred_at", "-id")
+    pair = {"contact_id": OuterRef("contact_id"), "purpose_id": OuterRef("purpose_id")}
+    last_no = (
+        ConsentEvent.objects.filter(
+            **pair, action__in=(ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW)
+        )
+        .order_by()
+        .values("contact_id")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    latest = ConsentEvent.objects.filter(**pair, id__gte=OuterRef("last_no")).order_by(
+        "-occurred_at", "-id"
+    )
     written = 0
     last_contact = 0
     while True:
@@ -222,6 +270,7 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
             .order_by()
             .values("contact_id", "purpose_id")
             .distinct()
+            .annotate(last_no=Coalesce(Subquery(last_no), Value(0)))
             .annotate(last_id=Subquery(latest.values("id")[:1]))
         )
         events = ConsentEvent.objects.in_bulk([pair["last_id"] for pair in pairs])

@@ -57,8 +57,16 @@ class NoticeVersionFactory(factory.django.DjangoModelFactory):
     published_at = factory.LazyFunction(timezone.now)
 
 
+def _dated(kwargs: dict) -> dict:
+    """Give an event dated in the past the reason the ledger asks of a backdated entry."""
+    if "occurred_at" in kwargs:
+        kwargs.setdefault("backdate_reason", "Recorded from the signed form on file.")
+    return kwargs
+
+
 def grant(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
     """Record a web-form grant of `purpose` through the ledger's own function."""
+    _dated(kwargs)
     event, _ = record_consent(
         contact=contact,
         purpose=purpose,
@@ -73,6 +81,7 @@ def grant(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
 
 def withdraw(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
     """Record a preference-centre withdrawal of `purpose` through the ledger's own function."""
+    _dated(kwargs)
     event, _ = record_consent(
         contact=contact,
         purpose=purpose,
