@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from core.api import StaffModelPermissions
 from core.normalisation import normalise_email
 from core.ratelimit import client_address, retry_after
+from crm.contacts import record_contact_view
 from crm.models import Client, Contact, Suppression
 from crm.suppression import may_contact
 from privacy.consent.ledger import RequestMetadata, record_consent
@@ -154,6 +155,7 @@ class ContactConsentsView(APIView):
     @extend_schema(responses=ConsentStateOutput(many=True))
     def get(self, request, pk: int):
         contact = get_object_or_404(Contact, pk=pk)
+        record_contact_view(contact=contact, actor=request.user, channel="api")
         states = ConsentState.objects.filter(contact=contact).select_related(
             "purpose", "last_event__purpose", "last_event__notice_version"
         )
