@@ -18,7 +18,12 @@ from privacy.forms import SubjectRequestForm
 from privacy.languages import activate_for_link, requester_language
 from privacy.links import ExpiredLink, InvalidLink
 from privacy.models import SubjectRequest
-from privacy.requests.exports import ExportExpired, ExportUnavailable, open_export
+from privacy.requests.exports import (
+    ExportExpired,
+    ExportForbidden,
+    ExportUnavailable,
+    open_export,
+)
 from privacy.requests.subject_requests import (
     RateLimited,
     request_from_status_token,
@@ -30,6 +35,7 @@ from privacy.requests.subject_requests import (
 # Starting again after an expired link means a new request, not the subscription form.
 _expired = {"expired": True, "again_url": reverse_lazy("privacy-request-new")}
 _broken = {"expired": False}
+_forbidden = {"expired": False, "staff_forbidden": True}
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,8 +101,12 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def download(request: HttpRequest, token: str) -> HttpResponse:
     """Hand out an export through its signed link until it expires; each download is logged."""
+    user = request.user
+    staff = user if user.is_authenticated and user.is_staff else None
     try:
-        export = open_export(token=token)
+        export = open_export(token=token, staff=staff)
+    except ExportForbidden:
+        return render(request, "public/link_problem.html", _forbidden, status=403)
     except ExportExpired:
         return render(request, "public/link_problem.html", _expired, status=410)
     except ExportUnavailable:
