@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from crm.models import Contact, Interaction, Source
 from privacy.models import ConsentEvent, ConsentState
-from tests.privacy.factories import ContactFactory
 from tests.crm.factories import ContactSourceFactory
+from tests.privacy.factories import ContactFactory
 from tests.privacy.pages import field_error, heading, text
 
 pytestmark = pytest.mark.django_db
