@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from core.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
 from crm.contact_form import receive_contact_message
 from crm.models import Client, Contact
+from crm.senders import senders_of
 from crm.suppression import email_hash, suppressed_clients
 from privacy.accountability.registers import (
     DOCUMENTS,
@@ -180,7 +181,8 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "public/unsubscribed.html", {"client": None})
     if request.method == "POST" and request.POST.get("unsubscribe_client"):
         try:
-            client = Client.objects.get(pk=int(request.POST["unsubscribe_client"]))
+            # Only a sender of this person: another client's id answers as an unknown one.
+            client = senders_of(contact).get(pk=int(request.POST["unsubscribe_client"]))
         except (ValueError, Client.DoesNotExist) as exc:
             raise Http404("No such sender.") from exc
         unsubscribe(
@@ -216,17 +218,15 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         p.code for p in purposes if states.get(p.code) == ConsentEvent.Action.GRANT
     ]
     blocked = suppressed_clients(email=contact.email) if contact.email else set()
+    senders = senders_of(contact)
     context = {
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
         "tracking_allowed": contact.tracking_allowed,
-        # Only the clients whose lists brought this person in: nobody else's business is shown.
-        "clients": Client.objects.filter(sources__contact_sources__contact=contact)
-        .exclude(pk__in=blocked)
-        .distinct()
-        .order_by("name"),
-        "blocked_clients": Client.objects.filter(pk__in=blocked).order_by("name"),
+        # Only the senders that supplied or mailed this person: nobody else's business is shown.
+        "clients": senders.exclude(pk__in=blocked),
+        "blocked_clients": senders.filter(pk__in=blocked),
     }
     return render(request, "public/preferences.html", context)
 
