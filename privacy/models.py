@@ -329,7 +329,20 @@ class ErasureCertificate(models.Model):
     removed = models.JSONField(default=dict, help_text="Rows deleted or anonymised, per table.")
     retained = models.JSONField(default=dict, help_text="Rows kept on a legal ground, per table.")
     scan = models.JSONField(default=dict, help_text="Rows still holding an identifier, per table.")
+    scan_method = models.JSONField(
+        default=dict, help_text="Per table: the fields scanned, how they were matched, which rows."
+    )
     rows_found = models.PositiveIntegerField(help_text="Leftovers found by the scan; 0 expected.")
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the privacy officer dealt with the leftovers found."
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-erased_at"]

@@ -5,8 +5,9 @@ the registry, an open data-subject request past its deadline (art. 12(3)), an ac
 rule whose rows have no data category (its kind unknown to `privacy.deletion.retention`, or its
 model not declared), a processor or processing activity sending data outside the EU without a
 safeguard (art. 44-46), and a contact whose birth date makes them younger than 16 (art. 8).
-Warnings are reported without failing: contacts without provenance, and contacts from indirect
-sources not yet informed (art. 14). Processors and activities are named (they are organisations and
+Warnings are reported without failing: contacts without provenance, contacts from indirect
+sources not yet informed (art. 14), and erasure certificates whose scan found leftovers that the
+officer has not yet reviewed. Processors and activities are named (they are organisations and
 activities, not people); everything about people is a count.
 """
 
@@ -26,6 +27,7 @@ from privacy.accountability.registers import (
     activities_without_safeguard,
     processors_without_safeguard,
 )
+from privacy.deletion.erasure import certificates_to_review
 from privacy.deletion.retention import RULE_KINDS
 from privacy.models import RetentionRule
 from privacy.requests.subject_requests import requests_needing_attention
@@ -42,6 +44,7 @@ FAILURES = {
 WARNINGS = {
     "contacts_without_provenance": "Contacts without provenance",
     "indirect_contacts_not_informed": "Contacts from indirect sources not yet informed (art. 14)",
+    "certificates_to_review": "Erasure certificates whose scan found leftovers, to review",
 }
 
 
@@ -57,6 +60,7 @@ class PrivacyReport:
     processors_without_safeguard: list[str]
     activities_without_safeguard: list[str]
     contacts_under_16: int
+    certificates_to_review: int
 
     @property
     def failures(self) -> list[str]:
@@ -126,4 +130,5 @@ def privacy_report() -> PrivacyReport:
             activities_without_safeguard().order_by("name").values_list("name", flat=True)
         ),
         contacts_under_16=Contact.objects.filter(birth_date__gt=cutoff).count(),
+        certificates_to_review=certificates_to_review().count(),
     )

@@ -358,10 +358,11 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
                 f"{apps.get_model(label)._meta.verbose_name_plural} ({info['ground']})"
                 for label, info in certificate.retained.items()
             )
+            # Leftovers found by the scan are the officer's task (the certificate), not news.
             result = gettext(
-                "Your data is erased: %(removed)s records removed, %(left)s left anywhere we "
-                "looked. We keep only a coded trace of your address so you are never added again."
-            ) % {"removed": sum(certificate.removed.values()), "left": certificate.rows_found}
+                "Your data is erased: %(removed)s records removed. We keep only a coded trace "
+                "of your address so you are never added again."
+            ) % {"removed": sum(certificate.removed.values())}
             if held:
                 result += " " + gettext("Kept because the law requires it: %(held)s.") % {
                     "held": held
