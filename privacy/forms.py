@@ -80,9 +80,7 @@ class SubjectRequestForm(forms.Form):
     )
     purposes = forms.ModelMultipleChoiceField(
         label=_("For an objection: which processing do you object to?"),
-        queryset=Purpose.objects.filter(is_active=True).exclude(
-            legal_basis=Purpose.LegalBasis.LEGAL_OBLIGATION
-        ),
+        queryset=Purpose.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -93,3 +91,14 @@ class SubjectRequestForm(forms.Form):
         required=False,
         max_length=5000,
     )
+
+    def __init__(self, *args, objectable, consent_purposes, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Art. 21 applies to our legitimate interest; what rests on consent is withdrawn.
+        self.fields["purposes"].queryset = objectable
+        names = ", ".join(str(purpose.name) for purpose in consent_purposes)
+        if names:
+            self.fields["purposes"].help_text = _(
+                "What you agreed to (%(names)s) is not objected to but withdrawn: choose "
+                "“Withdraw every consent”, or switch it off in the preference centre."
+            ) % {"names": names}

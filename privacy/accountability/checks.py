@@ -4,7 +4,9 @@ Failures make `manage.py privacy_check` exit non-zero: a model holding personal 
 the registry, an open data-subject request past its deadline (art. 12(3)), an active retention
 rule whose rows have no data category (its kind unknown to `privacy.deletion.retention`, or its
 model not declared), a processor or processing activity sending data outside the EU without a
-safeguard (art. 44-46), and a contact whose birth date makes them younger than 16 (art. 8).
+safeguard (art. 44-46), a contact whose birth date makes them younger than 16 (art. 8), and a
+kind of contact (customer, prospect, employee of a client or partner, subscriber) that no active
+retention rule expires (art. 5(1)(e)).
 Warnings are reported without failing: contacts without provenance, contacts from indirect
 sources not yet informed (art. 14), and erasure certificates whose scan found leftovers that the
 officer has not yet reviewed. Processors and activities are named (they are organisations and
@@ -28,7 +30,7 @@ from privacy.accountability.registers import (
     processors_without_safeguard,
 )
 from privacy.deletion.erasure import certificates_to_review
-from privacy.deletion.retention import RULE_KINDS
+from privacy.deletion.retention import RELATIONSHIP_RULES, RULE_KINDS
 from privacy.models import RetentionRule
 from privacy.requests.subject_requests import requests_needing_attention
 
@@ -40,6 +42,7 @@ FAILURES = {
     "processors_without_safeguard": "Processors outside the EU without a transfer safeguard",
     "activities_without_safeguard": "Processing activities outside the EU without a safeguard",
     "contacts_under_16": f"Contacts younger than {MINIMUM_AGE} by their birth date",
+    "relationships_without_retention": "Kinds of contact no active retention rule expires",
 }
 WARNINGS = {
     "contacts_without_provenance": "Contacts without provenance",
@@ -60,6 +63,7 @@ class PrivacyReport:
     processors_without_safeguard: list[str]
     activities_without_safeguard: list[str]
     contacts_under_16: int
+    relationships_without_retention: list[str]
     certificates_to_review: int
 
     @property
@@ -105,6 +109,16 @@ def rules_without_category() -> list[str]:
     return missing
 
 
+def relationships_without_retention() -> list[str]:
+    """Return the kinds of contact (relationships) that no active retention rule ever expires."""
+    active = set(RetentionRule.objects.filter(is_active=True).values_list("kind", flat=True))
+    return [
+        relationship
+        for relationship in Contact.Relationship.values
+        if RELATIONSHIP_RULES.get(relationship) not in active
+    ]
+
+
 def privacy_report() -> PrivacyReport:
     """Run every check and return the findings."""
     provenance = ContactSource.objects.filter(contact=OuterRef("pk"))
@@ -130,5 +144,6 @@ def privacy_report() -> PrivacyReport:
             activities_without_safeguard().order_by("name").values_list("name", flat=True)
         ),
         contacts_under_16=Contact.objects.filter(birth_date__gt=cutoff).count(),
+        relationships_without_retention=relationships_without_retention(),
         certificates_to_review=certificates_to_review().count(),
     )

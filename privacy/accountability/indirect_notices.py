@@ -48,6 +48,7 @@ from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
 from crm.models import Contact, ContactSource, Source
 from crm.suppression import email_hash, suppressed_hashes
+from privacy.deletion.retention import contact_retention_days
 from privacy.links import preferences_url
 from privacy.models import Purpose
 
@@ -227,6 +228,7 @@ def notice_context(
         "preferences_url": preferences_url(contact),
         "sources": sources,
         "purposes": purposes,
+        "kept_days": contact_retention_days(contact.relationship),
         "data": [
             str(label)
             for name, label in DATA_FIELDS

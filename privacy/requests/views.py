@@ -17,7 +17,7 @@ from core.ratelimit import client_address, limit_posts, too_many_requests
 from privacy.forms import SubjectRequestForm
 from privacy.languages import activate_for_link, requester_language
 from privacy.links import ExpiredLink, InvalidLink
-from privacy.models import SubjectRequest
+from privacy.models import Purpose, SubjectRequest
 from privacy.requests.exports import (
     ExportExpired,
     ExportForbidden,
@@ -26,6 +26,7 @@ from privacy.requests.exports import (
 )
 from privacy.requests.subject_requests import (
     RateLimited,
+    objectable_purposes,
     request_from_status_token,
     submit_request,
     verification_link_language,
@@ -42,7 +43,13 @@ _forbidden = {"expired": False, "staff_forbidden": True}
 @limit_posts("request-form", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def new_request(request: HttpRequest) -> HttpResponse:
     """Take a request of any kind; mail a verification link from the worker."""
-    form = SubjectRequestForm(request.POST or None)
+    form = SubjectRequestForm(
+        request.POST or None,
+        objectable=objectable_purposes(),
+        consent_purposes=Purpose.objects.filter(
+            is_active=True, legal_basis=Purpose.LegalBasis.CONSENT
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             submit_request(
