@@ -154,9 +154,11 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 # ... and after this many seconds without a request (the idle timeout).
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
-# Admin login lock-out: this many failures within the cool-off lock the account, or the client
-# address, for the cool-off (in seconds), counted from the failure that locked it.
-LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+# Admin login lock-out: this many failures within the cool-off lock the account everywhere (a high
+# bar), the account from one client address, or the client address for every account, for the
+# cool-off (in seconds), counted from the failure that locked it.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 50)
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # Two-factor login: the name authenticator apps show next to the six-digit code.
