@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "privacy.staff.two_factor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.personal_links.PersonalLinkNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,6 +159,8 @@ SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 # bar), the account from one client address, or the client address for every account, for the
 # cool-off (in seconds), counted from the failure that locked it.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 50)
+# After login, a `next=` pointing elsewhere (another host, a bad scheme) lands on the admin.
+LOGIN_REDIRECT_URL = "admin:index"
 LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
@@ -286,6 +289,8 @@ SPECTACULAR_SETTINGS = {
     "normalised and audited like a change made in the admin.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs map every endpoint: staff only (logged in, or with a token).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files: no third-party script in staff browsers.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -37,7 +37,9 @@ def from_address(campaign: Campaign) -> str:
     if not campaign.from_email:
         return settings.DEFAULT_FROM_EMAIL
     if campaign.client is not None:
-        return formataddr((campaign.client.name, campaign.from_email))
+        # A line break in the name (pasted from a spreadsheet) would be refused as a header
+        # injection and stop the batch: one line, single spaces.
+        return formataddr((" ".join(campaign.client.name.split()), campaign.from_email))
     return campaign.from_email
 
 

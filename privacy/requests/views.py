@@ -39,7 +39,7 @@ _broken = {"expired": False}
 _forbidden = {"expired": False, "staff_forbidden": True}
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("request-form", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def new_request(request: HttpRequest) -> HttpResponse:
     """Take a request of any kind; mail a verification link from the worker."""
@@ -67,7 +67,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
     return render(request, "public/request_new.html", {"form": form})
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def request_sent(request: HttpRequest) -> HttpResponse:
     """Say the same thing to everyone: check your inbox."""
     minutes = settings.REQUEST_VERIFY_MAX_AGE // 60
@@ -76,12 +76,12 @@ def request_sent(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("request-verify", limit_setting="LINK_POST_RATE_PER_IP")
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET: mail scanners follow links), then verify (POST)."""
     activate_for_link(request, verification_link_language(token))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "public/request_verify.html")
     try:
         subject_request = verify_request(token=token)
@@ -93,7 +93,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     """Show the requester where their request stands."""
     try:
@@ -105,7 +105,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET"])  # a HEAD must not count as the requester's download
 def download(request: HttpRequest, token: str) -> HttpResponse:
     """Hand out an export through its signed link until it expires; each download is logged."""
     user = request.user
