@@ -450,6 +450,13 @@ ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
 
 # Store the IP address of the request with each consent event (off: only the user agent is kept).
 CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
+# Who is responsible, and whom to ask (GDPR art. 13(1)(a)-(b)): on the privacy page, in the
+# art. 14 notice and in every e-mail footer to data subjects; privacy_check fails in production
+# while one is blank.
+CONTROLLER_NAME = env_str("CONTROLLER_NAME", "")
+CONTROLLER_ADDRESS = env_str("CONTROLLER_ADDRESS", "")
+PRIVACY_CONTACT = env_str("PRIVACY_CONTACT", "")
+SUPERVISORY_AUTHORITY = env_str("SUPERVISORY_AUTHORITY", "")
 # How far ahead of the server's clock a consent decision may be dated, in seconds (art. 7(3)).
 CONSENT_CLOCK_SKEW = env_int("CONSENT_CLOCK_SKEW", 300)
 # How long a subscription confirmation link stays valid, in seconds.

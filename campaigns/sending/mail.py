@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 
 from campaigns import links
 from campaigns.models import Campaign, Message
@@ -15,6 +17,7 @@ from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
 from crm.models import Contact
+from privacy.accountability.controller import controller_footer
 
 
 def template_values(
@@ -53,7 +56,8 @@ def build_email(
     """Render one recipient's e-mail with its unsubscribe headers, tracking and Message-ID."""
     token = message.token
     values = template_values(personal_links or links.PersonalLinks(campaign.client), contact, token)
-    html = render(campaign.html_body, values, html=True)
+    footer = controller_footer()
+    html = _html_with_footer(render(campaign.html_body, values, html=True), footer)
     if contact.tracking_allowed:
         html = links.append_open_pixel(
             links.rewrite_links(html, token=token, link_ids=link_ids), token
@@ -61,7 +65,7 @@ def build_email(
     unsubscribe = values["unsubscribe_url"]
     email = EmailMultiAlternatives(
         subject=_one_line(render(campaign.subject, values, html=False)),
-        body=render(campaign.text_body, values, html=False),
+        body=_text_with_footer(render(campaign.text_body, values, html=False), footer),
         from_email=from_address(campaign),
         to=[contact.email],
         headers={
@@ -73,6 +77,20 @@ def build_email(
     )
     email.attach_alternative(html, "text/html")
     return email
+
+
+def _text_with_footer(text: str, footer: str) -> str:
+    """Append who is responsible and whom to ask (art. 13(1)(a)-(b)) to a plain-text body."""
+    return f"{text.rstrip()}\n\n-- \n{footer}\n" if footer else text
+
+
+def _html_with_footer(html: str, footer: str) -> str:
+    """Put the same footer, escaped, at the end of the HTML body (before `</body>` if any)."""
+    if not footer:
+        return html
+    block = format_html('<p class="controller">{}</p>', linebreaksbr(footer))
+    at = html.lower().rfind("</body>")
+    return f"{html}{block}" if at < 0 else f"{html[:at]}{block}{html[at:]}"
 
 
 def send_test(*, campaign: Campaign, to: str, actor: Actor) -> None:
