@@ -86,3 +86,12 @@ def role_client(db, client):
         return client
 
     return login
+
+
+@pytest.fixture
+def controller_named(settings):
+    """Name the controller, its privacy contact and authority, as production must (art. 13)."""
+    settings.CONTROLLER_NAME = "Tegel & Co B.V."
+    settings.CONTROLLER_ADDRESS = "Havenstraat 1, 1011 AA Amsterdam, Netherlands"
+    settings.PRIVACY_CONTACT = "Data protection officer, privacy@tegel.example.org"
+    settings.SUPERVISORY_AUTHORITY = "Autoriteit Persoonsgegevens"

@@ -15,7 +15,7 @@ from privacy.models import ProcessingActivity, Processor, RetentionRule
 from tests.crm.factories import ContactFactory, ContactSourceFactory
 from tests.privacy.request_steps import SubjectRequestFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("controller_named")]
 
 
 def run_check(capsys, *args: str) -> tuple[str, CommandError | None]:

@@ -17,7 +17,7 @@ from tests.privacy.factories import PurposeFactory
 from tests.privacy.pages import text
 from tests.privacy.request_steps import isolate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("controller_named")]
 
 
 @pytest.fixture(autouse=True)

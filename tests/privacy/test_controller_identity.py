@@ -67,7 +67,7 @@ def test_privacy_check_fails_in_production_while_a_controller_setting_is_blank(s
     assert privacy_report().controller_settings_missing == []
 
 
-def test_a_processor_without_a_signed_agreement_is_flagged(admin_client, capsys):
+def test_a_processor_without_a_signed_agreement_is_flagged(admin_client, configured, capsys):
     Processor.objects.all().delete()
     Processor.objects.create(name="Mailhouse Ltd", service="E-mail delivery", location="Ireland")
 

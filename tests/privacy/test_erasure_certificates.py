@@ -15,7 +15,7 @@ from tests.privacy.pages import text
 from tests.privacy.request_steps import isolate, mails_to, submit_and_verify
 from tests.staff import staff_member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("controller_named")]
 
 ADDRESS = "ana.pop@example.org"
 
