@@ -53,6 +53,13 @@ class ConsentInput(serializers.Serializer):
         help_text="Why a decision dated earlier than now is recorded late.",
     )
     user_agent = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
+    language = serializers.ChoiceField(
+        # The contacts' own choice set: one enum in the schema for both.
+        choices=Contact._meta.get_field("language").choices,
+        required=False,
+        default="en",
+        help_text="The language the wording was shown in.",
+    )
     idempotency_key = serializers.CharField(
         required=False, max_length=64, help_text="Send the same key again and nothing is added."
     )
@@ -90,6 +97,7 @@ class ConsentEventOutput(serializers.ModelSerializer):
             "occurred_at",
             "recorded_at",
             "backdate_reason",
+            "language",
         )
 
 
@@ -139,6 +147,7 @@ class ConsentCreateView(APIView):
             recorded_by=request.user,
             occurred_at=data.get("occurred_at"),
             backdate_reason=data["backdate_reason"],
+            language=data["language"],
             idempotency_key=data.get("idempotency_key"),
         )
         return Response(

@@ -27,6 +27,11 @@ class Purpose(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -57,6 +62,11 @@ class NoticeVersion(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["-effective_at"]
@@ -104,6 +114,9 @@ class ConsentEvent(models.Model):
     backdate_reason = models.TextField(
         blank=True,
         help_text="Why the event is dated earlier than it was recorded (a backdated entry).",
+    )
+    language = models.CharField(
+        max_length=8, blank=True, help_text="The language the wording was shown in."
     )
     user_agent = models.CharField(max_length=400, blank=True)
     ip_address = models.GenericIPAddressField(
@@ -366,6 +379,11 @@ class RetentionRule(models.Model):
     is_active = models.BooleanField(default=True)
     note = models.TextField(blank=True, help_text="Why this period: the policy or the law.")
     updated_at = models.DateTimeField(auto_now=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["kind"]
@@ -438,6 +456,11 @@ class ProcessingActivity(models.Model):
         help_text="Shown on the public privacy page (the notice follows the register).",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -79,12 +79,13 @@ class ConsentEventInline(ReadOnlyInlineMixin, admin.StackedInline):
         ("occurred_at", "purpose", "action", "channel"),
         "wording",
         ("notice_version", "recorded_by"),
-        ("recorded_at", "backdate_reason"),
+        ("language", "recorded_at", "backdate_reason"),
         "evidence",
         "user_agent",
     )
     readonly_fields = (
         "occurred_at",
+        "language",
         "recorded_at",
         "backdate_reason",
         "purpose",

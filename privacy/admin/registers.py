@@ -111,6 +111,7 @@ class ProcessingActivityForm(TransferSafeguardForm):
             "transfer_outside_eu",
             "transfer_country",
             "transfer_safeguard",
+            "translations",
         )
         labels = {"transfer_outside_eu": "Transfer outside the EU"}
 

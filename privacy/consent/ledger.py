@@ -33,6 +33,7 @@ from core.models import AuditEvent
 from crm.models import Contact
 from crm.suppression import may_contact
 from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose
+from privacy.translations import reader_language
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,13 @@ def record_consent(
     recorded_by: Actor = None,
     occurred_at: datetime | None = None,
     backdate_reason: str = "",
+    language: str = "",
     idempotency_key: str | None = None,
 ) -> tuple[ConsentEvent, bool]:
     """Append a consent event and update the derived state; return (event, created).
 
     With an idempotency key already used for this purpose, return that event and change nothing.
+    `language` is the one the wording was shown in (default: the active language).
     """
     now = timezone.now()
     occurred_at = occurred_at or now
@@ -112,6 +115,7 @@ def record_consent(
                 occurred_at=occurred_at,
                 recorded_at=now,
                 backdate_reason=backdate_reason.strip(),
+                language=reader_language(language or None),
                 user_agent=metadata.user_agent[:400],
                 ip_address=metadata.ip_address if settings.CONSENT_RECORD_IP else None,
                 evidence=evidence,

@@ -27,6 +27,7 @@ from core.registry import Anonymise, Delete, registry
 from crm.models import ContactSource
 from privacy.deletion.removal import remove_subjects
 from privacy.models import RetentionRule, RetentionRun, SubjectRequest
+from privacy.translations import translated
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +418,7 @@ def schedule() -> list[ScheduleEntry]:
                 category=category(rule),
                 period=period,
                 action=rule.get_action_display().lower(),
-                why=rule.note,
+                why=translated(rule, "note"),
             )
         )
     return entries

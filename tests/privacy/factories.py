@@ -53,6 +53,20 @@ class NoticeVersionFactory(factory.django.DjangoModelFactory):
         )
     )
     summary_of_changes = "We now also send a quarterly newsletter."
+    translations = factory.LazyAttribute(
+        lambda n: {
+            "nl": {
+                "title": "Privacyverklaring",
+                "body": f"Versie {n.version} van hoe wij met uw gegevens omgaan.",
+                "summary_of_changes": "Wij sturen nu ook een nieuwsbrief per kwartaal.",
+            },
+            "ro": {
+                "title": "Declarație de confidențialitate",
+                "body": f"Versiunea {n.version} a modului în care tratăm datele dumneavoastră.",
+                "summary_of_changes": "Acum trimitem și un buletin informativ trimestrial.",
+            },
+        }
+    )
     effective_at = factory.LazyFunction(timezone.now)
     published_at = factory.LazyFunction(timezone.now)
 
