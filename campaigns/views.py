@@ -29,7 +29,7 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("unsubscribe", limit_setting="LINK_POST_RATE_PER_IP")
 def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET: say what will happen, with one button. POST: unsubscribe (RFC 8058 one-click too)."""
@@ -43,7 +43,7 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
         # Erased since the e-mail was sent: nothing left to unsubscribe, and nothing to reveal.
         return render(request, "public/unsubscribed.html", {"client": client})
     activate_for_link(request, contact_language(contact))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "public/unsubscribe.html", {"client": client})
     unsubscribe(
         contact=contact,

@@ -7,6 +7,8 @@ message or a traceback (a database error quoting a duplicate key, say) become `[
 not recognisable in free text, so they are stopped where they enter: a model instance passed as a
 log argument is written as its label and id, never its `str()` (which for a contact is the name),
 and values of mapping arguments under personal keys (name, e-mail, phone...) are replaced.
+One exception keeps the worker's log readable: Celery's own records pass the task's dotted name
+(`privacy.tasks.purge_expired`) under the key `name`, and that is kept.
 """
 
 import logging
@@ -42,10 +44,26 @@ def _safe_argument(value: Any) -> Any:
     return value
 
 
-def _safe_mapping(values: Mapping) -> dict:
+# A task's name as Celery logs it: a dotted Python path, never a person's name with a space.
+TASK_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def _is_task_name(logger_name: str, key: str, value: Any) -> bool:
+    """Whether a `name` argument of a Celery record is the task's dotted name."""
+    return (
+        key == "name"
+        and logger_name.split(".")[0] == "celery"
+        and isinstance(value, str)
+        and TASK_NAME.match(value) is not None
+    )
+
+
+def _safe_mapping(values: Mapping, logger_name: str = "") -> dict:
     return {
         key: "[redacted]"
-        if isinstance(key, str) and PERSONAL_KEY.search(key)
+        if isinstance(key, str)
+        and PERSONAL_KEY.search(key)
+        and not _is_task_name(logger_name, key, value)
         else _safe_argument(value)
         for key, value in values.items()
     }
@@ -56,7 +74,7 @@ class RedactPersonalData(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, Mapping):
-            record.args = _safe_mapping(record.args)
+            record.args = _safe_mapping(record.args, record.name)
         elif isinstance(record.args, tuple):
             record.args = tuple(_safe_argument(value) for value in record.args)
         try:

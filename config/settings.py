@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "privacy.staff.two_factor.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.personal_links.PersonalLinkNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,9 +157,13 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 # ... and after this many seconds without a request (the idle timeout).
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
-# Admin login lock-out: this many failures within the cool-off lock the account, or the client
-# address, for the cool-off (in seconds), counted from the failure that locked it.
-LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+# Admin login lock-out: this many failures within the cool-off lock the account everywhere (a high
+# bar), the account from one client address, or the client address for every account, for the
+# cool-off (in seconds), counted from the failure that locked it.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 50)
+# After login, a `next=` pointing elsewhere (another host, a bad scheme) lands on the admin.
+LOGIN_REDIRECT_URL = "admin:index"
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = env_int("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # Two-factor login: the name authenticator apps show next to the six-digit code.
@@ -296,6 +301,8 @@ SPECTACULAR_SETTINGS = {
     "normalised and audited like a change made in the admin.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs map every endpoint: staff only (logged in, or with a token).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files: no third-party script in staff browsers.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -495,6 +502,15 @@ ADMIN_EXACT_COUNT_LIMIT = env_int("ADMIN_EXACT_COUNT_LIMIT", 50_000)
 
 # Store the IP address of the request with each consent event (off: only the user agent is kept).
 CONSENT_RECORD_IP = env_bool("CONSENT_RECORD_IP", default=False)
+# Who is responsible, and whom to ask (GDPR art. 13(1)(a)-(b)): on the privacy page, in the
+# art. 14 notice and in every e-mail footer to data subjects; privacy_check fails in production
+# while one is blank.
+CONTROLLER_NAME = env_str("CONTROLLER_NAME", "")
+CONTROLLER_ADDRESS = env_str("CONTROLLER_ADDRESS", "")
+PRIVACY_CONTACT = env_str("PRIVACY_CONTACT", "")
+SUPERVISORY_AUTHORITY = env_str("SUPERVISORY_AUTHORITY", "")
+# How far ahead of the server's clock a consent decision may be dated, in seconds (art. 7(3)).
+CONSENT_CLOCK_SKEW = env_int("CONSENT_CLOCK_SKEW", 300)
 # How long a subscription confirmation link stays valid, in seconds.
 SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)
 

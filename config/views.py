@@ -3,19 +3,19 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.health import broker_ok, database_ok
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Render the public home page with links to the public privacy pages."""
     return render(request, "public/home.html")
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Answer 200 when the database and the broker are reachable, else 503, saying which failed."""
     checks = {"database": database_ok(), "broker": broker_ok()}

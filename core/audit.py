@@ -63,6 +63,33 @@ def record_many_audit(
     )
 
 
+def record_reads(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    model: type[models.Model],
+    ids: Iterable[Any],
+    channel: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Append one viewed event for a page of rows read at once, with their ids; none if empty.
+
+    A list read through the API (or a bulk screen) is one request: one event names every row it
+    showed, so the audit trail says who saw whom without a row per person.
+    """
+    shown = list(ids)
+    if not shown:
+        return None
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=AuditEvent.Action.VIEWED,
+        object_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
+        # Many rows, one event: the type says what was read, the ids which ones.
+        object_id="",
+        channel=channel,
+        details={**(details or {}), "count": len(shown), "ids": shown},
+    )
+
+
 def save_audited(
     *,
     obj: models.Model,

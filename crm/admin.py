@@ -22,7 +22,7 @@ from core.counting import distinct_values
 from crm.admin_lists import ContactListAdmin  # noqa: F401 -- registers it
 from crm.admin_timeline import PossibleDuplicatesFilter, TimelineAdminMixin
 from crm.companies import COMPANY_FIELDS, normalise_company, save_company
-from crm.contact_form import mark_answered
+from crm.contact_form import confirm_sender, is_unverified, mark_answered
 from crm.contacts import (
     check_not_suppressed,
     find_duplicate,
@@ -179,10 +179,21 @@ class ContactSourceInline(admin.TabularInline):
     raw_id_fields = ("collected_by",)
 
 
+@admin.display(description="sender")
+def sender_check(interaction: Interaction) -> str:
+    """Say whether a contact-form message's sender is proven, so nobody takes it on trust."""
+    if interaction.kind != Interaction.Kind.CONTACT_FORM:
+        return "-"
+    if is_unverified(interaction):
+        return "Unverified: anyone can type an address into the form"
+    return "Confirmed by staff" if interaction.confirmed_at else "Answered"
+
+
 class InteractionInline(admin.StackedInline):
     model = Interaction
     extra = 0
-    fields = (("kind", "occurred_at", "staff"), "subject", "body")
+    fields = (("kind", "occurred_at", "staff"), sender_check, "subject", "body")
+    readonly_fields = (sender_check,)
     raw_id_fields = ("staff",)
 
 
@@ -425,14 +436,14 @@ class AnsweredFilter(admin.SimpleListFilter):
 class InteractionAdmin(admin.ModelAdmin):
     """Interactions across contacts; contact-form messages wait here until answered."""
 
-    list_display = ("occurred_at", "kind", "contact", "subject", "answered_at")
+    list_display = ("occurred_at", "kind", "contact", "subject", sender_check, "answered_at")
     list_filter = ("kind", AnsweredFilter)
     list_select_related = ("contact",)
     raw_id_fields = ("contact", "staff")
-    readonly_fields = ("answered_at",)
+    readonly_fields = (sender_check, "answered_at", "confirmed_at")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    actions = ("mark_answered",)
+    actions = ("mark_answered", "confirm_sender")
 
     def save_model(self, request, obj, form, change):
         save_interaction(
@@ -450,6 +461,13 @@ class InteractionAdmin(admin.ModelAdmin):
     def mark_answered(self, request, queryset):
         done = sum(mark_answered(interaction=i, actor=request.user) for i in queryset)
         self.message_user(request, f"{done} message(s) marked as answered.")
+
+    @admin.action(
+        description="Confirm the sender of the selected messages (they replied or called)"
+    )
+    def confirm_sender(self, request, queryset):
+        done = sum(confirm_sender(interaction=i, actor=request.user) for i in queryset)
+        self.message_user(request, f"{done} message(s) confirmed as sent by the person.")
 
 
 @admin.register(Invoice)

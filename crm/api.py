@@ -1,15 +1,21 @@
 """REST API for contacts and companies: explicit serializers, thin views, services do the work."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import NewestFirstCursorPagination
+from core.audit import record_reads
 from core.normalisation import normalise_country
 from crm.companies import COMPANY_FIELDS, save_company
 from crm.contacts import record_contact_view, update_contact
 from crm.duplicates import duplicate_candidates
+from crm.exports_csv import REASON_MAX_LENGTH, export_contacts_csv
 from crm.invoices import record_invoice
 from crm.models import Company, Contact, ContactSource, Invoice, Source
 from crm.provenance import create_contact_with_provenance
@@ -26,6 +32,11 @@ class ProvenanceOutput(serializers.ModelSerializer):
     class Meta:
         model = ContactSource
         fields = ("kind", "name", "reference", "collected_at", "informed_at")
+
+
+# What only a role that may export contacts in bulk receives in a list (docs/roles.md).
+CONTACT_DETAILS = ("email", "phone", "job_title", "birth_date", "language", "last_activity_at")
+EXPORT_PERMISSION = "crm.export_contacts"
 
 
 class ContactOutput(serializers.ModelSerializer):
@@ -51,6 +62,13 @@ class ContactOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
+
+
+class ContactSummaryOutput(ContactOutput):
+    """A list row for roles that may not export: who and where, without the contact details."""
+
+    class Meta(ContactOutput.Meta):
+        fields = tuple(name for name in ContactOutput.Meta.fields if name not in CONTACT_DETAILS)
 
 
 class ContactDetailOutput(ContactOutput):
@@ -135,6 +153,26 @@ class ContactFilter(serializers.Serializer):
         return normalise_country(value)
 
 
+class ContactExportInput(ContactFilter):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Why these contacts are exported (audited)."
+    )
+
+
+class ContactPagination(NewestFirstCursorPagination):
+    """Contacts come a page at a time for reading; a copy of many is the audited export."""
+
+    max_page_size = 100
+
+
+class MayExportContacts(permissions.BasePermission):
+    """Staff whose role may export contacts in bulk."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_staff and user.has_perm(EXPORT_PERMISSION))
+
+
 class ContactViewSet(viewsets.GenericViewSet):
     """Contacts. Deleting a person is erasure and goes through a data-subject request instead."""
 
@@ -143,6 +181,12 @@ class ContactViewSet(viewsets.GenericViewSet):
 
     queryset = Contact.objects.select_related("company")
     serializer_class = ContactOutput
+    pagination_class = ContactPagination
+
+    def get_permissions(self):
+        if self.action == "export":
+            return [MayExportContacts()]
+        return super().get_permissions()
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -150,9 +194,13 @@ class ContactViewSet(viewsets.GenericViewSet):
             return queryset.prefetch_related("provenance__source")
         params = ContactFilter(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        filters = params.validated_data
         # Records merged into another keep only their id; the list shows the record kept.
         queryset = queryset.filter(merged_into__isnull=True)
+        return self.filtered(queryset, params.validated_data)
+
+    @staticmethod
+    def filtered(queryset, filters: dict):
+        """Apply the list's filters (search, country, relationship) to the contacts."""
         if filters.get("search"):
             queryset = search_contacts(queryset, filters["search"])
         if filters.get("country"):
@@ -163,8 +211,39 @@ class ContactViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[ContactFilter], responses=ContactOutput(many=True))
     def list(self, request):
+        """A page of contacts, audited as one read; contact details only for roles that export."""
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ContactOutput(page, many=True).data)
+        full = request.user.has_perm(EXPORT_PERMISSION)
+        record_reads(
+            actor=request.user,
+            model=Contact,
+            ids=[contact.pk for contact in page],
+            channel=CHANNEL,
+            details={"list": "full" if full else "summary"},
+        )
+        output = ContactOutput if full else ContactSummaryOutput
+        return self.get_paginated_response(output(page, many=True).data)
+
+    @extend_schema(request=ContactExportInput, responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, methods=["post"])
+    def export(self, request):
+        """The bulk CSV export of the filtered contacts, with a reason, as in the admin."""
+        params = ContactExportInput(data=request.data)
+        params.is_valid(raise_exception=True)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+        add_never_cache_headers(response)
+        response.write("\ufeff")  # the byte-order mark Excel needs to read UTF-8
+        export_contacts_csv(
+            contacts=self.filtered(
+                Contact.objects.filter(merged_into__isnull=True), params.validated_data
+            ),
+            actor=request.user,
+            reason=params.validated_data["reason"],
+            out=response,
+            channel=CHANNEL,
+        )
+        return response
 
     @extend_schema(responses=ContactDetailOutput)
     def retrieve(self, request, pk=None):

@@ -3,6 +3,12 @@
 Writing to us is not consent to marketing: no consent is recorded and no purpose is granted. The
 message is kept until staff mark it answered; the retention rule for answered contact-form
 messages removes it after that.
+
+Anyone can type any address into the form, so a message proves nothing about who sent it. It is
+*unverified* until staff answer it or confirm the sender (the person replied, or called), and says
+so in the admin. It is not the person's activity (the clock of the inactivity rules), and it adds
+no provenance to a contact who already exists: a stranger cannot keep someone's record alive or
+write its history. Only a confirmation counts the message as the person's own act.
 """
 
 from datetime import timedelta
@@ -36,16 +42,16 @@ def receive_contact_message(*, name: str, email: str, message: str) -> Interacti
                 email=email,
                 first_name=first[:100],
                 last_name=last[:100],
-                # Writing to us is the person's own act: an opt-out does not stop us answering.
+                # Writing to us may be the person's own act: an opt-out does not stop an answer.
                 allow_suppressed=True,
             )
-        record_provenance(
-            contact=contact,
-            source=get_source(kind=Source.Kind.WEB_FORM, name=CONTACT_FORM_SOURCE),
-            actor=None,
-            channel=CHANNEL,
-            reference="/contact/",
-        )
+            record_provenance(
+                contact=contact,
+                source=get_source(kind=Source.Kind.WEB_FORM, name=CONTACT_FORM_SOURCE),
+                actor=None,
+                channel=CHANNEL,
+                reference="/contact/",
+            )
         repeated = Interaction.objects.filter(
             contact=contact,
             kind=Interaction.Kind.CONTACT_FORM,
@@ -65,8 +71,34 @@ def receive_contact_message(*, name: str, email: str, message: str) -> Interacti
             actor=None,
             channel=CHANNEL,
         )
-        record_activity(contact=contact)
     return interaction
+
+
+def is_unverified(interaction: Interaction) -> bool:
+    """Whether a contact-form message's sender is still unproven (not answered, not confirmed)."""
+    return (
+        interaction.kind == Interaction.Kind.CONTACT_FORM
+        and interaction.answered_at is None
+        and interaction.confirmed_at is None
+    )
+
+
+def confirm_sender(*, interaction: Interaction, actor) -> bool:
+    """Record that the person sent this message; count it as their activity. False if done."""
+    if interaction.kind != Interaction.Kind.CONTACT_FORM or interaction.confirmed_at is not None:
+        return False
+    with transaction.atomic():
+        interaction.confirmed_at = timezone.now()
+        interaction.save(update_fields=["confirmed_at"])
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=interaction,
+            channel="admin",
+            fields=["confirmed_at"],
+        )
+        record_activity(contact=interaction.contact, at=interaction.occurred_at)
+    return True
 
 
 def mark_answered(*, interaction: Interaction, actor) -> bool:

@@ -387,6 +387,12 @@ class Interaction(models.Model):
     answered_at = models.DateTimeField(
         null=True, blank=True, help_text="For contact-form messages: when staff answered it."
     )
+    confirmed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="For contact-form messages: when staff confirmed the person sent it "
+        "(until answered or confirmed, the sender is unverified).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

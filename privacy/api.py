@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from core.api import StaffModelPermissions
 from core.normalisation import normalise_email
 from core.ratelimit import client_address, retry_after
+from crm.contacts import record_contact_view
 from crm.models import Client, Contact, Suppression
 from crm.suppression import may_contact
 from privacy.accountability.recipients import record_disclosure
@@ -50,8 +51,25 @@ class ConsentInput(serializers.Serializer):
         allow_null=True,
         help_text="The privacy-statement version shown; default: the one in force.",
     )
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the person decided (default now); never in the future.",
+    )
+    backdate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why a decision dated earlier than now is recorded late.",
+    )
     user_agent = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
+    language = serializers.ChoiceField(
+        # The contacts' own choice set: one enum in the schema for both.
+        choices=Contact._meta.get_field("language").choices,
+        required=False,
+        default="en",
+        help_text="The language the wording was shown in.",
+    )
     idempotency_key = serializers.CharField(
         required=False, max_length=64, help_text="Send the same key again and nothing is added."
     )
@@ -87,6 +105,9 @@ class ConsentEventOutput(serializers.ModelSerializer):
             "notice_version",
             "channel",
             "occurred_at",
+            "recorded_at",
+            "backdate_reason",
+            "language",
         )
 
 
@@ -135,6 +156,8 @@ class ConsentCreateView(APIView):
             metadata=RequestMetadata(user_agent=data["user_agent"]),
             recorded_by=request.user,
             occurred_at=data.get("occurred_at"),
+            backdate_reason=data["backdate_reason"],
+            language=data["language"],
             idempotency_key=data.get("idempotency_key"),
         )
         return Response(
@@ -151,6 +174,7 @@ class ContactConsentsView(APIView):
     @extend_schema(responses=ConsentStateOutput(many=True))
     def get(self, request, pk: int):
         contact = get_object_or_404(Contact, pk=pk)
+        record_contact_view(contact=contact, actor=request.user, channel="api")
         states = ConsentState.objects.filter(contact=contact).select_related(
             "purpose", "last_event__purpose", "last_event__notice_version"
         )

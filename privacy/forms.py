@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.normalisation import normalise_email
 from privacy.models import Purpose, SubjectRequest
+from privacy.translations import translated
 
 
 class EmailField(forms.CharField):
@@ -32,7 +33,8 @@ class EmailField(forms.CharField):
 
 class PurposeChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Purpose) -> str:
-        return obj.consent_text
+        # The sentence agreed to, in the reader's language (and recorded so in the ledger).
+        return translated(obj, "consent_text")
 
 
 class SubscribeForm(forms.Form):
@@ -87,9 +89,7 @@ class SubjectRequestForm(forms.Form):
     )
     purposes = forms.ModelMultipleChoiceField(
         label=_("For an objection: which processing do you object to?"),
-        queryset=Purpose.objects.filter(is_active=True).exclude(
-            legal_basis=Purpose.LegalBasis.LEGAL_OBLIGATION
-        ),
+        queryset=Purpose.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -108,3 +108,15 @@ class SubjectRequestForm(forms.Form):
         required=False,
         max_length=5000,
     )
+
+    def __init__(self, *args, objectable, consent_purposes, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Art. 21 applies to our legitimate interest; what rests on consent is withdrawn.
+        self.fields["purposes"].queryset = objectable
+        self.fields["purposes"].label_from_instance = lambda purpose: translated(purpose, "name")
+        names = ", ".join(translated(purpose, "name") for purpose in consent_purposes)
+        if names:
+            self.fields["purposes"].help_text = _(
+                "What you agreed to (%(names)s) is not objected to but withdrawn: choose "
+                "“Withdraw every consent”, or switch it off in the preference centre."
+            ) % {"names": names}

@@ -28,6 +28,11 @@ class Purpose(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +63,11 @@ class NoticeVersion(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["-effective_at"]
@@ -102,6 +112,16 @@ class ConsentEvent(models.Model):
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="When the ledger received the event."
+    )
+    backdate_reason = models.TextField(
+        blank=True,
+        help_text="Why the event is dated earlier than it was recorded (a backdated entry).",
+    )
+    language = models.CharField(
+        max_length=8, blank=True, help_text="The language the wording was shown in."
+    )
     user_agent = models.CharField(max_length=400, blank=True)
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, help_text="Kept only when CONSENT_RECORD_IP is on."
@@ -330,7 +350,20 @@ class ErasureCertificate(models.Model):
     removed = models.JSONField(default=dict, help_text="Rows deleted or anonymised, per table.")
     retained = models.JSONField(default=dict, help_text="Rows kept on a legal ground, per table.")
     scan = models.JSONField(default=dict, help_text="Rows still holding an identifier, per table.")
+    scan_method = models.JSONField(
+        default=dict, help_text="Per table: the fields scanned, how they were matched, which rows."
+    )
     rows_found = models.PositiveIntegerField(help_text="Leftovers found by the scan; 0 expected.")
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the privacy officer dealt with the leftovers found."
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-erased_at"]
@@ -354,6 +387,11 @@ class RetentionRule(models.Model):
     is_active = models.BooleanField(default=True)
     note = models.TextField(blank=True, help_text="Why this period: the policy or the law.")
     updated_at = models.DateTimeField(auto_now=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["kind"]
@@ -426,6 +464,11 @@ class ProcessingActivity(models.Model):
         help_text="Shown on the public privacy page (the notice follows the register).",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The Dutch and Romanian wording the public sees: {language: {field: text}}.",
+    )
 
     class Meta:
         ordering = ["name"]

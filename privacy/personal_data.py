@@ -78,8 +78,16 @@ registry.declare(
         "The consent ledger: each grant, refusal and withdrawal with its proof."
     ),
     subject="contact",
-    fields=("wording", "user_agent", "ip_address", "evidence"),
-    export_fields=("purpose", "action", "notice_version", "channel", "occurred_at"),
+    fields=("wording", "user_agent", "ip_address", "evidence", "backdate_reason"),
+    export_fields=(
+        "purpose",
+        "action",
+        "language",
+        "notice_version",
+        "channel",
+        "occurred_at",
+        "recorded_at",
+    ),
     erasure=Delete(),
 )
 registry.declare(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from core.ratelimit import allow_form_post, client_address, limit_posts, too_many_requests
 from crm.contact_form import receive_contact_message
 from crm.models import Client, Contact
+from crm.senders import senders_of
 from crm.suppression import email_hash, suppressed_clients
 from privacy.accountability.registers import (
     DOCUMENTS,
@@ -68,7 +69,7 @@ def _offered_queryset():
     return Purpose.objects.filter(pk__in=[p.pk for p in offered_purposes()])
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def privacy_statement(request: HttpRequest) -> HttpResponse:
     """Render the statement in force, purposes, the registers, retention and older versions."""
     notice = current_notice()
@@ -103,14 +104,14 @@ def register_export(request: HttpRequest, document: str) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def notice_version(request: HttpRequest, version: str) -> HttpResponse:
     """Render one published version of the statement."""
     notice = get_object_or_404(NoticeVersion, version=version, published_at__isnull=False)
     return render(request, "public/notice_version.html", {"notice": notice})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("subscribe", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def subscribe(request: HttpRequest) -> HttpResponse:
     """Show the subscription form; on a valid post, queue the confirmation mail for the worker."""
@@ -130,19 +131,19 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "public/subscribe.html", {"form": form, "notice": current_notice()})
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def subscribe_sent(request: HttpRequest) -> HttpResponse:
     """Say the same thing to everyone: check your inbox."""
     return render(request, "public/subscribe_sent.html")
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("subscribe-confirm", limit_setting="LINK_POST_RATE_PER_IP")
 def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET), then grant the consents (POST)."""
     try:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             # Check the link before offering the button, so a bad one is told at once.
             activate_for_link(request, read_subscription_token(token).language)
             return render(request, "public/subscribe_confirm.html", {"token": token})
@@ -158,7 +159,7 @@ def subscribe_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("preferences", limit_setting="LINK_POST_RATE_PER_IP")
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     """Show and change per-purpose consents, per-sender and global unsubscribes."""
@@ -181,7 +182,8 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "public/unsubscribed.html", {"client": None})
     if request.method == "POST" and request.POST.get("unsubscribe_client"):
         try:
-            client = Client.objects.get(pk=int(request.POST["unsubscribe_client"]))
+            # Only a sender of this person: another client's id answers as an unknown one.
+            client = senders_of(contact).get(pk=int(request.POST["unsubscribe_client"]))
         except (ValueError, Client.DoesNotExist) as exc:
             raise Http404("No such sender.") from exc
         unsubscribe(
@@ -208,21 +210,19 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         p.code for p in purposes if states.get(p.code) == ConsentEvent.Action.GRANT
     ]
     blocked = suppressed_clients(email=contact.email) if contact.email else set()
+    senders = senders_of(contact)
     context = {
         "form": form,
         "saved": saved,
         "suppressed": is_globally_suppressed(contact),
-        # Only the clients whose lists brought this person in: nobody else's business is shown.
-        "clients": Client.objects.filter(sources__contact_sources__contact=contact)
-        .exclude(pk__in=blocked)
-        .distinct()
-        .order_by("name"),
-        "blocked_clients": Client.objects.filter(pk__in=blocked).order_by("name"),
+        # Only the senders that supplied or mailed this person: nobody else's business is shown.
+        "clients": senders.exclude(pk__in=blocked),
+        "blocked_clients": senders.filter(pk__in=blocked),
     }
     return render(request, "public/preferences.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("contact", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def contact_message(request: HttpRequest) -> HttpResponse:
     """Take a message for staff; it never implies any marketing consent."""

@@ -74,3 +74,24 @@ def _private_embedded_broker(tmp_path_factory):
     app.conf.result_backend = f"file://{root / 'results'}"
     yield
     app.conf.broker_transport_options, app.conf.result_backend = previous
+
+
+@pytest.fixture
+def role_client(db, client):
+    """Return a factory of the test client logged in as a new staff member of a role."""
+    from tests.staff import staff_member
+
+    def login(role: str):
+        client.force_login(staff_member(role))
+        return client
+
+    return login
+
+
+@pytest.fixture
+def controller_named(settings):
+    """Name the controller, its privacy contact and authority, as production must (art. 13)."""
+    settings.CONTROLLER_NAME = "Tegel & Co B.V."
+    settings.CONTROLLER_ADDRESS = "Havenstraat 1, 1011 AA Amsterdam, Netherlands"
+    settings.PRIVACY_CONTACT = "Data protection officer, privacy@tegel.example.org"
+    settings.SUPERVISORY_AUTHORITY = "Autoriteit Persoonsgegevens"

@@ -1,11 +1,14 @@
 """The e-mail itself: one recipient's message with its links and headers, and a test send."""
 
+import dataclasses
 from email.utils import formataddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 
 from campaigns import links
 from campaigns.content import (
@@ -23,6 +26,7 @@ from core.actors import Actor
 from core.audit import record_audit
 from core.models import AuditEvent
 from crm.models import Contact
+from privacy.accountability.controller import controller_footer
 
 # The metadata key a campaign e-mail carries its token in, for providers' events to return it.
 TOKEN_METADATA = "crm_message"  # noqa: S105 (a key name, not a secret)
@@ -33,7 +37,9 @@ def from_address(campaign: Campaign) -> str:
     if not campaign.from_email:
         return settings.DEFAULT_FROM_EMAIL
     if campaign.client is not None:
-        return formataddr((campaign.client.name, campaign.from_email))
+        # A line break in the name (pasted from a spreadsheet) would be refused as a header
+        # injection and stop the batch: one line, single spaces.
+        return formataddr((" ".join(campaign.client.name.split()), campaign.from_email))
     return campaign.from_email
 
 
@@ -57,9 +63,10 @@ def build_email(
     )
     versions = versions or contents(campaign)
     content = versions.get(message.language) or versions[campaign.language]
-    rendered = render_content(content, values, campaign.layout, variant=message.variant)
-    html = rendered.html
-    html = tracked_html(html, message=message, link_ids=link_ids)
+    rendered = _with_footer(
+        render_content(content, values, campaign.layout, variant=message.variant)
+    )
+    html = tracked_html(rendered.html, message=message, link_ids=link_ids)
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -79,6 +86,30 @@ def build_email(
     return email
 
 
+def _text_with_footer(text: str, footer: str) -> str:
+    """Append who is responsible and whom to ask (art. 13(1)(a)-(b)) to a plain-text body."""
+    return f"{text.rstrip()}\n\n-- \n{footer}\n" if footer else text
+
+
+def _html_with_footer(html: str, footer: str) -> str:
+    """Put the same footer, escaped, at the end of the HTML body (before `</body>` if any)."""
+    if not footer:
+        return html
+    block = format_html('<p class="controller">{}</p>', linebreaksbr(footer))
+    at = html.lower().rfind("</body>")
+    return f"{html}{block}" if at < 0 else f"{html[:at]}{block}{html[at:]}"
+
+
+def _with_footer(rendered: Rendered) -> Rendered:
+    """The rendered message with the controller's identity at the end of both bodies."""
+    footer = controller_footer()
+    return dataclasses.replace(
+        rendered,
+        html=_html_with_footer(rendered.html, footer),
+        text=_text_with_footer(rendered.text, footer),
+    )
+
+
 def preview(
     *, campaign: Campaign, language: str, contact: Contact | None = None, variant: str = ""
 ) -> Rendered:
@@ -91,7 +122,7 @@ def preview(
     home = f"{settings.SITE_URL}/"
     values = reader_values(campaign, reader, preferences_url=home, unsubscribe_url=home)
     content = content_for(campaign, language)
-    return render_content(content, values, campaign.layout, variant=variant)
+    return _with_footer(render_content(content, values, campaign.layout, variant=variant))
 
 
 def send_test(*, campaign: Campaign, to: str, actor: Actor, language: str = "") -> None:

@@ -4,16 +4,22 @@ Failures make `manage.py privacy_check` exit non-zero: a model holding personal 
 the registry, an open data-subject request past its deadline (art. 12(3)), an active retention
 rule whose rows have no data category (its kind unknown to `privacy.deletion.retention`, or its
 model not declared), a processor or processing activity sending data outside the EU without a
-safeguard (art. 44-46), and a contact whose birth date makes them younger than 16 (art. 8).
-Warnings are reported without failing: contacts without provenance, and contacts from indirect
-sources not yet informed (art. 14). Processors and activities are named (they are organisations and
-activities, not people); everything about people is a count.
+safeguard (art. 44-46), a contact whose birth date makes them younger than 16 (art. 8), a kind
+of contact (customer, prospect, employee of a client or partner, subscriber) that no active
+retention rule expires (art. 5(1)(e)), and a controller setting (identity, address, privacy
+contact, supervisory authority) left blank in production (art. 13(1)(a)-(b)). Warnings are
+reported without failing: contacts without provenance, contacts from indirect sources not yet
+informed (art. 14), erasure certificates whose scan found leftovers that the officer has not yet
+reviewed, and processors without a signed agreement date (art. 28(3)). Processors and activities
+are named (they are organisations and activities, not people); everything about people is a
+count.
 """
 
 from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,12 +28,14 @@ from core.dates import add_months
 from core.registry import registry
 from crm.contacts import MINIMUM_AGE
 from crm.models import Contact, ContactSource, Source
+from privacy.accountability.controller import missing_controller_settings
 from privacy.accountability.registers import (
     activities_without_safeguard,
     processors_without_safeguard,
 )
-from privacy.deletion.retention import RULE_KINDS
-from privacy.models import RetentionRule
+from privacy.deletion.erasure import certificates_to_review
+from privacy.deletion.retention import RELATIONSHIP_RULES, RULE_KINDS
+from privacy.models import Processor, RetentionRule
 from privacy.requests.subject_requests import requests_needing_attention
 
 # Report field -> what the command prints for it; failures first, then warnings.
@@ -38,10 +46,14 @@ FAILURES = {
     "processors_without_safeguard": "Processors outside the EU without a transfer safeguard",
     "activities_without_safeguard": "Processing activities outside the EU without a safeguard",
     "contacts_under_16": f"Contacts younger than {MINIMUM_AGE} by their birth date",
+    "relationships_without_retention": "Kinds of contact no active retention rule expires",
+    "controller_settings_missing": "Controller settings left blank (art. 13(1)(a)-(b))",
 }
 WARNINGS = {
     "contacts_without_provenance": "Contacts without provenance",
     "indirect_contacts_not_informed": "Contacts from indirect sources not yet informed (art. 14)",
+    "certificates_to_review": "Erasure certificates whose scan found leftovers, to review",
+    "processors_without_agreement": "Processors without a signed agreement date (art. 28(3))",
 }
 
 
@@ -57,6 +69,10 @@ class PrivacyReport:
     processors_without_safeguard: list[str]
     activities_without_safeguard: list[str]
     contacts_under_16: int
+    relationships_without_retention: list[str]
+    controller_settings_missing: list[str]
+    processors_without_agreement: list[str]
+    certificates_to_review: int
 
     @property
     def failures(self) -> list[str]:
@@ -101,6 +117,16 @@ def rules_without_category() -> list[str]:
     return missing
 
 
+def relationships_without_retention() -> list[str]:
+    """Return the kinds of contact (relationships) that no active retention rule ever expires."""
+    active = set(RetentionRule.objects.filter(is_active=True).values_list("kind", flat=True))
+    return [
+        relationship
+        for relationship in Contact.Relationship.values
+        if RELATIONSHIP_RULES.get(relationship) not in active
+    ]
+
+
 def privacy_report() -> PrivacyReport:
     """Run every check and return the findings."""
     provenance = ContactSource.objects.filter(contact=OuterRef("pk"))
@@ -126,4 +152,13 @@ def privacy_report() -> PrivacyReport:
             activities_without_safeguard().order_by("name").values_list("name", flat=True)
         ),
         contacts_under_16=Contact.objects.filter(birth_date__gt=cutoff).count(),
+        relationships_without_retention=relationships_without_retention(),
+        # The embedded default is a trial box: the operator fills these in for production.
+        controller_settings_missing=[] if settings.EMBEDDED else missing_controller_settings(),
+        processors_without_agreement=list(
+            Processor.objects.filter(agreement_signed_on__isnull=True)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
+        certificates_to_review=certificates_to_review().count(),
     )

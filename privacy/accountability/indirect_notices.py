@@ -49,6 +49,7 @@ from core.outbox import enqueue_on_commit
 from crm.models import Contact, ContactSource, Source
 from crm.suppression import email_hash, suppressed_hashes
 from privacy.consent.tracking import tracking_statements
+from privacy.deletion.retention import contact_retention_days
 from privacy.links import preferences_url
 from privacy.models import Purpose
 
@@ -232,6 +233,7 @@ def notice_context(
         "tracking": tracking_statements(
             {row.source.client for row in sources if row.source.client is not None}
         ),
+        "kept_days": contact_retention_days(contact.relationship),
         "data": [
             str(label)
             for name, label in DATA_FIELDS

@@ -2,6 +2,7 @@
 
 from privacy.admin import (  # noqa: F401 -- each module registers its screens
     breaches,
+    certificates,
     consent,
     contacts,
     recipients,

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from crm.models import Suppression
 from crm.suppression import email_hash
+from privacy.admin.translated import translated_form
 from privacy.consent.notices import publish_notice
 from privacy.consent.tracking import set_tracking_basis
 from privacy.models import ConsentEvent, NoticeVersion, Purpose, TrackingBasis
@@ -18,6 +19,10 @@ from privacy.models import ConsentEvent, NoticeVersion, Purpose, TrackingBasis
 
 @admin.register(Purpose)
 class PurposeAdmin(admin.ModelAdmin):
+    # A consent sentence is agreed to in the reader's language: each one is required.
+    form = translated_form(
+        Purpose, ("name", "description", "consent_text"), required=("consent_text",)
+    )
     list_display = ("name", "code", "legal_basis", "is_active")
     list_filter = ("legal_basis", "is_active")
     search_fields = ("name", "code")
@@ -33,6 +38,8 @@ class PurposeAdmin(admin.ModelAdmin):
 
 @admin.register(NoticeVersion)
 class NoticeVersionAdmin(admin.ModelAdmin):
+    # Left blank, a language blocks publishing (publish_notice), not the draft.
+    form = translated_form(NoticeVersion, ("title", "body", "summary_of_changes"))
     list_display = ("version", "title", "effective_at", "is_material_change", "published_at")
     readonly_fields = ("published_at",)
     actions = ("publish",)

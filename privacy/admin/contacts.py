@@ -81,11 +81,15 @@ class ConsentEventInline(ReadOnlyInlineMixin, admin.StackedInline):
         ("occurred_at", "purpose", "action", "channel"),
         "wording",
         ("notice_version", "recorded_by"),
+        ("language", "recorded_at", "backdate_reason"),
         "evidence",
         "user_agent",
     )
     readonly_fields = (
         "occurred_at",
+        "language",
+        "recorded_at",
+        "backdate_reason",
         "purpose",
         "action",
         "channel",

@@ -111,6 +111,7 @@ class ProcessingActivityForm(TransferSafeguardForm):
             "transfer_outside_eu",
             "transfer_country",
             "transfer_safeguard",
+            "translations",
         )
         labels = {"transfer_outside_eu": "Transfer outside the EU"}
 
@@ -208,7 +209,7 @@ class ProcessorAdmin(admin.ModelAdmin):
         "location",
         "outside_eu",
         "transfer_safeguard",
-        "agreement_signed_on",
+        "agreement",
     )
     list_filter = ("outside_eu", TransferFilter)
     search_fields = ("name", "service")
@@ -232,6 +233,13 @@ class ProcessorAdmin(admin.ModelAdmin):
         if not obj.outside_eu:
             return "-"
         return obj.safeguard if obj.safeguard.strip() else missing_safeguard()
+
+    @admin.display(description="agreement signed on", ordering="agreement_signed_on")
+    def agreement(self, obj):
+        # Art. 28(3): processing on our behalf needs a signed contract; privacy_check fails too.
+        if obj.agreement_signed_on is None:
+            return format_html('<strong class="flag-alert">{}</strong>', "NO SIGNED AGREEMENT")
+        return obj.agreement_signed_on
 
 
 @admin.register(Disclosure)

@@ -18,6 +18,7 @@ from core.models import AuditEvent
 from crm.suppression import email_hash
 from privacy.models import SubjectRequest
 from privacy.requests.decisions import Decision, carry_out_decision, suggested_answer
+from privacy.requests.exports import hide_download_links, may_handle_exports
 from privacy.requests.subject_requests import check_staff_request, log_staff_request
 
 
@@ -148,8 +149,13 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             "wants_recipients",
             "handler",
             "completed_at",
-            "result",
+            "result" if may_handle_exports(request.user) else "result_without_links",
         )
+
+    @admin.display(description="result")
+    def result_without_links(self, obj):
+        # The export holds invoices, disclosures and breaches this role may not see.
+        return hide_download_links(obj.result)
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj) if obj is not None else ()

@@ -6,12 +6,14 @@ Imported by `privacy.admin` so the admin registers it.
 from django.contrib import admin, messages
 
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
+from privacy.admin.translated import translated_form
 from privacy.deletion.retention import RULE_KINDS, RetentionBusy, category, preview, run_rule
 from privacy.models import RetentionRule, RetentionRun
 
 
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(admin.ModelAdmin):
+    form = translated_form(RetentionRule, ("note",), required=("note",))
     list_display = (
         "kind",
         "what",

@@ -7,17 +7,22 @@ the time and the request's metadata (the user agent; the IP address only when th
 them. `ConsentState` holds the latest event per (contact, purpose) for fast audience queries and
 can always be rebuilt from the ledger. A repeated submission carries the same idempotency key and
 records one event.
+
+Time cannot outrun a decision (art. 7(3)). An event may not be dated in the future beyond
+`CONSENT_CLOCK_SKEW` seconds; one dated earlier than it is recorded (beyond the same skew) needs a
+reason, kept in the proof as a backdated entry. The derived state is the latest-dated event among
+those recorded since the person's last refusal or withdrawal: a refusal or withdrawal always takes
+effect over every grant recorded before it, whatever their dates, and only a grant recorded after
+it (and dated no earlier) can bring consent back. `rebuild_consent_states` applies the same rule.
 """
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.actors import Actor
@@ -27,6 +32,7 @@ from core.models import AuditEvent
 from crm.models import Contact
 from crm.suppression import may_contact
 from privacy.models import ConsentEvent, ConsentState, NoticeVersion, Purpose
+from privacy.translations import reader_language
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,18 @@ def record_consent(
     evidence: str = "",
     recorded_by: Actor = None,
     occurred_at: datetime | None = None,
+    backdate_reason: str = "",
+    language: str = "",
     idempotency_key: str | None = None,
 ) -> tuple[ConsentEvent, bool]:
     """Append a consent event and update the derived state; return (event, created).
 
     With an idempotency key already used for this purpose, return that event and change nothing.
+    `language` is the one the wording was shown in (default: the active language).
     """
-    errors = {}
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    errors = _timing_errors(occurred_at=occurred_at, now=now, backdate_reason=backdate_reason)
     if action not in ConsentEvent.Action.values:
         errors["action"] = f"Unknown consent action {action!r}."
     if channel not in ConsentEvent.Channel.values:
@@ -100,7 +111,10 @@ def record_consent(
                 wording=wording,
                 notice_version=notice_version or current_notice(),
                 channel=channel,
-                occurred_at=occurred_at or timezone.now(),
+                occurred_at=occurred_at,
+                recorded_at=now,
+                backdate_reason=backdate_reason.strip(),
+                language=reader_language(language or None),
                 user_agent=metadata.user_agent[:400],
                 ip_address=metadata.ip_address if settings.CONSENT_RECORD_IP else None,
                 evidence=evidence,
@@ -128,8 +142,33 @@ def record_consent(
     return event, True
 
 
+def _timing_errors(*, occurred_at: datetime, now: datetime, backdate_reason: str) -> dict:
+    """Refuse a date in the future beyond the skew, and a backdated date without a reason."""
+    skew = timedelta(seconds=settings.CONSENT_CLOCK_SKEW)
+    if occurred_at > now + skew:
+        return {
+            "occurred_at": (
+                f"The time of a consent decision may not lie in the future (more than "
+                f"{settings.CONSENT_CLOCK_SKEW} seconds ahead of the server's clock)."
+            )
+        }
+    if occurred_at < now - skew and not backdate_reason.strip():
+        return {
+            "backdate_reason": (
+                "This decision is dated before today's entry: say why it is recorded late "
+                "(it is kept in the proof as a backdated entry)."
+            )
+        }
+    return {}
+
+
+def is_objection(action: str) -> bool:
+    """Whether a ledger action is the person saying no (a refusal or a withdrawal)."""
+    return action in (ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW)
+
+
 def _apply_to_state(event: ConsentEvent) -> None:
-    """Make the derived state follow the event, unless a later event already decided it."""
+    """Make the derived state follow the event: a no always, a grant when no later-dated one won."""
     state = (
         ConsentState.objects.select_for_update()
         .filter(contact_id=event.contact_id, purpose_id=event.purpose_id)
@@ -143,7 +182,7 @@ def _apply_to_state(event: ConsentEvent) -> None:
             last_event=event,
             since=event.occurred_at,
         )
-    elif state.since <= event.occurred_at:
+    elif is_objection(event.action) or state.since <= event.occurred_at:
         state.status, state.last_event, state.since = event.action, event, event.occurred_at
         state.save(update_fields=["status", "last_event", "since"])
 
@@ -209,7 +248,7 @@ def rebuild_consent_states(*, batch_size: int = 2000) -> int:
     """Recompute every derived state from the ledger, batch by batch; return states written.
 
     Safe to interrupt and run again: each batch of contacts is rewritten in its own transaction
-    from the events alone.
+    from the events alone, by the rule `record_consent` applies as events arrive.
     """
     written = 0
     last_contact = 0
@@ -232,20 +271,22 @@ def rebuild_states_of(contact_ids: list[int]) -> int:
 
     Call it inside a transaction: the old states are deleted before the new ones are written.
     """
-    # The latest event per (contact, purpose) in one sorted pass: a subquery per event row would
-    # grow with the square of a long ledger (a merge of two long histories).
-    newest_first = Window(
-        RowNumber(),
-        partition_by=[F("contact_id"), F("purpose_id")],
-        order_by=[F("occurred_at").desc(), F("id").desc()],
-    )
-    latest = (
+    # One pass over the batch's events in the order they were recorded: a subquery per event row
+    # would grow with the square of a long ledger (a merge of two long histories).
+    rows = (
         ConsentEvent.objects.filter(contact_id__in=contact_ids)
-        .order_by()
-        .annotate(rank=newest_first)
-        .filter(rank=1)
+        .order_by("id")
+        .values_list("id", "contact_id", "purpose_id", "action", "occurred_at")
     )
-    events = {event.pk: event for event in latest}
+    current: dict[tuple[int, int], tuple[datetime, int]] = {}
+    for event_id, contact_id, purpose_id, action, occurred_at in rows.iterator():
+        pair = (contact_id, purpose_id)
+        held = current.get(pair)
+        # The rule of `_apply_to_state`: a refusal or withdrawal beats every event recorded
+        # before it, whatever their dates; otherwise an event wins unless dated before the one held.
+        if held is None or is_objection(action) or held[0] <= occurred_at:
+            current[pair] = (occurred_at, event_id)
+    events = ConsentEvent.objects.in_bulk([event_id for _, event_id in current.values()])
     ConsentState.objects.filter(contact_id__in=contact_ids).delete()
     ConsentState.objects.bulk_create(
         ConsentState(

@@ -24,6 +24,7 @@ from core.outbox import enqueue_on_commit
 from crm.models import Contact
 from privacy.links import preferences_url
 from privacy.models import ConsentEvent, ConsentState, NoticeDelivery, NoticeVersion
+from privacy.translations import missing_translations
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,13 @@ def publish_notice(*, notice: NoticeVersion, actor: Actor) -> NoticeVersion:
 
     if notice.published_at is not None:
         raise ValidationError(f"Version {notice.version} was already published.")
+    missing = missing_translations(notice, ("title", "body", "summary_of_changes"))
+    if missing:
+        # Art. 12(1): the statement must be readable by everyone it applies to.
+        raise ValidationError(
+            f"Version {notice.version} needs its text in every language before it is "
+            f"published; missing: {', '.join(missing)}."
+        )
     with transaction.atomic():
         notice.published_at = timezone.now()
         notice.save(update_fields=["published_at"])
@@ -104,7 +112,7 @@ def _mail_notice(notice: NoticeVersion, contact: Contact) -> None:
     }
     with translation.override(contact.language or None):
         EmailMessage(
-            subject=translation.gettext("Our privacy statement has changed"),
+            subject=translation.gettext("Our privacy statement has changed").strip(),
             body=render_to_string("emails/notice_changed.txt", context),
             to=[contact.email],
         ).send()

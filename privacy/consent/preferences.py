@@ -26,6 +26,7 @@ from privacy.consent.ledger import (
 )
 from privacy.consent.subscriptions import offered_purposes
 from privacy.models import ConsentEvent, ConsentState
+from privacy.translations import reader_language, translated
 
 UNSUBSCRIBE_ALL_WORDING = "Unsubscribe me from all e-mails."
 
@@ -89,9 +90,11 @@ def update_preferences(
             contact=contact,
             purpose=purpose,
             action=ConsentEvent.Action.GRANT if turn_on else ConsentEvent.Action.WITHDRAW,
-            wording=purpose.consent_text
+            # The page speaks the person's language: the sentence shown is the one recorded.
+            wording=translated(purpose, "consent_text")
             if turn_on
             else f"Switched off in the preference centre: {purpose.name}.",
+            language=reader_language(),
             channel=ConsentEvent.Channel.PREFERENCE_CENTRE,
             metadata=metadata,
             # Keyed on the state it changes, so the same page sent again with other choices

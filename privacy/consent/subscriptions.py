@@ -42,6 +42,7 @@ from privacy.links import (
     subscription_token,
 )
 from privacy.models import ConsentEvent, NoticeVersion, Purpose
+from privacy.translations import reader_language, translated
 
 SUBSCRIPTION_SOURCE = "Subscription form"
 CONFIRMATION_TASK = "privacy.tasks.send_subscription_confirmation"
@@ -70,9 +71,14 @@ def offered_purposes() -> list[Purpose]:
     )
 
 
-def wording_digest(purposes: Iterable[Purpose], notice: NoticeVersion | None) -> str:
-    """Return a short digest of the wording shown for these purposes under that notice."""
-    text = "\n".join(f"{p.code}:{p.consent_text}" for p in sorted(purposes, key=lambda p: p.code))
+def wording_digest(
+    purposes: Iterable[Purpose], notice: NoticeVersion | None, language: str = "en"
+) -> str:
+    """Return a short digest of the wording shown for these purposes, in that language."""
+    text = "\n".join(
+        f"{p.code}:{translated(p, 'consent_text', language)}"
+        for p in sorted(purposes, key=lambda p: p.code)
+    )
     version = notice.version if notice else ""
     return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()[:16]
 
@@ -93,7 +99,7 @@ def request_subscription(
             name=name.strip()[:200],
             purposes=tuple(codes),
             notice_version=notice.version if notice else "",
-            wording_digest=wording_digest(purposes, notice),
+            wording_digest=wording_digest(purposes, notice, language),
             language=language,
         )
     )
@@ -152,7 +158,7 @@ def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmati
     if already is not None:
         return Confirmation(contact=already.contact, purposes=purposes, already_confirmed=True)
     if len(purposes) != len(pending.purposes) or (
-        wording_digest(purposes, notice) != pending.wording_digest
+        wording_digest(purposes, notice, pending.language) != pending.wording_digest
     ):
         raise WordingChanged
     with transaction.atomic():
@@ -174,7 +180,9 @@ def confirm_subscription(*, token: str, metadata: RequestMetadata) -> Confirmati
                 contact=contact,
                 purpose=purpose,
                 action=ConsentEvent.Action.GRANT,
-                wording=purpose.consent_text,
+                # The sentence the person read, in the language of the form they filled in.
+                wording=translated(purpose, "consent_text", pending.language),
+                language=reader_language(pending.language),
                 channel=ConsentEvent.Channel.DOUBLE_OPT_IN,
                 notice_version=notice,
                 metadata=metadata,

@@ -17,15 +17,17 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.registry import Anonymise, Delete, registry
+from crm.models import ContactSource
 from privacy.deletion.removal import remove_subjects
 from privacy.models import RetentionRule, RetentionRun, SubjectRequest
+from privacy.translations import translated
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ class RuleKind:
     # Translated: the public privacy page lists the rules in the visitor's language.
     label: str
     model: str
-    age: tuple[str, ...]
+    # Columns (or expressions) tried in turn: the first that is not empty is the row's age.
+    age: tuple[str | Subquery, ...]
     filters: Q = field(default_factory=Q)
     # Rows are people: remove them with everything the registry holds about them.
     people: bool = False
@@ -62,7 +65,42 @@ class RuleKind:
     category: str = ""
 
 
+# When we last obtained a person's data (a list supplied again, a directory read again).
+LATEST_PROVENANCE = Subquery(
+    ContactSource.objects.filter(contact=OuterRef("pk"))
+    .order_by("-collected_at")
+    .values("collected_at")[:1]
+)
+# Which rule's period applies to a contact, by relationship (the art. 14 notice states it).
+RELATIONSHIP_RULES = {
+    "customer": "inactive_customers_subscribers",
+    "subscriber": "inactive_customers_subscribers",
+    "prospect": "inactive_prospects",
+    "client_employee": "inactive_business_contacts",
+    "partner_employee": "inactive_business_contacts",
+}
+
 RULE_KINDS: dict[str, RuleKind] = {
+    "inactive_prospects": RuleKind(
+        label=_(
+            "Prospects, since their last own activity, or since we obtained their details "
+            "when there was none"
+        ),
+        model="crm.Contact",
+        age=("last_activity_at", LATEST_PROVENANCE, "created_at"),
+        filters=Q(relationship="prospect"),
+        people=True,
+    ),
+    "inactive_business_contacts": RuleKind(
+        label=_(
+            "Employees of clients and partners, since their last own activity, or since we "
+            "obtained their details when there was none"
+        ),
+        model="crm.Contact",
+        age=("last_activity_at", LATEST_PROVENANCE, "created_at"),
+        filters=Q(relationship__in=["client_employee", "partner_employee"]),
+        people=True,
+    ),
     "inactive_customers_subscribers": RuleKind(
         label=_("Customers and subscribers, since their last own activity (or creation)"),
         model="crm.Contact",
@@ -154,7 +192,10 @@ def expired(rule: RetentionRule, *, now: datetime) -> tuple[QuerySet, QuerySet]:
     cutoff: datetime | object = now - timedelta(days=rule.period_days)
     if kind.date_only:
         cutoff = timezone.localtime(cutoff).date()
-    age = Coalesce(*kind.age) if len(kind.age) > 1 else F(kind.age[0])
+    age = F(kind.age[0])
+    if len(kind.age) > 1:
+        # Every kind with several ages counts from moments; say so for the subquery too.
+        age = Coalesce(*kind.age, output_field=models.DateTimeField())
     due = Q(kind.filters, aged_from__lt=cutoff)
     anonymise = rule.action == RetentionRule.Action.ANONYMISE
     if kind.people:
@@ -382,7 +423,7 @@ def schedule() -> list[ScheduleEntry]:
                 category=category(rule),
                 period=period,
                 action=rule.get_action_display().lower(),
-                why=rule.note,
+                why=translated(rule, "note"),
             )
         )
     return entries
@@ -396,3 +437,10 @@ def schedule_markdown() -> str:
             f"| {e.what} | {e.category} | {e.period} | {e.action} | {e.why} |" for e in schedule()
         ]
     return "\n".join(lines)
+
+
+def contact_retention_days(relationship: str) -> int | None:
+    """Return the days an inactive contact of this relationship is kept, if an active rule says."""
+    kind = RELATIONSHIP_RULES.get(relationship)
+    rule = RetentionRule.objects.filter(kind=kind, is_active=True).first() if kind else None
+    return rule.period_days if rule else None

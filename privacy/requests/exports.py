@@ -8,6 +8,7 @@ through a signed link that expires (`EXPORT_LINK_MAX_AGE_DAYS`); each download i
 """
 
 import json
+import re
 import shutil
 import tempfile
 import uuid
@@ -42,6 +43,26 @@ class ExportUnavailable(Exception):
 
 class ExportExpired(ExportUnavailable):
     """The link is genuine, but its export expired or was removed."""
+
+
+class ExportForbidden(Exception):
+    """A member of staff whose role may not handle exports followed a requester's link."""
+
+
+# The zip holds invoices, disclosures and breaches: only roles that handle exports may open one.
+HANDLE_EXPORTS = "privacy.view_subjectexport"
+# Where a download link sits in a request's result, for staff who may not follow it.
+DOWNLOAD_LINK = re.compile(r"\S*/privacy/requests/download/\S+")
+
+
+def may_handle_exports(user: Actor) -> bool:
+    """Whether a member of staff may see and follow a requester's export link."""
+    return user is not None and user.is_authenticated and user.has_perm(HANDLE_EXPORTS)
+
+
+def hide_download_links(text: str) -> str:
+    """Return a request's result with its export links replaced by a note, for other roles."""
+    return DOWNLOAD_LINK.sub("[download link: shown to the privacy officer only]", text)
 
 
 def _plain(value: Any) -> Any:
@@ -182,8 +203,15 @@ def export_subject(
     return export
 
 
-def open_export(*, token: str) -> SubjectExport:
-    """Return the export a link points to, counting and auditing the download."""
+def open_export(*, token: str, staff: Actor = None) -> SubjectExport:
+    """Return the export a link points to, counting and auditing the download.
+
+    A download by a member of staff (`staff`, logged in) is theirs, not the requester's: it is
+    refused unless their role handles exports, audited under their name, and not counted as
+    the requester's download.
+    """
+    if staff is not None and not may_handle_exports(staff):
+        raise ExportForbidden
     try:
         export_id = read_download_token(token)
     except InvalidLink as exc:
@@ -192,12 +220,13 @@ def open_export(*, token: str) -> SubjectExport:
     if export is None or not export.file or not export.file.storage.exists(export.file.name):
         raise ExportExpired
     with transaction.atomic():
-        SubjectExport.objects.filter(pk=export.pk).update(downloads=F("downloads") + 1)
+        if staff is None:
+            SubjectExport.objects.filter(pk=export.pk).update(downloads=F("downloads") + 1)
         record_audit(
-            actor=None,
+            actor=staff,
             action=AuditEvent.Action.VIEWED,
             obj=export,
-            channel="public",
-            details={"download": True},
+            channel="public" if staff is None else "admin",
+            details={"download": True, "by_staff": staff is not None},
         )
     return export

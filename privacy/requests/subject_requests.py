@@ -58,6 +58,8 @@ AUTOMATIC = (
     SubjectRequest.Kind.WITHDRAW_CONSENT,
 )
 ERASING = (SubjectRequest.Kind.ERASURE, SubjectRequest.Kind.EXCLUSION)
+# Art. 21(1): the right to object applies to processing on these bases; consent is withdrawn.
+OBJECTABLE_BASES = (Purpose.LegalBasis.LEGITIMATE_INTEREST, Purpose.LegalBasis.PUBLIC_TASK)
 CLOSED = (
     SubjectRequest.Status.COMPLETED,
     SubjectRequest.Status.REJECTED,
@@ -104,6 +106,7 @@ def submit_request(
         raise RateLimited
     if kind not in SubjectRequest.Kind.values:
         raise ValidationError({"kind": f"Unknown kind of request {kind!r}."})
+    refuse_objection_to_consent(kind=kind, purposes=purposes)
     with transaction.atomic():
         request = SubjectRequest.objects.create(
             kind=kind,
@@ -119,6 +122,26 @@ def submit_request(
         request.purposes.set(purposes)
         enqueue_on_commit("privacy.tasks.send_request_verification", request.pk)
     return request
+
+
+def objectable_purposes() -> QuerySet[Purpose]:
+    """Return the purposes an objection applies to (art. 21: legitimate interest, public task)."""
+    return Purpose.objects.filter(is_active=True, legal_basis__in=OBJECTABLE_BASES)
+
+
+def refuse_objection_to_consent(*, kind: str, purposes: Iterable[Purpose]) -> None:
+    """Refuse an objection to a purpose that rests on another basis: consent is withdrawn."""
+    wrong = [p.name for p in purposes if p.legal_basis not in OBJECTABLE_BASES]
+    if kind == SubjectRequest.Kind.OBJECTION and wrong:
+        raise ValidationError(
+            {
+                "purposes": gettext(
+                    "%(names)s rests on your consent or on the law, not on our interest: "
+                    "withdraw your consent instead."
+                )
+                % {"names": ", ".join(wrong)}
+            }
+        )
 
 
 def check_staff_request(*, email: str, received_at: datetime | None, identity_check: str) -> str:
@@ -421,10 +444,11 @@ def approve_erasure(*, request: SubjectRequest, actor: Actor) -> SubjectRequest:
                 f"{apps.get_model(label)._meta.verbose_name_plural} ({info['ground']})"
                 for label, info in certificate.retained.items()
             )
+            # Leftovers found by the scan are the officer's task (the certificate), not news.
             result = gettext(
-                "Your data is erased: %(removed)s records removed, %(left)s left anywhere we "
-                "looked. We keep only a coded trace of your address so you are never added again."
-            ) % {"removed": sum(certificate.removed.values()), "left": certificate.rows_found}
+                "Your data is erased: %(removed)s records removed. We keep only a coded trace "
+                "of your address so you are never added again."
+            ) % {"removed": sum(certificate.removed.values())}
             if held:
                 result += " " + gettext("Kept because the law requires it: %(held)s.") % {
                     "held": held

@@ -17,10 +17,16 @@ from core.ratelimit import client_address, limit_posts, too_many_requests
 from privacy.forms import SubjectRequestForm
 from privacy.languages import activate_for_link, requester_language
 from privacy.links import ExpiredLink, InvalidLink
-from privacy.models import SubjectRequest
-from privacy.requests.exports import ExportExpired, ExportUnavailable, open_export
+from privacy.models import Purpose, SubjectRequest
+from privacy.requests.exports import (
+    ExportExpired,
+    ExportForbidden,
+    ExportUnavailable,
+    open_export,
+)
 from privacy.requests.subject_requests import (
     RateLimited,
+    objectable_purposes,
     request_from_status_token,
     submit_request,
     verification_link_language,
@@ -30,13 +36,20 @@ from privacy.requests.subject_requests import (
 # Starting again after an expired link means a new request, not the subscription form.
 _expired = {"expired": True, "again_url": reverse_lazy("privacy-request-new")}
 _broken = {"expired": False}
+_forbidden = {"expired": False, "staff_forbidden": True}
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("request-form", limit_setting="PUBLIC_POST_RATE_PER_IP")
 def new_request(request: HttpRequest) -> HttpResponse:
     """Take a request of any kind; mail a verification link from the worker."""
-    form = SubjectRequestForm(request.POST or None)
+    form = SubjectRequestForm(
+        request.POST or None,
+        objectable=objectable_purposes(),
+        consent_purposes=Purpose.objects.filter(
+            is_active=True, legal_basis=Purpose.LegalBasis.CONSENT
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             submit_request(
@@ -55,7 +68,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
     return render(request, "public/request_new.html", {"form": form})
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def request_sent(request: HttpRequest) -> HttpResponse:
     """Say the same thing to everyone: check your inbox."""
     minutes = settings.REQUEST_VERIFY_MAX_AGE // 60
@@ -64,12 +77,12 @@ def request_sent(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @limit_posts("request-verify", limit_setting="LINK_POST_RATE_PER_IP")
 def verify(request: HttpRequest, token: str) -> HttpResponse:
     """Ask for the confirming click (GET: mail scanners follow links), then verify (POST)."""
     activate_for_link(request, verification_link_language(token))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, "public/request_verify.html")
     try:
         subject_request = verify_request(token=token)
@@ -81,7 +94,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "HEAD"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     """Show the requester where their request stands."""
     try:
@@ -93,11 +106,15 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET"])  # a HEAD must not count as the requester's download
 def download(request: HttpRequest, token: str) -> HttpResponse:
     """Hand out an export through its signed link until it expires; each download is logged."""
+    user = request.user
+    staff = user if user.is_authenticated and user.is_staff else None
     try:
-        export = open_export(token=token)
+        export = open_export(token=token, staff=staff)
+    except ExportForbidden:
+        return render(request, "public/link_problem.html", _forbidden, status=403)
     except ExportExpired:
         return render(request, "public/link_problem.html", _expired, status=410)
     except ExportUnavailable:

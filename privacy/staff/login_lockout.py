@@ -1,11 +1,14 @@
 """Admin login lock-out: repeated failures lock the account and the client address for a while.
 
 Security of processing (GDPR art. 32): staff accounts open every person's record, so passwords
-must not be guessable at speed. Failures are counted twice, per account and per client address,
-in the shared cache within a window of `LOGIN_LOCKOUT_SECONDS`; `LOGIN_FAILURES_PER_ACCOUNT`
-failures for one username lock it, `LOGIN_FAILURES_PER_ADDRESS` from one address lock that
-address, each for `LOGIN_LOCKOUT_SECONDS` from the failure that tripped it. While locked, even the
-right password is refused, with one message that does not say whether the account exists.
+must not be guessable at speed. Failures are counted three times in the shared cache, within a
+window of `LOGIN_LOCKOUT_SECONDS`: per account and client address together
+(`LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS` lock that account from that address only, so a
+stranger's guesses do not lock the owner out), per client address (`LOGIN_FAILURES_PER_ADDRESS`
+lock that address for every account) and per account across all addresses
+(`LOGIN_FAILURES_PER_ACCOUNT`, a higher bar against guesses spread over many addresses), each
+for `LOGIN_LOCKOUT_SECONDS` from the failure that tripped it. While locked, even the right
+password is refused, with one message that does not say whether the account exists.
 
 The counters are keyed by a keyed hash of the username (unknown names included, so the lock-out
 does not reveal which accounts exist) and a digest of the address, and expire on their own: the
@@ -30,13 +33,15 @@ logger = logging.getLogger(__name__)
 
 
 def _keys(*, username: str, request: HttpRequest | None) -> list[tuple[str, int]]:
-    """Return the (key, limit) pairs this attempt counts against."""
+    """Return the (key, limit) pairs this attempt counts against: account, pair, address."""
     account = salted_hmac(SALT, username.strip().casefold()).hexdigest()
     keys = [(f"login:account:{account}", settings.LOGIN_FAILURES_PER_ACCOUNT)]
     if request is not None:
-        keys.append(
-            (f"login:address:{address_digest(request)}", settings.LOGIN_FAILURES_PER_ADDRESS)
-        )
+        address = address_digest(request)
+        keys += [
+            (f"login:pair:{account}:{address}", settings.LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS),
+            (f"login:address:{address}", settings.LOGIN_FAILURES_PER_ADDRESS),
+        ]
     return keys
 
 
@@ -76,11 +81,14 @@ def count_failure(*, username: str, request: HttpRequest | None) -> bool:
     return locked
 
 
-def clear_account_failures(*, username: str) -> None:
-    """Forget an account's failures after it logged in; the address keeps its count."""
-    key, _ = _keys(username=username, request=None)[0]
+def clear_account_failures(*, username: str, request: HttpRequest | None = None) -> None:
+    """Forget an account's failures (and its own from this address) after it logged in.
+
+    The address keeps its count: one good login does not excuse guesses at other accounts.
+    """
+    keys = [key for key, _ in _keys(username=username, request=request)[:2]]
     try:
-        cache.delete(f"{key}:failures")
+        cache.delete_many([f"{key}:failures" for key in keys])
     except Exception:
         logger.warning("login failures not cleared: the cache is unreachable")
 

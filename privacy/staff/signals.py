@@ -15,7 +15,7 @@ def audit_login(sender, request, user, **kwargs) -> None:
     # With a second factor still to pass, the password alone must not wipe the count of wrong
     # codes: the failures are forgotten once the code is right (privacy.staff.two_factor).
     if not requires_two_factor(user):
-        clear_account_failures(username=user.get_username())
+        clear_account_failures(username=user.get_username(), request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="privacy.staff.signals.login_failed")

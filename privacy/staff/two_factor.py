@@ -111,7 +111,7 @@ def verify_second_factor(*, request: HttpRequest, code: str) -> bool:
         return False
     kind = "recovery_code" if isinstance(device, StaticDevice) else "totp"
     record_login(user=user, succeeded=True, details={"second_factor": kind})
-    clear_account_failures(username=user.get_username())
+    clear_account_failures(username=user.get_username(), request=request)
     _verify_session(request, device)
     return True
 

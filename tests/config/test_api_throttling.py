@@ -45,6 +45,6 @@ def test_guessing_tokens_from_one_address_is_throttled(rates):
     assert _client(None, "203.0.113.8").get("/api/v1/contacts/").status_code == 401
 
 
-def test_anonymous_readers_of_the_schema_are_limited_per_address(rates):
+def test_anonymous_readers_of_the_schema_are_refused_and_limited_per_address(rates):
     reader = _client()
-    assert [reader.get("/api/schema/").status_code for _ in range(3)] == [200, 200, 429]
+    assert [reader.get("/api/schema/").status_code for _ in range(3)] == [401, 401, 429]

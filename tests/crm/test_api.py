@@ -153,11 +153,14 @@ def test_company_create_normalises_and_validates(api):
     assert "country" in bad.json()
 
 
-def test_schema_and_docs_are_served(live_server):
-    schema = httpx.get(f"{live_server.url}/api/schema/")
+def test_schema_and_docs_are_served_to_staff_only(live_server, staff_token):
+    for path in ("/api/schema/", "/api/docs/"):
+        assert httpx.get(f"{live_server.url}{path}").status_code == 401
+    staff = {"Authorization": f"Token {staff_token}"}
+    schema = httpx.get(f"{live_server.url}/api/schema/", headers=staff)
     assert schema.status_code == 200
     assert "/api/v1/contacts/" in schema.text
-    assert httpx.get(f"{live_server.url}/api/docs/").status_code == 200
+    assert httpx.get(f"{live_server.url}/api/docs/", headers=staff).status_code == 200
 
 
 @pytest.mark.django_db

@@ -173,7 +173,7 @@ def test_one_click_unsubscribe_from_the_mail_client_and_from_the_page(visitor_fa
     ("path", "locale", "title"),
     [
         ("/", "ro-RO", "Datele dumneavoastră, alegerea dumneavoastră"),
-        ("/privacy/", "nl-NL", "Privacy statement"),
+        ("/privacy/", "nl-NL", "Privacyverklaring"),  # the statement is kept per language
         ("/contact/", "nl-NL", "Contact opnemen"),
         ("/privacy/requests/new/", "en-GB", "Ask about your personal data"),
     ],

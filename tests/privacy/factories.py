@@ -53,12 +53,34 @@ class NoticeVersionFactory(factory.django.DjangoModelFactory):
         )
     )
     summary_of_changes = "We now also send a quarterly newsletter."
+    translations = factory.LazyAttribute(
+        lambda n: {
+            "nl": {
+                "title": "Privacyverklaring",
+                "body": f"Versie {n.version} van hoe wij met uw gegevens omgaan.",
+                "summary_of_changes": "Wij sturen nu ook een nieuwsbrief per kwartaal.",
+            },
+            "ro": {
+                "title": "Declarație de confidențialitate",
+                "body": f"Versiunea {n.version} a modului în care tratăm datele dumneavoastră.",
+                "summary_of_changes": "Acum trimitem și un buletin informativ trimestrial.",
+            },
+        }
+    )
     effective_at = factory.LazyFunction(timezone.now)
     published_at = factory.LazyFunction(timezone.now)
 
 
+def _dated(kwargs: dict) -> dict:
+    """Give an event dated in the past the reason the ledger asks of a backdated entry."""
+    if "occurred_at" in kwargs:
+        kwargs.setdefault("backdate_reason", "Recorded from the signed form on file.")
+    return kwargs
+
+
 def grant(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
     """Record a web-form grant of `purpose` through the ledger's own function."""
+    _dated(kwargs)
     event, _ = record_consent(
         contact=contact,
         purpose=purpose,
@@ -73,6 +95,7 @@ def grant(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
 
 def withdraw(contact: Contact, purpose: Purpose, **kwargs) -> ConsentEvent:
     """Record a preference-centre withdrawal of `purpose` through the ledger's own function."""
+    _dated(kwargs)
     event, _ = record_consent(
         contact=contact,
         purpose=purpose,

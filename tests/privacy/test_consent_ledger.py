@@ -105,16 +105,26 @@ def test_the_same_idempotency_key_records_one_event(newsletter):
     assert ConsentEvent.objects.count() == 1
 
 
-def test_an_older_event_arriving_late_does_not_overwrite_the_current_state(newsletter):
+def test_an_older_grant_arriving_late_does_not_overwrite_the_current_state(newsletter):
     contact = ContactFactory()
     granted = grant(contact, newsletter)
 
-    late = withdraw(contact, newsletter, occurred_at=timezone.now() - timedelta(days=1))
+    late = grant(contact, newsletter, occurred_at=timezone.now() - timedelta(days=1))
 
     assert ConsentEvent.objects.filter(contact=contact).count() == 2
     state = ConsentState.objects.get(contact=contact, purpose=newsletter)
     assert (state.status, state.last_event) == ("grant", granted)
     assert late.pk != granted.pk
+
+
+def test_a_withdrawal_entered_late_still_takes_effect_over_earlier_grants(newsletter):
+    contact = ContactFactory()
+    grant(contact, newsletter)
+
+    late = withdraw(contact, newsletter, occurred_at=timezone.now() - timedelta(days=1))
+
+    state = ConsentState.objects.get(contact=contact, purpose=newsletter)
+    assert (state.status, state.last_event) == ("withdraw", late)
 
 
 @pytest.fixture

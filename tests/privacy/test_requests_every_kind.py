@@ -8,7 +8,7 @@ from crm.suppression import email_hash, may_contact
 from privacy.consent.ledger import consent_states
 from privacy.models import SubjectExport, SubjectRequest
 from privacy.requests.subject_requests import act_on_request
-from tests.privacy.factories import ContactFactory, grant
+from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 from tests.privacy.pages import text
 from tests.privacy.request_steps import (
     isolate,
@@ -57,7 +57,9 @@ def test_every_kind_goes_from_the_form_through_the_mails_to_its_outcome(
 ):
     contact = ContactFactory(email=EMAIL, first_name="Daan", last_name="Smit")
     grant(contact, newsletter)
-    extra = {"purposes": [newsletter.pk]} if kind == "objection" else {}
+    # Art. 21 applies to our legitimate interest; consent is withdrawn instead of objected to.
+    prospecting = PurposeFactory(code="b2b_prospecting", legal_basis="legitimate_interest")
+    extra = {"purposes": [prospecting.pk]} if kind == "objection" else {}
 
     with django_capture_on_commit_callbacks() as queued:
         assert submit(client, kind, EMAIL, **extra).status_code == 302
@@ -92,8 +94,10 @@ def test_every_kind_goes_from_the_form_through_the_mails_to_its_outcome(
 
     if kind in ("access", "portability"):
         assert SubjectExport.objects.get().request == subject_request
-    if kind in ("withdraw_consent", "objection"):
+    if kind == "withdraw_consent":
         assert consent_states(contact) == {newsletter.code: "withdraw"}
+    if kind == "objection":
+        assert consent_states(contact)[prospecting.code] == "withdraw"
     if kind in ("erasure", "exclusion"):
         assert not Contact.objects.filter(pk=contact.pk).exists()
         assert not may_contact(email=EMAIL)

@@ -404,15 +404,21 @@ def test_an_upheld_objection_withdraws_the_purposes_named_and_suppresses_marketi
     contact = ContactFactory(email="koen.peters@example.org")
     grant(contact, newsletter)
     grant(contact, offers)
-    objection = submit_and_verify(client, "objection", contact.email, purposes=[offers.pk])
-    assert list(objection.purposes.all()) == [offers]
+    # Art. 21 applies to our legitimate interest; consent purposes are withdrawn instead.
+    prospecting = PurposeFactory(code="b2b_prospecting", legal_basis="legitimate_interest")
+    objection = submit_and_verify(client, "objection", contact.email, purposes=[prospecting.pk])
+    assert list(objection.purposes.all()) == [prospecting]
 
     with django_capture_on_commit_callbacks(execute=True):
         decide(admin_client, objection, "uphold_objection")
 
-    assert consent_states(contact) == {newsletter.code: "grant", offers.code: "withdraw"}
+    assert consent_states(contact) == {
+        newsletter.code: "grant",
+        offers.code: "grant",
+        prospecting.code: "withdraw",
+    }
     withdrawal = ConsentEvent.objects.get(contact=contact, action="withdraw")
-    assert withdrawal.purpose == offers
+    assert withdrawal.purpose == prospecting
     suppression = Suppression.objects.get(email_hash=email_hash(contact.email))
     assert (suppression.client, suppression.reason) == (None, Suppression.Reason.OBJECTION)
     assert not may_contact(email=contact.email)

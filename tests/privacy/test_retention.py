@@ -33,7 +33,7 @@ from rest_framework.test import APIClient
 import privacy.deletion.retention as retention
 from core.models import AuditEvent
 from core.registry import Anonymise, Delete, Retain, registry
-from crm.contact_form import mark_answered, receive_contact_message
+from crm.contact_form import confirm_sender, mark_answered, receive_contact_message
 from crm.contacts import create_contact, update_contact
 from crm.invoices import record_invoice
 from crm.models import Contact, Interaction, Invoice, Suppression
@@ -1196,7 +1196,9 @@ def test_an_api_update_of_a_contact_is_not_the_persons_activity(now, admin_user)
     assert last_activity(contact) == now - days(700)
 
 
-def test_a_contact_form_message_is_the_persons_activity(now, client):
+def test_a_contact_form_message_is_the_persons_activity_only_once_confirmed(
+    now, client, admin_user
+):
     contact = person("writes.to.us@example.org", now=now, active_days_ago=700)
 
     response = client.post(
@@ -1205,6 +1207,8 @@ def test_a_contact_form_message_is_the_persons_activity(now, client):
     )
 
     assert response.status_code == 200
+    assert last_activity(contact) == now - days(700)
+    confirm_sender(interaction=contact.interactions.get(), actor=admin_user)
     assert last_activity(contact) >= now
 
 

@@ -81,6 +81,19 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     assert [e.details for e in failures] == [{}, {}, {"locked": True}] + [{"locked_out": True}] * 2
 
 
+def test_a_strangers_guesses_lock_the_stranger_out_of_the_account_not_its_owner(member):
+    user = member("Marketing")
+    stranger = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(5):
+        log_in(stranger, user.username, "guess")
+
+    assert "Too many failed logins" in log_in(stranger, user.username).text
+    assert not logged_in(stranger)
+    owner = Client(REMOTE_ADDR="203.0.113.9")
+    assert log_in(owner, user.username).status_code == 302
+    assert logged_in(owner)
+
+
 def test_the_lock_ends_after_the_cool_off(client, member, settings):
     settings.LOGIN_FAILURES_PER_ACCOUNT = 2
     settings.LOGIN_LOCKOUT_SECONDS = 1

@@ -52,4 +52,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"{label}: {_finding(getattr(report, name))}")
         self.stdout.write("Warnings (they do not change the exit status):")
         for name, label in WARNINGS.items():
-            self.stdout.write(f"  {label}: {getattr(report, name)}")
+            self.stdout.write(f"  {label}: {_finding(getattr(report, name))}")
