@@ -12,13 +12,9 @@ from privacy.bulk import run_bulk_action as run_bulk_action_now
 from privacy.consent.notices import send_material_change_and_queue_next
 from privacy.consent.subscriptions import send_confirmation_mail
 from privacy.deletion.retention import RetentionBusy, RetentionSuperseded, run_all
+from privacy.requests.digest import request_handler_addresses, send_digest
 from privacy.requests.subject_requests import act_on_request as act_on_request_now
-from privacy.requests.subject_requests import (
-    expire_unverified_requests,
-    request_handler_addresses,
-    send_digest,
-    send_verification_mail,
-)
+from privacy.requests.subject_requests import expire_unverified_requests, send_verification_mail
 
 logger = logging.getLogger(__name__)
 

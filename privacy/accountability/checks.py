@@ -36,7 +36,7 @@ from privacy.accountability.registers import (
 from privacy.deletion.erasure import certificates_to_review
 from privacy.deletion.retention import RELATIONSHIP_RULES, RULE_KINDS
 from privacy.models import Processor, RetentionRule
-from privacy.requests.subject_requests import requests_needing_attention
+from privacy.requests.digest import requests_needing_attention
 
 # Report field -> what the command prints for it; failures first, then warnings.
 FAILURES = {

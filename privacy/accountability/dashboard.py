@@ -18,7 +18,7 @@ from django.utils import timezone
 from privacy.accountability.breaches import deadline_status
 from privacy.deletion.retention import RULE_KINDS, preview
 from privacy.models import Breach, ConsentEvent, RetentionRule
-from privacy.requests.subject_requests import requests_needing_attention
+from privacy.requests.digest import requests_needing_attention
 
 WEEKS = 12
 RETENTION_CACHE_KEY = "privacy:dashboard:retention-due"
