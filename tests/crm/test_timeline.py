@@ -48,7 +48,9 @@ def history():
     ContactSourceFactory(contact=contact, collected_at=now - timedelta(days=10))
     InteractionFactory(contact=contact, occurred_at=now - timedelta(days=5), subject="Call")
     grant(contact, PurposeFactory(), occurred_at=now - timedelta(days=4))
-    message = MessageFactory(contact=contact, sent_at=now - timedelta(days=3))
+    message = MessageFactory(
+        contact=contact, sent_at=now - timedelta(days=3), tracking_consent=False
+    )
     MessageEventFactory(message=message, occurred_at=now - timedelta(days=2))
     record_invoice(
         contact=contact,
