@@ -327,7 +327,8 @@ else:
     for folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # A host name, though the transport uses none: without it Kombu warns on every start.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport"
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -439,12 +440,13 @@ LOGGING = {
     "filters": {
         "redact_personal_data": {"()": "config.log_filters.RedactPersonalData"},
         "request_context": {"()": "config.request_log.AddRequestContext"},
+        "one_line_refusals": {"()": "config.request_log.OneLineRefusals"},
     },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context", "redact_personal_data"],
+            "filters": ["one_line_refusals", "request_context", "redact_personal_data"],
         }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
