@@ -422,6 +422,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The operations page and `manage.py health` turn red when beat is silent for longer than its
+# shortest schedule plus this slack, when a periodic task has not started this long after it was
+# due, or when an outbox entry has waited longer than this (all in seconds).
+OPERATIONS_BEAT_SLACK_SECONDS = env_int("OPERATIONS_BEAT_SLACK_SECONDS", 30)
+OPERATIONS_TASK_GRACE_SECONDS = env_int("OPERATIONS_TASK_GRACE_SECONDS", 600)
+OPERATIONS_OUTBOX_MAX_AGE_SECONDS = env_int("OPERATIONS_OUTBOX_MAX_AGE_SECONDS", 300)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Logging: one record per event on stderr, as a line for people (`human`) or a JSON object

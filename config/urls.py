@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 from campaigns import report_views
 from campaigns import views as campaign_views
 from campaigns.api import CampaignViewSet
-from config import views
+from config import operations_views, views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.imports.api import ImportViewSet
 from privacy import api as privacy_api
@@ -60,6 +60,7 @@ MOVED_ADMIN_PAGES = {
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.ready, name="healthz-ready"),
     path("privacy/", privacy_views.privacy_statement, name="privacy"),
     path(
         "privacy/versions/<str:version>/",
@@ -103,6 +104,11 @@ urlpatterns = [
         "admin/privacy/register/<str:document>",
         admin.site.admin_view(privacy_views.register_export),
         name="privacy-register-export",
+    ),
+    path(
+        "admin/operations/",
+        admin.site.admin_view(operations_views.operations),
+        name="operations",
     ),
     path(
         "admin/two-factor/",
