@@ -82,8 +82,10 @@ def _local(moment: datetime | None) -> str:
     return "—" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def next_due(every: timedelta | schedule | crontab, after: datetime) -> datetime:
+def next_due(every: float | timedelta | schedule | crontab, after: datetime) -> datetime:
     """Return when a schedule is next due after a moment (beat's own arithmetic)."""
+    if isinstance(every, int | float):
+        every = timedelta(seconds=every)
     if isinstance(every, timedelta):
         return after + every
     if isinstance(every, schedule) and not isinstance(every, crontab):
@@ -93,7 +95,7 @@ def next_due(every: timedelta | schedule | crontab, after: datetime) -> datetime
     return start + delta
 
 
-def interval(every: timedelta | schedule | crontab, now: datetime) -> timedelta:
+def interval(every: float | timedelta | schedule | crontab, now: datetime) -> timedelta:
     """Return the time between two runs of a schedule (for a crontab, the next two)."""
     first = next_due(every, now)
     return next_due(every, first) - first
@@ -132,12 +134,24 @@ def queues_section(now: datetime) -> Section:
 
 def periodic_section(now: datetime) -> Section:
     """Beat's heartbeat, and each periodic task's last run, outcome and next due time."""
-    alive_at, sent = beat_last_sent()
+    try:
+        alive_at, sent = beat_last_sent()
+    except Exception as exc:  # the cache, where beat's heartbeat is kept, is unreachable
+        alive_at, sent, unknown = None, {}, type(exc).__name__
+    else:
+        unknown = ""
     shortest = shortest_schedule(now)
     silent_limit = shortest + timedelta(seconds=settings.OPERATIONS_BEAT_SLACK_SECONDS)
     beat_quiet = alive_at is None or now - alive_at > silent_limit
     lines = [
         Line(
+            "Beat",
+            "unknown",
+            OVERDUE,
+            f"The cache holding beat's heartbeat is unreachable ({unknown}).",
+        )
+        if unknown
+        else Line(
             "Beat",
             f"last heard {_ago(alive_at, now)}",
             OVERDUE if beat_quiet else OK,

@@ -9,6 +9,7 @@ The cache is the one store every process of the box shares (files under `var/cac
 Redis in production), and a write every few seconds there costs the database nothing.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from celery import signals
@@ -17,6 +18,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from core.models import TaskFailure, TaskRun
+
+logger = logging.getLogger(__name__)
 
 BEAT_KEY = "operations:beat-sent:"
 BEAT_ALIVE_KEY = "operations:beat-alive"
@@ -67,11 +70,16 @@ def record_task_failure(*, task: str, error: str) -> None:
 def record_beat_sent(*, task: str) -> None:
     """Note in the shared cache that beat has just sent this task (beat's heartbeat)."""
     now = timezone.now().timestamp()
-    cache.set_many({BEAT_KEY + task: now, BEAT_ALIVE_KEY: now}, timeout=BEAT_KEY_SECONDS)
+    try:
+        cache.set_many({BEAT_KEY + task: now, BEAT_ALIVE_KEY: now}, timeout=BEAT_KEY_SECONDS)
+    except Exception as exc:  # beat goes on sending; the operations page will show it silent
+        logger.warning(
+            "beat's heartbeat not stored: the cache is unreachable (%s)", type(exc).__name__
+        )
 
 
 def beat_last_sent() -> tuple[datetime | None, dict[str, datetime]]:
-    """Return when beat last sent anything, and when it last sent each periodic task."""
+    """Return when beat last sent anything, and each periodic task; raise if the cache is down."""
     names = sorted(periodic_task_names())
     stored = cache.get_many([BEAT_ALIVE_KEY, *(BEAT_KEY + name for name in names)])
 

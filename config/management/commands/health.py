@@ -1,4 +1,4 @@
-"""`manage.py health`: the operations report in a shell; exits non-zero when something is overdue."""
+"""`manage.py health`: the operations report in a shell; exits 1 when something is overdue."""
 
 from django.core.management.base import BaseCommand, CommandError
 
