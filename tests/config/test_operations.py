@@ -11,8 +11,8 @@ from django.test import Client
 
 from config.celery import app as celery_app
 from core.models import OutboxTask, TaskFailure, TaskRun
-from core.tasks import publish_pending
 from core.task_runs import record_beat_sent
+from core.tasks import publish_pending
 from privacy.models import RetentionRule
 from privacy.tasks import purge_expired
 from tests.crm.factories import ContactFactory
