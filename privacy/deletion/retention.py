@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import record_audit
+from core.models import AuditEvent
 from core.registry import Anonymise, Delete, registry
 from privacy.deletion.removal import remove_subjects
 from privacy.models import RetentionRule, RetentionRun, SubjectRequest
@@ -322,6 +324,23 @@ def _delete(model: type[models.Model], pks: list) -> int:
         if through._meta.auto_created:
             through._base_manager.filter(**{f"{m2m.m2m_field_name()}__in": pks}).delete()
     return Delete().apply(model._base_manager.filter(pk__in=pks))
+
+
+def run_rule_on_demand(*, rule: RetentionRule, actor, dry_run: bool) -> RetentionRun:
+    """Run one rule now at a member of staff's request, a dry run or for real, audited (counts)."""
+    run = run_rule(rule, dry_run=dry_run)
+    record_audit(
+        actor=actor,
+        action=AuditEvent.Action.VIEWED if dry_run else AuditEvent.Action.DELETED,
+        obj=rule,
+        channel=AuditEvent.Channel.ADMIN,
+        details={
+            "retention_run": run.pk,
+            "dry_run": dry_run,
+            "selected" if dry_run else "acted": run.selected if dry_run else run.acted,
+        },
+    )
+    return run
 
 
 def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:
