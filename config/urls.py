@@ -14,6 +14,7 @@ from campaigns.api import CampaignViewSet
 from config import operations_views, views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.imports.api import ImportViewSet
+from demo import views as demo_views
 from privacy import api as privacy_api
 from privacy import views as privacy_views
 from privacy.requests import views as request_views
@@ -105,6 +106,8 @@ urlpatterns = [
         admin.site.admin_view(privacy_views.register_export),
         name="privacy-register-export",
     ),
+    path("admin/tour/dismiss/", admin.site.admin_view(demo_views.dismiss), name="tour-dismiss"),
+    path("admin/tour/reopen/", admin.site.admin_view(demo_views.reopen), name="tour-reopen"),
     path(
         "admin/operations/",
         admin.site.admin_view(operations_views.operations),
