@@ -21,6 +21,7 @@ from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign, Message, Segment
 from campaigns.segments import SegmentCriteria, count_matching
 from campaigns.sending import mail, starting, states
+from campaigns.sending.progress import sending_progress
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
 from crm.models import Company, Contact, Source, Tag
@@ -216,6 +217,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "campaign": campaign,
             "breakdown": audience_breakdown(campaign) if status in _PLANNED else None,
             "messages_by_status": _messages_by_status(campaign),
+            "progress": sending_progress(campaign),
             "schedule_form": schedule_form,
             "can_change": self.has_change_permission(request, campaign),
             "can_send": Campaign.Status.SENDING in states.LEGAL_TRANSITIONS[status],
