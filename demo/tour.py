@@ -19,6 +19,7 @@ from crm.models import Contact, ContactSource, ImportBatch
 from demo.models import TourState
 from demo.showcase import SAMPLE_LIST, SENT_CAMPAIGN
 from privacy.models import ConsentEvent
+from privacy.staff.roles import is_administrator
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,15 @@ def tour_steps(user: AbstractBaseUser) -> list[Step]:
                 reverse("admin:privacy_retentionrule_changelist"),
                 "Each rule shows what is due now. Select rules and choose the dry-run action: it "
                 "counts what would be removed and removes nothing.",
+            )
+        )
+    if is_administrator(user):
+        steps.append(
+            Step(
+                "The machinery: queues, periodic tasks, failures",
+                reverse("operations"),
+                "What runs, what waits and what failed; red when something silently stopped, "
+                "such as beat. `manage.py health` prints the same for a monitoring system.",
             )
         )
     return steps

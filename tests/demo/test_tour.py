@@ -37,7 +37,7 @@ def test_every_step_of_the_tour_opens_and_none_changes_data(admin_browser):
     call_command("seed_demo")
     home = admin_browser.get("/admin/").text
     steps = _steps(home)
-    assert len(steps) == 7
+    assert len(steps) == 8
     before = _row_counts()
 
     for url in steps:
