@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from celery import signals
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from core.models import TaskFailure, TaskRun
@@ -94,23 +95,31 @@ def _task_name(sender) -> str:
     return getattr(sender, "name", "") or ""
 
 
+def _quietly(record, **fields) -> None:
+    """Record, or log one line when the database is unreachable: never fail the task for it."""
+    try:
+        record(**fields)
+    except DatabaseError as exc:
+        logger.warning("task run of %s not recorded (%s)", fields.get("task"), type(exc).__name__)
+
+
 def _on_prerun(sender=None, **kwargs) -> None:
     if _task_name(sender) in periodic_task_names():
-        record_task_start(task=_task_name(sender))
+        _quietly(record_task_start, task=_task_name(sender))
 
 
 def _on_postrun(sender=None, state=None, **kwargs) -> None:
     name = _task_name(sender)
     if name in periodic_task_names() and state == "SUCCESS":
-        record_task_end(task=name)
+        _quietly(record_task_end, task=name)
 
 
 def _on_failure(sender=None, exception=None, **kwargs) -> None:
     name = _task_name(sender)
     error = type(exception).__name__ if exception is not None else "Exception"
-    record_task_failure(task=name, error=error)
+    _quietly(record_task_failure, task=name, error=error)
     if name in periodic_task_names():
-        record_task_end(task=name, error=error)
+        _quietly(record_task_end, task=name, error=error)
 
 
 def _on_beat_init(**kwargs) -> None:

@@ -7,8 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message
-
-BAR_WIDTH = 30
+from core.progress import text_bar
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,10 @@ class SendingProgress:
 
     def bar(self) -> str:
         """Return a text progress bar with the counts, for a terminal."""
-        filled = BAR_WIDTH * self.percent // 100
         left = f", about {describe(self.left)} left" if self.left else ""
         return (
-            f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {self.percent:3d}%  sent {self.sent}, "
-            f"skipped {self.skipped}, failed {self.failed}, to go {self.to_go}{left}"
+            f"{text_bar(self.done, self.total)}  sent {self.sent}, skipped {self.skipped}, "
+            f"failed {self.failed}, to go {self.to_go}{left}"
         )
 
 

@@ -12,6 +12,7 @@ anonymised instead of deleted and counted. Receipts hold counts per table, never
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -207,8 +208,12 @@ def run_rule(
     dry_run: bool = False,
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
+    progress: Callable[[RetentionRun], None] | None = None,
 ) -> RetentionRun:
-    """Run one rule in bounded batches and return its run; raise RetentionBusy if one acts."""
+    """Run one rule in bounded batches and return its run; raise RetentionBusy if one acts.
+
+    `progress` is called with the run after each committed batch (a command's progress bar).
+    """
     now = now or timezone.now()
     run = _start(rule, dry_run=dry_run, now=now)
     try:
@@ -217,7 +222,7 @@ def run_rule(
         if dry_run:
             run.selected = rows.count()
         else:
-            _act_in_batches(rule, run, rows, batch_size=batch_size, now=now)
+            _act_in_batches(rule, run, rows, batch_size=batch_size, now=now, progress=progress)
         run.status = RetentionRun.Status.COMPLETED
     except RetentionSuperseded:
         run.status = RetentionRun.Status.INTERRUPTED
@@ -261,7 +266,13 @@ def _start(rule: RetentionRule, *, dry_run: bool, now: datetime) -> RetentionRun
 
 
 def _act_in_batches(
-    rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, batch_size: int, now: datetime
+    rule: RetentionRule,
+    run: RetentionRun,
+    rows: QuerySet,
+    *,
+    batch_size: int,
+    now: datetime,
+    progress: Callable[[RetentionRun], None] | None = None,
 ):
     kind = rule_kind(rule)
     model = rows.model
@@ -301,6 +312,8 @@ def _act_in_batches(
             run.save(
                 update_fields=["acted", "selected", "batches", "receipt", "held", "heartbeat_at"]
             )
+        if progress is not None:
+            progress(run)
 
 
 def _delete(model: type[models.Model], pks: list) -> int:
@@ -343,7 +356,12 @@ def run_rule_on_demand(*, rule: RetentionRule, actor, dry_run: bool) -> Retentio
     return run
 
 
-def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:
+def run_all(
+    *,
+    dry_run: bool = False,
+    only: str | None = None,
+    progress: Callable[[RetentionRun], None] | None = None,
+) -> list[RetentionRun]:
     """Run every active rule (or the one named); a failing rule does not hold back the others."""
     rules = RetentionRule.objects.filter(is_active=True)
     if only:
@@ -353,7 +371,7 @@ def run_all(*, dry_run: bool = False, only: str | None = None) -> list[Retention
     runs, failed = [], []
     for rule in rules:
         try:
-            runs.append(run_rule(rule, dry_run=dry_run))
+            runs.append(run_rule(rule, dry_run=dry_run, progress=progress))
         except (RetentionBusy, RetentionSuperseded):
             raise
         except Exception:  # run_rule recorded and logged it; the next rule still runs tonight

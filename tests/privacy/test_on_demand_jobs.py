@@ -1,17 +1,19 @@
 """Daily jobs on demand: the art. 14 notices sent now from the admin, for the roles that may."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent, OutboxTask
 from crm.models import ContactSource, Source
-from privacy.models import NoticeVersion
+from privacy.models import NoticeVersion, RetentionRule
 from privacy.staff.roles import ROLES
 from tests.crm.factories import ContactFactory, ContactSourceFactory, SourceFactory
 from tests.privacy.factories import NoticeVersionFactory
@@ -98,3 +100,26 @@ def test_marketing_may_not_send_the_notices(staff):
     assert marketing.get(PAGE).status_code == 403
     assert marketing.post(PAGE).status_code == 403
     assert mail.outbox == []
+
+
+class Terminal(io.StringIO):
+    """What a terminal receives: the command draws its progress bar only on one."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_purge_command_draws_a_progress_bar_on_a_terminal(settings, tmp_path):
+    from tests.privacy.test_retention import INACTIVE, isolate, quiet_customers
+
+    isolate(settings, tmp_path)
+    RetentionRule.objects.update_or_create(
+        kind=INACTIVE, defaults={"period_days": 730, "action": "delete", "is_active": True}
+    )
+    quiet_customers(timezone.now(), 3)
+    screen = Terminal()
+
+    call_command("purge_expired", "--rule", INACTIVE, stdout=screen)
+
+    assert f"\r{INACTIVE}: [{'#' * 30}] 100%  3 rows\n" in screen.getvalue()
+    assert f"{INACTIVE}: removed 3;" in screen.getvalue()
