@@ -141,3 +141,10 @@ def test_ready_and_health_name_a_stopped_broker_without_a_traceback(client, caps
     assert "broker       FAILED: unreachable" in printed
     assert "Broker: OVERDUE: unreachable" in printed
     assert "Traceback" not in printed + capsys.readouterr().err
+
+
+def test_the_admin_home_links_administrators_to_the_operations_page(administrator, client):
+    assert 'href="/admin/operations/"' in administrator.get("/admin/").text
+    marketing = get_user_model().objects.create_user("mk2", password="x" * 16, is_staff=True)
+    client.force_login(marketing)
+    assert "/admin/operations/" not in client.get("/admin/").text
