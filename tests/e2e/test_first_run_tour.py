@@ -27,6 +27,7 @@ def test_a_newcomer_follows_the_tour_from_the_first_login_to_the_end(
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.locator("input[name=code]").wait_for(state="visible")
     assert "Set up your authenticator app" in page.content()
     assert "Privacy-first CRM" in page.locator("#site-name").inner_text()
     device = TOTPDevice.objects.get(user__username="admin", confirmed=False)
@@ -35,14 +36,14 @@ def test_a_newcomer_follows_the_tour_from_the_first_login_to_the_end(
     page.get_by_role("link", name="I have kept them: continue").click()
 
     tour = page.locator("#tour")
-    assert tour.is_visible()
+    tour.wait_for(state="visible")
     screenshot(page, "first-run-tour")
     steps = tour.locator("a.tour-step")
     titles = [steps.nth(i).inner_text() for i in range(steps.count())]
     assert len(titles) == 8
     for index, title in enumerate(titles):
-        page.locator("#tour a.tour-step").nth(index).click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("#tour a.tour-step").nth(index).click()
         assert page.url.startswith(newcomer.base_url), title
         body = page.content()
         assert "Page not found" not in body and "Forbidden" not in body, title
@@ -51,9 +52,10 @@ def test_a_newcomer_follows_the_tour_from_the_first_login_to_the_end(
             report = page.locator("main, #content").first.inner_text()
             assert re.search(r"Delivered\s+[1-9]", report), report[:500]
         page.go_back()
-        page.wait_for_load_state()
+        page.locator("#tour").wait_for(state="visible")
 
     page.get_by_role("button", name="Put the tour away").click()
+    page.locator("#tour-reopen").wait_for(state="visible")
     assert page.locator("#tour").count() == 0
     page.get_by_role("button", name="Show the tour of the CRM again").click()
-    assert page.locator("#tour").is_visible()
+    page.locator("#tour").wait_for(state="visible")
