@@ -39,6 +39,7 @@ from campaigns.segment_rules import (
 )
 from campaigns.segments import SegmentCriteria, count_matching, preview_contacts
 from campaigns.sending import ab_test, mail, starting, states
+from campaigns.sending.progress import sending_progress
 from core.admin import ReadOnlyAdmin, form_page
 from core.counting import distinct_values
 from crm.contacts import record_contact_view
@@ -279,6 +280,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "ab_results": ab_test.results(campaign)
             if campaign.subject_b and status not in _PLANNED
             else None,
+            "progress": sending_progress(campaign),
             "schedule_form": schedule_form,
             "can_change": self.has_change_permission(request, campaign),
             "can_send": Campaign.Status.SENDING in states.LEGAL_TRANSITIONS[status],

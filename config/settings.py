@@ -8,6 +8,7 @@ once into `var/`. Production sets `DATABASE_URL`, `REDIS_URL`, `SECRET_KEY`, `PR
 
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from kombu import Exchange, Queue
 
 from config.environment import env_bool, env_int, env_list, env_str, secret
 from config.schedule import beat_schedule
+from config.site_address import DEFAULT_SITE_URL, kept_site_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -34,9 +36,14 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # rotating one does not silently invalidate the other.
 PRIVACY_HASH_KEY = secret("PRIVACY_HASH_KEY", var_dir=VAR_DIR, embedded=EMBEDDED)
 
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address in links: SITE_URL, else the one `make run` chose and kept in var/ (every process and
+# command of the box then links to the same place), else the local default.
+SITE_URL = (env_str("SITE_URL") or kept_site_url(VAR_DIR) or DEFAULT_SITE_URL).rstrip("/")
 HTTPS = urlsplit(SITE_URL).scheme == "https"
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    sorted({"127.0.0.1", "localhost", "[::1]", urlsplit(SITE_URL).hostname or "localhost"}),
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
@@ -219,7 +226,8 @@ EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if env_str("EMAIL_HOST")
-    else "django.core.mail.backends.filebased.EmailBackend",
+    # Django's file backend, which also records campaign mail as delivered (a local delivery).
+    else "campaigns.local_delivery.FileDeliveryBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -235,8 +243,15 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # The host of SITE_URL: the right-hand side of campaign Message-IDs (<token@SITE_DOMAIN>).
 SITE_DOMAIN = env_str("SITE_DOMAIN", urlsplit(SITE_URL).hostname or "localhost")
-# The mailto half of List-Unsubscribe; the bounce and unsubscribe mailbox reads it.
-UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", f"unsubscribe@{SITE_DOMAIN}")
+# The mailto half of List-Unsubscribe; the bounce and unsubscribe mailbox reads it. By default at
+# the site's domain, or at DEFAULT_FROM_EMAIL's when the site is an address or a bare host name
+# (`unsubscribe@127.0.0.1` is no mailbox anyone reads).
+MAIL_DOMAIN = (
+    SITE_DOMAIN
+    if "." in SITE_DOMAIN and not SITE_DOMAIN.replace(".", "").isdigit() and ":" not in SITE_DOMAIN
+    else parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or SITE_DOMAIN
+)
+UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO", f"unsubscribe@{MAIL_DOMAIN}")
 # Messages per second each sending worker hands to the mail server (0: as fast as it takes them).
 SENDING_RATE_PER_WORKER = env_int("SENDING_RATE_PER_WORKER", 50)
 # Messages per sending task: one SMTP connection and one suppression re-check each.
@@ -339,7 +354,8 @@ else:
     for folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # A host name, though the transport uses none: without it Kombu warns on every start.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport"
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -391,6 +407,12 @@ CELERY_TASK_ROUTES = {
 # The one beat schedule: every periodic task of the project, in config/schedule.py.
 CELERY_BEAT_SCHEDULE = beat_schedule()
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The operations page and `manage.py health` turn red when beat is silent for longer than its
+# shortest schedule plus this slack, when a periodic task has not started this long after it was
+# due, or when an outbox entry has waited longer than this (all in seconds).
+OPERATIONS_BEAT_SLACK_SECONDS = env_int("OPERATIONS_BEAT_SLACK_SECONDS", 30)
+OPERATIONS_TASK_GRACE_SECONDS = env_int("OPERATIONS_TASK_GRACE_SECONDS", 600)
+OPERATIONS_OUTBOX_MAX_AGE_SECONDS = env_int("OPERATIONS_OUTBOX_MAX_AGE_SECONDS", 300)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Logging: one record per event on stderr, as a line for people (`human`) or a JSON object
@@ -409,12 +431,13 @@ LOGGING = {
     "filters": {
         "redact_personal_data": {"()": "config.log_filters.RedactPersonalData"},
         "request_context": {"()": "config.request_log.AddRequestContext"},
+        "one_line_refusals": {"()": "config.request_log.OneLineRefusals"},
     },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context", "redact_personal_data"],
+            "filters": ["one_line_refusals", "request_context", "redact_personal_data"],
         }
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},

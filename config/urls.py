@@ -11,9 +11,10 @@ from rest_framework.routers import DefaultRouter
 from campaigns import report_views
 from campaigns import views as campaign_views
 from campaigns.api import CampaignViewSet
-from config import views
+from config import operations_views, views
 from crm.api import CompanyViewSet, ContactViewSet, InvoiceViewSet
 from crm.imports.api import ImportViewSet
+from demo import views as demo_views
 from integrations.api import DeliveryViewSet, EndpointViewSet
 from privacy import api as privacy_api
 from privacy import views as privacy_views
@@ -69,6 +70,7 @@ MOVED_ADMIN_PAGES = {
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.ready, name="healthz-ready"),
     path("privacy/", privacy_views.privacy_statement, name="privacy"),
     path(
         "privacy/versions/<str:version>/",
@@ -113,6 +115,13 @@ urlpatterns = [
         "admin/privacy/register/<str:document>",
         admin.site.admin_view(privacy_views.register_export),
         name="privacy-register-export",
+    ),
+    path("admin/tour/dismiss/", admin.site.admin_view(demo_views.dismiss), name="tour-dismiss"),
+    path("admin/tour/reopen/", admin.site.admin_view(demo_views.reopen), name="tour-reopen"),
+    path(
+        "admin/operations/",
+        admin.site.admin_view(operations_views.operations),
+        name="operations",
     ),
     path(
         "admin/two-factor/",

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from config.health import broker_ok, database_ok
+from config.health import broker_ok, database_ok, readiness
 
 
 @require_safe
@@ -23,5 +23,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body = {
         "status": "ok" if healthy else "unavailable",
         "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_safe
+def ready(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when ready for traffic (database, migrations, broker, cache), else 503."""
+    probes = readiness()
+    healthy = all(probe.ok for probe in probes.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {
+            name: {"status": "ok" if probe.ok else "failed", "detail": probe.detail, "ms": probe.ms}
+            for name, probe in probes.items()
+        },
     }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -9,5 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core.registry import autodiscover
+        from core.task_runs import connect_receivers
 
         autodiscover()
+        connect_receivers()

@@ -121,3 +121,40 @@ class OutboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk}"
+
+
+class TaskRun(models.Model):
+    """The last run of one periodic task as a worker saw it: when it started, ended, and how."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    task = models.CharField(max_length=200, unique=True, help_text="The task's registered name.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # The exception's class only: its message may quote a person's data.
+    error = models.CharField(max_length=200, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task"]
+
+    def __str__(self) -> str:
+        return self.task
+
+
+class TaskFailure(models.Model):
+    """One failed run of any task: its name, when, and the exception's class, never its message."""
+
+    task = models.CharField(max_length=200)
+    failed_at = models.DateTimeField(db_index=True)
+    error = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.failed_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_noop
 
-from core.models import AuditEvent, OutboundEvent, OutboxTask
+from core.models import AuditEvent, OutboundEvent, OutboxTask, TaskFailure, TaskRun
 from core.registry import Delete, registry
 
 registry.exempt(
@@ -33,4 +33,12 @@ registry.declare(
     # Announced within seconds and then deleted; a pending change of an erased person is dropped,
     # and the erasure's own event (which carries only the address's keyed hash) goes out.
     erasure=Delete(),
+)
+registry.exempt(
+    TaskRun,
+    reason="Periodic task names, times and the class of their last error; no data of anyone.",
+)
+registry.exempt(
+    TaskFailure,
+    reason="Task names, times and exception classes (never their messages); kept seven days.",
 )

@@ -1,8 +1,10 @@
 """Demo data: made-up companies and people at reserved domains, with provenance, in eight countries.
 
-`seed_demo()` is idempotent: it finds what an earlier run created (by company name, e-mail address
-and provenance reference) and adds only what is missing, so running it twice changes nothing.
-Phone numbers come from the UK's range reserved for drama (+44 20 7946 0xxx), so none is real.
+The activity that fills the other screens (a sent campaign, requests, a breach, an import) is in
+`demo.showcase`. `seed_demo()` is idempotent: it finds what an earlier run created (by company
+name, e-mail address and provenance reference) and adds only what is missing, so running it twice
+changes nothing. Phone numbers come from the UK's range reserved for drama (+44 20 7946 0xxx), so
+none is real.
 """
 
 import random
@@ -21,6 +23,7 @@ from crm.contacts import create_contact
 from crm.models import Client, Company, Contact, Interaction, Source
 from crm.provenance import get_source, record_provenance
 from crm.suppression import may_contact
+from demo import showcase
 from privacy.consent.ledger import record_consent
 from privacy.models import ConsentEvent, Purpose
 
@@ -134,6 +137,7 @@ def _seed_consents() -> None:
             )
 
 
+DEMO_CAMPAIGN = "Demo: spring newsletter"
 DEMO_HTML = """<html><body>
 <p>Hello {{ first_name|default("there") }},</p>
 <p>Spring is here, and so are our new routes. <a href="https://northwind.example.org/spring">See
@@ -177,7 +181,7 @@ def _seed_campaign() -> None:
         },
     )
     campaign, _ = Campaign.objects.get_or_create(
-        name="Demo: spring newsletter",
+        name=DEMO_CAMPAIGN,
         defaults={
             "purpose": newsletter,
             "segment": segment,
@@ -199,8 +203,25 @@ def _seed_campaign() -> None:
     )
 
 
-@transaction.atomic
 def seed_demo(*, contacts_per_company: int = 5, seed: int = 2026) -> DemoSummary:
+    """Create the demo people, then the activity that fills every screen, where not there yet."""
+    summary = _seed_people(contacts_per_company=contacts_per_company, seed=seed)
+    client = Client.objects.get(name="Northwind Travel")
+    template = Campaign.objects.filter(name=DEMO_CAMPAIGN).first()
+    if template is not None:
+        showcase.seed_sent_campaign(template=template)
+    showcase.seed_requests()
+    showcase.seed_breach()
+    showcase.seed_import(client=client)
+    return DemoSummary(
+        companies=Company.objects.count(),
+        contacts=Contact.objects.count(),
+        created_contacts=summary.created_contacts,
+    )
+
+
+@transaction.atomic
+def _seed_people(*, contacts_per_company: int, seed: int) -> DemoSummary:
     """Create the demo companies, contacts, provenance and interactions that are not there yet."""
     rng = random.Random(seed)
     now = timezone.now()

@@ -48,6 +48,7 @@ from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
 from crm.models import Contact, ContactSource, Source
 from crm.suppression import email_hash, suppressed_hashes
+from privacy.consent.ledger import current_notice
 from privacy.consent.tracking import tracking_statements
 from privacy.deletion.retention import contact_retention_days
 from privacy.links import preferences_url
@@ -177,6 +178,29 @@ def send_indirect_notices_and_queue_next(
     else:
         logger.info("art. 14 notices: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
     return {**counts, "last_contact_id": position}
+
+
+def send_due_notices_now(*, actor) -> int:
+    """Queue every pending art. 14 notice now instead of at 09:00, audited; return how many wait.
+
+    The worker sends them in the same batches as the daily task, once per person. Refused with a
+    `ValidationError` while no privacy statement is published: the notice points people at it.
+    """
+    statement = current_notice()
+    if statement is None:
+        raise ValidationError("Publish a privacy statement first: every notice links to it.")
+    waiting = contacts_awaiting_notice().count()
+    with transaction.atomic():
+        if waiting:
+            enqueue_on_commit("privacy.tasks.mail_indirect_notices")
+        record_audit(
+            actor=actor,
+            action=AuditEvent.Action.CHANGED,
+            obj=statement,
+            channel=AuditEvent.Channel.ADMIN,
+            details={"indirect_notices_now": waiting},
+        )
+    return waiting
 
 
 def _eligible(people: list[Contact], counts: NoticeCounts) -> list[Contact]:

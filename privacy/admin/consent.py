@@ -5,12 +5,16 @@ Ledgers are read-only here: consent events are appended by the functions that ma
 never typed in or edited.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.defaultfilters import pluralize
+from django.urls import path
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin, form_page
 from crm.models import Suppression
 from crm.suppression import email_hash
+from privacy.accountability.indirect_notices import contacts_awaiting_notice, send_due_notices_now
 from privacy.admin.translated import translated_form
 from privacy.consent.notices import publish_notice
 from privacy.consent.tracking import set_tracking_basis
@@ -54,6 +58,33 @@ class NoticeVersionAdmin(admin.ModelAdmin):
         if obj is not None and obj.published_at is not None:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_urls(self):
+        page = self.admin_site.admin_view(self.indirect_notices)
+        extra = [path("indirect-notices/", page, name="privacy_indirect_notices")]
+        return extra + super().get_urls()
+
+    def indirect_notices(self, request):
+        """Show how many art. 14 notices wait for 09:00, and send them now on request."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+
+        def send(cleaned_data) -> str:
+            waiting = send_due_notices_now(actor=request.user)
+            if not waiting:
+                return "No art. 14 notice is due: nobody from an indirect source waits for one."
+            people = pluralize(waiting, "person,people")
+            return f"Sending the art. 14 notice to {waiting} {people} now."
+
+        return form_page(
+            self,
+            request,
+            form=forms.Form(request.POST if request.method == "POST" else None),
+            template="admin/privacy/indirect_notices.html",
+            title="Art. 14 notices",
+            on_valid=send,
+            waiting=contacts_awaiting_notice().count(),
+        )
 
     @admin.action(description="Publish the selected versions (mails a material change)")
     def publish(self, request, queryset):

@@ -4,10 +4,18 @@ Imported by `privacy.admin` so the admin registers it.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from privacy.admin.translated import translated_form
-from privacy.deletion.retention import RULE_KINDS, RetentionBusy, category, preview, run_rule
+from privacy.deletion.retention import (
+    RULE_KINDS,
+    RetentionBusy,
+    category,
+    preview,
+    run_rule_on_demand,
+)
 from privacy.models import RetentionRule, RetentionRun
 
 
@@ -69,26 +77,38 @@ class RetentionRuleAdmin(admin.ModelAdmin):
     @admin.action(description="Dry run: count what the selected rules would remove now")
     def dry_run(self, request, queryset):
         for rule in queryset:
-            run = run_rule(rule, dry_run=True)
+            run = run_rule_on_demand(rule=rule, actor=request.user, dry_run=True)
             self.message_user(
                 request,
                 f"{rule.kind}: would remove {run.selected}; {run.skipped_restricted} skipped "
                 "because their processing is restricted.",
             )
 
-    @admin.action(description="Run the selected rules now")
+    @admin.action(description="Run the selected rules now (after a dry run)")
     def run_now(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            # A dry run first: staff see what would go before anything is removed.
+            runs = [run_rule_on_demand(rule=r, actor=request.user, dry_run=True) for r in queryset]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Run retention rules now",
+                "opts": self.model._meta,
+                "runs": runs,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/privacy/retention_run_confirm.html", context)
         for rule in queryset:
             try:
-                run = run_rule(rule)
+                run = run_rule_on_demand(rule=rule, actor=request.user, dry_run=False)
             except RetentionBusy as exc:
                 self.message_user(request, str(exc), messages.WARNING)
-                return
+                return None
             self.message_user(
                 request,
                 f"{rule.kind}: removed {run.acted}, anonymised under legal hold {run.held}, "
                 f"skipped (restricted) {run.skipped_restricted}.",
             )
+        return None
 
 
 @admin.register(RetentionRun)

@@ -12,6 +12,7 @@ anonymised instead of deleted and counted. Receipts hold counts per table, never
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,6 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import record_audit
+from core.models import AuditEvent
 from core.registry import Anonymise, Delete, registry
 from crm.models import ContactSource
 from privacy.deletion.removal import remove_subjects
@@ -251,8 +254,12 @@ def run_rule(
     dry_run: bool = False,
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
+    progress: Callable[[RetentionRun], None] | None = None,
 ) -> RetentionRun:
-    """Run one rule in bounded batches and return its run; raise RetentionBusy if one acts."""
+    """Run one rule in bounded batches and return its run; raise RetentionBusy if one acts.
+
+    `progress` is called with the run after each committed batch (a command's progress bar).
+    """
     now = now or timezone.now()
     run = _start(rule, dry_run=dry_run, now=now)
     try:
@@ -261,7 +268,7 @@ def run_rule(
         if dry_run:
             run.selected = rows.count()
         else:
-            _act_in_batches(rule, run, rows, batch_size=batch_size, now=now)
+            _act_in_batches(rule, run, rows, batch_size=batch_size, now=now, progress=progress)
         run.status = RetentionRun.Status.COMPLETED
     except RetentionSuperseded:
         run.status = RetentionRun.Status.INTERRUPTED
@@ -305,7 +312,13 @@ def _start(rule: RetentionRule, *, dry_run: bool, now: datetime) -> RetentionRun
 
 
 def _act_in_batches(
-    rule: RetentionRule, run: RetentionRun, rows: QuerySet, *, batch_size: int, now: datetime
+    rule: RetentionRule,
+    run: RetentionRun,
+    rows: QuerySet,
+    *,
+    batch_size: int,
+    now: datetime,
+    progress: Callable[[RetentionRun], None] | None = None,
 ):
     kind = rule_kind(rule)
     model = rows.model
@@ -345,6 +358,8 @@ def _act_in_batches(
             run.save(
                 update_fields=["acted", "selected", "batches", "receipt", "held", "heartbeat_at"]
             )
+        if progress is not None:
+            progress(run)
 
 
 def _delete(model: type[models.Model], pks: list) -> int:
@@ -370,7 +385,29 @@ def _delete(model: type[models.Model], pks: list) -> int:
     return Delete().apply(model._base_manager.filter(pk__in=pks))
 
 
-def run_all(*, dry_run: bool = False, only: str | None = None) -> list[RetentionRun]:
+def run_rule_on_demand(*, rule: RetentionRule, actor, dry_run: bool) -> RetentionRun:
+    """Run one rule now at a member of staff's request, a dry run or for real, audited (counts)."""
+    run = run_rule(rule, dry_run=dry_run)
+    record_audit(
+        actor=actor,
+        action=AuditEvent.Action.VIEWED if dry_run else AuditEvent.Action.DELETED,
+        obj=rule,
+        channel=AuditEvent.Channel.ADMIN,
+        details={
+            "retention_run": run.pk,
+            "dry_run": dry_run,
+            "selected" if dry_run else "acted": run.selected if dry_run else run.acted,
+        },
+    )
+    return run
+
+
+def run_all(
+    *,
+    dry_run: bool = False,
+    only: str | None = None,
+    progress: Callable[[RetentionRun], None] | None = None,
+) -> list[RetentionRun]:
     """Run every active rule (or the one named); a failing rule does not hold back the others."""
     rules = RetentionRule.objects.filter(is_active=True)
     if only:
@@ -380,7 +417,7 @@ def run_all(*, dry_run: bool = False, only: str | None = None) -> list[Retention
     runs, failed = [], []
     for rule in rules:
         try:
-            runs.append(run_rule(rule, dry_run=dry_run))
+            runs.append(run_rule(rule, dry_run=dry_run, progress=progress))
         except (RetentionBusy, RetentionSuperseded):
             raise
         except Exception:  # run_rule recorded and logged it; the next rule still runs tonight

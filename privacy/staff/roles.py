@@ -126,3 +126,12 @@ def role_permissions(role: str) -> set[str]:
         app_label, model = label.split(".")
         granted.update(f"{app_label}.{action}_{model}" for action in actions)
     return granted
+
+
+def is_administrator(user) -> bool:
+    """Return whether the user is a superuser or holds the Administrator role (operations)."""
+    return bool(
+        user.is_active
+        and user.is_staff
+        and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
+    )

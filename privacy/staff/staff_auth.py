@@ -7,6 +7,7 @@ which do the work and write the audit trail.
 import math
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -90,7 +91,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if enrolling:
             codes = confirm_enrolment(request=request, device=device, code=code)
             if codes is not None:
-                context = {"codes": codes, "next": _next_url(request)}
+                context = {
+                    **admin.site.each_context(request),
+                    "codes": codes,
+                    "next": _next_url(request),
+                }
                 return render(request, "admin/two_factor_recovery_codes.html", context)
         elif verify_second_factor(request=request, code=code):
             return redirect(_next_url(request))
@@ -98,6 +103,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if seconds:
         form.add_error(None, lockout_message(seconds))
     context = {
+        # The admin's own header and title (the product's name), as on every other staff page.
+        **admin.site.each_context(request),
         "form": form,
         "enrolling": enrolling,
         "secret": secret_text(device) if enrolling else "",
@@ -124,5 +131,10 @@ def new_recovery_codes(request: HttpRequest) -> HttpResponse:
     if not (requires_two_factor(request.user) and is_verified(request.user)):
         return redirect("two-factor")
     codes = issue_recovery_codes(request.user) if request.method == "POST" else []
-    context = {"codes": codes, "next": reverse("admin:index"), "title": _("Recovery codes")}
+    context = {
+        **admin.site.each_context(request),
+        "codes": codes,
+        "next": reverse("admin:index"),
+        "title": _("Recovery codes"),
+    }
     return render(request, "admin/two_factor_recovery_codes.html", context)

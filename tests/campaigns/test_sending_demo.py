@@ -12,7 +12,7 @@ def test_the_demo_has_one_ready_to_send_campaign_that_sends(settings, capsys):
     settings.SENDING_RATE_PER_WORKER = 0
     call_command("seed_demo")
     call_command("seed_demo")
-    campaign = Campaign.objects.get()
+    campaign = Campaign.objects.get(name="Demo: spring newsletter")
     assert campaign.status == Campaign.Status.DRAFT
 
     call_command("send_campaign", str(campaign.pk), "--foreground")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -1089,17 +1090,32 @@ def test_the_dry_run_action_reports_and_changes_nothing(rules, now, admin_user, 
         "is restricted.",
         "Invoices: would remove 1; 0 skipped because their processing is restricted.",
     ]
-    assert data_rows() == before
+    after = data_rows()
+    # Only the audit trail grows: one event per dry run, by whom, with its counts.
+    assert after.pop("privacy_auditevent") != before.pop("privacy_auditevent")
+    assert after == before
     assert set(RetentionRun.objects.values_list("dry_run", flat=True)) == {True}
+    dry_runs = AuditEvent.objects.filter(
+        object_type=ContentType.objects.get_for_model(RetentionRule), actor=admin_user
+    )
+    assert sorted(e.details["selected"] for e in dry_runs) == [1, 1]
 
 
 def test_the_run_now_action_removes_and_reports(rules, now, admin_user, admin_client):
     due_everywhere(now, admin_user)
+    chosen = {"action": "run_now", "_selected_action": [rules[INACTIVE].pk]}
 
-    page = admin_client.post(
-        RULES_URL, {"action": "run_now", "_selected_action": [rules[INACTIVE].pk]}, follow=True
+    confirm = admin_client.post(RULES_URL, chosen)
+    assert "Nothing is removed until you confirm" in confirm.text
+    assert Contact.objects.filter(email="due.customer@example.org").exists()
+    page = admin_client.post(RULES_URL, {**chosen, "confirmed": "yes"}, follow=True)
+
+    audited = AuditEvent.objects.filter(
+        object_type=ContentType.objects.get_for_model(RetentionRule),
+        object_id=str(rules[INACTIVE].pk),
+        actor=admin_user,
     )
-
+    assert sorted(audited.values_list("action", flat=True)) == ["deleted", "viewed"]
     assert shown_messages(page) == [
         "Inactive_customers_subscribers: removed 1, anonymised under legal hold 0, "
         "skipped (restricted) 1."
@@ -1113,7 +1129,9 @@ def test_the_run_now_action_warns_when_another_run_acts(rules, now, admin_client
     RetentionRun.objects.create(rule=rules["invoices"], cutoff=now, lock=True)
 
     page = admin_client.post(
-        RULES_URL, {"action": "run_now", "_selected_action": [rules[INACTIVE].pk]}, follow=True
+        RULES_URL,
+        {"action": "run_now", "_selected_action": [rules[INACTIVE].pk], "confirmed": "yes"},
+        follow=True,
     )
 
     assert shown_messages(page) == ["Another retention run is acting; try again when it ends."]

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from campaigns.audience import audience_breakdown
 from campaigns.models import Campaign
 from campaigns.sending import batches, handover, starting, states
+from campaigns.sending.progress import sending_progress
 
 
 class Command(BaseCommand):
@@ -42,6 +43,15 @@ class Command(BaseCommand):
         if foreground:
             self._send_here(campaign_id)
 
+    def _show_progress(self, campaign_id: int) -> None:
+        """Redraw the progress bar in place (a terminal), or print a line per batch (a log)."""
+        line = sending_progress(Campaign.objects.get(pk=campaign_id)).bar()
+        if self.stdout.isatty():
+            self.stdout.write(f"\r{line}", ending="")
+            self.stdout.flush()
+        else:
+            self.stdout.write(line)
+
     def _send_here(self, campaign_id: int) -> None:
         totals = {"sent": 0, "skipped": 0, "failed": 0}
         while batches.has_queued(campaign_id):
@@ -54,7 +64,9 @@ class Command(BaseCommand):
             totals["sent"] += outcome.sent
             totals["skipped"] += outcome.skipped
             totals["failed"] += outcome.failed + outcome.unknown
+            self._show_progress(campaign_id)
         states.finish_if_done(campaign_id)
+        self.stdout.write("")
         self.stdout.write(
             f"Sent {totals['sent']}, skipped {totals['skipped']}, failed {totals['failed']}."
         )

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import text_bar
 from privacy.deletion.retention import (
     RULE_KINDS,
     RetentionBusy,
@@ -11,7 +12,7 @@ from privacy.deletion.retention import (
     rule_kind,
     run_all,
 )
-from privacy.models import RetentionRule
+from privacy.models import RetentionRule, RetentionRun
 
 
 class Command(BaseCommand):
@@ -22,7 +23,22 @@ class Command(BaseCommand):
         parser.add_argument("--rule", help="Run only this rule (its kind, see --list).")
         parser.add_argument("--list", action="store_true", help="List the rules and what is due.")
 
+    _expected: dict[int, int]
+
+    def _progress(self, run: RetentionRun) -> None:
+        """Redraw the bar of the rule acting (on a terminal): rows removed of those due."""
+        if not self.stdout.isatty():
+            return
+        if run.rule_id not in self._expected:
+            if self._expected:
+                self.stdout.write("")
+            self._expected[run.rule_id] = preview(run.rule)["now"] + run.acted
+        bar = text_bar(run.acted, self._expected[run.rule_id])
+        self.stdout.write(f"\r{run.rule.kind}: {bar}  {run.acted} rows", ending="")
+        self.stdout.flush()
+
     def handle(self, *args, **options):
+        self._expected = {}
         if options["list"]:
             for rule in RetentionRule.objects.all():
                 if rule.kind not in RULE_KINDS:
@@ -37,11 +53,15 @@ class Command(BaseCommand):
                 )
             return
         try:
-            runs = run_all(dry_run=options["dry_run"], only=options["rule"])
+            runs = run_all(
+                dry_run=options["dry_run"], only=options["rule"], progress=self._progress
+            )
         except (RetentionBusy, RetentionFailed, RetentionSuperseded) as exc:
             raise CommandError(str(exc)) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if self._expected:
+            self.stdout.write("")
         verb = "would remove" if options["dry_run"] else "removed"
         for run in runs:
             count = run.selected if options["dry_run"] else run.acted
