@@ -24,7 +24,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from campaigns.models import MAX_ACTIVE_WITHIN_DAYS, Campaign, MessageEvent
-from crm.models import Client, Contact, ContactSource, ImportBatch, Source, Tag
+from crm.models import Client, Contact, ContactList, ContactSource, ImportBatch, Source, Tag
 from privacy.models import ConsentEvent, ConsentState, Purpose
 
 MAX_DEPTH = 3
@@ -100,7 +100,8 @@ FIELDS: dict[str, Field] = {
     "company.industry": Field("Company industry", "text", "company__industry"),
     "company.country": Field("Company country", "choice", "company__country", _country_choices),
     "company.domain": Field("Company domain", "text", "company__domain"),
-    "tags": Field("Tags", "tags", "", _ids_of(Tag), Tag),
+    "tags": Field("Tags", "tags", "tags", _ids_of(Tag), Tag),
+    "lists": Field("Static lists", "tags", "lists", _ids_of(ContactList), ContactList),
     "source": Field("Provenance: source", "provenance", "source_id", _ids_of(Source), Source),
     "source.kind": Field(
         "Provenance: kind of source",
@@ -419,14 +420,16 @@ def _start_of(day: date) -> datetime:
 
 
 def _tags(spec: Field, op: str, value: Any, now: datetime) -> Q:
-    tagged = Contact.tags.through.objects.filter(contact_id=OuterRef("pk"))
+    """Match contacts by the tags, or the static lists, they carry (any, all or none of them)."""
+    member = getattr(Contact, spec.path).through.objects.filter(contact_id=OuterRef("pk"))
+    column = f"{spec.model._meta.model_name}_id"
     ids = [int(item) for item in value]
     if op == "all_of":
         condition = Q()
-        for tag_id in ids:
-            condition &= Q(Exists(tagged.filter(tag_id=tag_id)))
+        for item in ids:
+            condition &= Q(Exists(member.filter(**{column: item})))
         return condition
-    matched = Q(Exists(tagged.filter(tag_id__in=ids)))
+    matched = Q(Exists(member.filter(**{f"{column}__in": ids})))
     return ~matched if op == "none_of" else matched
 
 
@@ -444,7 +447,10 @@ def _consent(spec: Field, op: str, value: Any, now: datetime) -> Q:
 
 
 def _engagement(spec: Field, op: str, value: Any, now: datetime) -> Q:
-    events = MessageEvent.objects.filter(message__contact_id=OuterRef("pk"), kind=spec.path)
+    # Only the person's own opens and clicks: a privacy proxy or a mail scanner is no engagement.
+    events = MessageEvent.objects.filter(
+        message__contact_id=OuterRef("pk"), kind=spec.path
+    ).exclude(origin=MessageEvent.Origin.MACHINE)
     if op in ("in_campaigns", "not_in_campaigns"):
         events = events.filter(campaign_id__in=[int(item) for item in value])
     elif op in ("within_days", "not_within_days"):

@@ -63,7 +63,8 @@ def _ids(values: Iterable[int]) -> tuple[int, ...]:
 
 def matching_contacts(criteria: SegmentCriteria, *, now: datetime | None = None) -> QuerySet:
     """Return the contacts that match every criterion, without ordering (for counts and joins)."""
-    contacts = Contact.objects.order_by()
+    # A record merged into another keeps only its id: the person is the record kept.
+    contacts = Contact.objects.filter(merged_into__isnull=True).order_by()
     if criteria.company_ids:
         contacts = contacts.filter(company_id__in=criteria.company_ids)
     if criteria.industries:

@@ -27,6 +27,8 @@ from core.models import AuditEvent
 logger = logging.getLogger(__name__)
 
 VARIANTS = ("a", "b")
+# Opens and clicks a person made, or that cannot be told (recorded before the distinction).
+PEOPLES_ORIGINS = (MessageEvent.Origin.HUMAN, MessageEvent.Origin.UNKNOWN)
 ENGAGEMENT = {
     Campaign.AbMetric.OPENS: MessageEvent.Kind.OPENED,
     Campaign.AbMetric.CLICKS: MessageEvent.Kind.CLICKED,
@@ -72,7 +74,12 @@ def results(campaign: Campaign) -> list[VariantResult]:
             sent=Count("pk", filter=Q(status=Message.Status.SENT), distinct=True),
             engaged=Count(
                 "pk",
-                filter=Q(status=Message.Status.SENT, events__kind=kind),
+                # A privacy proxy's or a scanner's open or click is no vote for a subject.
+                filter=Q(
+                    status=Message.Status.SENT,
+                    events__kind=kind,
+                    events__origin__in=PEOPLES_ORIGINS,
+                ),
                 distinct=True,
             ),
         )

@@ -41,11 +41,20 @@ def _ab_campaign(newsletter, **fields):
     )
 
 
-def _engage(variant: str, count: int, kind=MessageEvent.Kind.OPENED):
+def _engage(
+    variant: str,
+    count: int,
+    kind=MessageEvent.Kind.OPENED,
+    origin=MessageEvent.Origin.HUMAN,
+):
     messages = Message.objects.filter(variant=variant, status=Message.Status.SENT)[:count]
     for message in messages:
         MessageEvent.objects.create(
-            message=message, campaign=message.campaign, kind=kind, occurred_at=timezone.now()
+            message=message,
+            campaign=message.campaign,
+            kind=kind,
+            origin=origin,
+            occurred_at=timezone.now(),
         )
 
 
@@ -90,6 +99,19 @@ def test_by_clicks_an_open_does_not_count_and_a_tie_goes_to_the_first_subject(ne
     later = campaign.started_at + timedelta(hours=3)
     assert ab_test.decide(campaign_id=campaign.pk, now=later) == "a"
     assert [r.sent for r in ab_test.results(campaign)] == [2, 2]
+
+
+def test_machine_opens_do_not_vote_for_a_subject(newsletter):
+    _audience(newsletter, 10)
+    campaign = _ab_campaign(newsletter, ab_share=40)
+    starting.start_sending(campaign=campaign)
+    _send_everything(campaign.pk)
+    _engage("b", 2, origin=MessageEvent.Origin.MACHINE)
+    _engage("a", 1)
+    campaign.refresh_from_db()
+
+    later = campaign.started_at + timedelta(hours=3)
+    assert ab_test.decide(campaign_id=campaign.pk, now=later) == "a"
 
 
 def test_a_cancelled_test_skips_the_held_messages_and_is_never_decided(newsletter):

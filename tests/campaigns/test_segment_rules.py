@@ -8,7 +8,7 @@ from campaigns.models import Message, MessageEvent
 from campaigns.segment_rules import check_rules, describe_rules
 from campaigns.segments import SegmentCriteria, matching_contacts, segment_contacts
 from campaigns.sending import starting
-from crm.models import Source, Tag
+from crm.models import ContactList, Source, Tag
 from privacy.consent.ledger import record_consent
 from privacy.models import ConsentEvent
 from tests.campaigns.factories import (
@@ -127,6 +127,40 @@ def test_engagement_by_campaign_and_by_recent_days():
     assert matched(rule("clicked", "ever")) == {old_clicker.pk}
     assert matched(rule("clicked", "within_days", 30)) == set()
     assert matched(rule("opened", "never")) == {old_clicker.pk, silent.pk}
+
+
+def test_static_lists_any_all_and_none_of():
+    fair = ContactList.objects.create(name="Spring fair visitors")
+    press = ContactList.objects.create(name="Press")
+    both, only_fair, neither = ContactFactory(), ContactFactory(), ContactFactory()
+    fair.contacts.add(both, only_fair)
+    press.contacts.add(both)
+
+    def rule(op, lists):
+        return {"match": "all", "rules": [{"field": "lists", "op": op, "value": lists}]}
+
+    assert matched(rule("any_of", [fair.pk])) == {both.pk, only_fair.pk}
+    assert matched(rule("all_of", [fair.pk, press.pk])) == {both.pk}
+    assert matched(rule("none_of", [fair.pk])) == {neither.pk}
+    with pytest.raises(ValidationError, match="no contact list with id"):
+        check_rules(rule("any_of", [press.pk + 100]))
+
+
+def test_a_machine_open_is_no_engagement():
+    """An open fetched by a privacy proxy on delivery does not make the person an opener."""
+    campaign = CampaignFactory(sent=True)
+    person, proxied = ContactFactory(), ContactFactory()
+    MessageEventFactory(
+        message=MessageFactory(campaign=campaign, contact=person),
+        origin=MessageEvent.Origin.HUMAN,
+    )
+    MessageEventFactory(
+        message=MessageFactory(campaign=campaign, contact=proxied),
+        origin=MessageEvent.Origin.MACHINE,
+    )
+
+    rule = {"match": "all", "rules": [{"field": "opened", "op": "ever", "value": None}]}
+    assert matched(rule) == {person.pk}
 
 
 def test_dates_and_empty_text():

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.segments import SegmentCriteria, count_matching, matching_contacts
 from core.hashing import stored_email_hash
 from core.models import AuditEvent, OutboundEvent
 from crm.duplicates import duplicate_candidates, live_contacts, with_possible_duplicates
@@ -383,3 +384,14 @@ def test_a_merge_is_announced_to_integrations_with_both_ids(marketer):
     assert event.contact_id == duplicate.pk
     assert event.data["into"] == keep.pk
     assert "ana" not in str(event.data).lower()
+
+
+def test_a_merged_record_is_not_counted_twice_in_a_segment(marketer):
+    keep = ContactFactory(country="NL")
+    duplicate = ContactFactory(country="NL")
+    criteria = SegmentCriteria(countries=("NL",))
+    assert count_matching(criteria).value == 2
+
+    merge_contacts(keep=keep, duplicate=duplicate, actor=marketer, channel="admin")
+
+    assert set(matching_contacts(criteria).values_list("pk", flat=True)) == {keep.pk}
