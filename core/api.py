@@ -2,7 +2,7 @@
 
 import logging
 
-from rest_framework import pagination, permissions, throttling
+from rest_framework import pagination, permissions, serializers, throttling
 
 from core.ratelimit import address_digest
 
@@ -63,3 +63,21 @@ class AddressRateThrottle(_FailOpen, throttling.AnonRateThrottle):
     def get_ident(self, request):
         # The same trusted-proxy reading as the public forms, and a digest rather than the address.
         return address_digest(request)
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its code: a value no code can be is refused before any query.
+
+    A NUL character in a lookup makes PostgreSQL refuse the whole statement (SQLite lets it
+    through); refused here, it is a 400 naming the field on both.
+    """
+
+    default_error_messages = {
+        **serializers.SlugRelatedField.default_error_messages,
+        "invalid_code": "Not a valid code: it holds a control character.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and any(ord(char) < 32 for char in data):
+            self.fail("invalid_code")
+        return super().to_internal_value(data)

@@ -13,7 +13,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StaffModelPermissions
+from core.api import CodeRelatedField, StaffModelPermissions
 from core.normalisation import normalise_email
 from core.ratelimit import client_address, retry_after
 from crm.contacts import record_contact_view
@@ -39,12 +39,12 @@ class ConsentInput(serializers.Serializer):
         queryset=Contact.objects.all(), required=False, help_text="The contact's id, or give email."
     )
     email = serializers.CharField(required=False, help_text="The contact's e-mail address.")
-    purpose = serializers.SlugRelatedField(
+    purpose = CodeRelatedField(
         slug_field="code", queryset=Purpose.objects.all(), help_text="A purpose code."
     )
     action = serializers.ChoiceField(choices=ConsentEvent.Action.choices)
     wording = serializers.CharField(help_text="The exact text the person saw.")
-    notice_version = serializers.SlugRelatedField(
+    notice_version = CodeRelatedField(
         slug_field="version",
         queryset=NoticeVersion.objects.filter(published_at__isnull=False),
         required=False,
@@ -209,7 +209,7 @@ class SubjectRequestInput(serializers.Serializer):
         help_text="The requester's address; the link to verify goes there."
     )
     details = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    purposes = serializers.SlugRelatedField(
+    purposes = CodeRelatedField(
         slug_field="code",
         queryset=Purpose.objects.filter(is_active=True),
         many=True,

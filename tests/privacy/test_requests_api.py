@@ -128,3 +128,16 @@ def test_non_staff_and_anonymous_callers_are_refused(client, visitor_token):
     assert client.post(REQUESTS, payload, content_type="application/json").status_code == 401
     assert client.get(f"{REQUESTS}{subject_request.pk}/").status_code == 401
     assert request_rows() == before
+
+
+def test_a_purpose_code_with_a_nul_character_is_refused_on_every_database(client, staff_token):
+    """PostgreSQL would refuse the lookup itself; the field refuses it first, with its name."""
+    response = api_post(
+        client,
+        staff_token,
+        {"kind": "objection", "email": "lena.brandt@example.org", "purposes": ["news\x00letter"]},
+    )
+
+    assert response.status_code == 400
+    assert "control character" in str(response.json()["purposes"])
+    assert not SubjectRequest.objects.exists()
