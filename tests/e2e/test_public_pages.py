@@ -70,7 +70,7 @@ def test_a_dutch_visitor_subscribes_by_keyboard_and_confirms_from_the_mail(visit
         celery_app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=30
     ):
         page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"/subscribe/sent/"))
+        page.wait_for_url(re.compile(r"/subscribe/sent/"), timeout=30_000)
         assert visitor.heading() == "Kijk in uw inbox"
         assert_accessible(page)
         (message,) = wait_for(lambda: list(mail.outbox))
