@@ -45,7 +45,7 @@ def record_many_audit(
     actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
     model: type[models.Model],
-    ids: list[int],
+    ids: list[Any],
     channel: str,
     reason: str = "",
     details: dict[str, Any] | None = None,
@@ -79,14 +79,13 @@ def record_reads(
     shown = list(ids)
     if not shown:
         return None
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    return record_many_audit(
+        actor=actor,
         action=AuditEvent.Action.VIEWED,
-        object_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
-        # Many rows, one event: the type says what was read, the ids which ones.
-        object_id="",
+        model=model,
+        ids=shown,
         channel=channel,
-        details={**(details or {}), "count": len(shown), "ids": shown},
+        details=details,
     )
 
 
