@@ -53,7 +53,7 @@ from privacy.models import ConsentEvent, ConsentState, Purpose
 ROOT = Path(__file__).resolve().parent.parent
 SEND_MESSAGES = 100_000
 FLOOR_MESSAGES = 10_000
-SINK_PORT = 18821
+SINK_PORT = int(os.environ.get("BENCH_SMTP_PORT", "18821"))
 WORKERS = 2
 RUNS = 5
 CONSENT_SHARE, WITHDRAWN_SHARE, REFUSED_SHARE = 0.70, 0.05, 0.03

@@ -7,6 +7,7 @@ import benchmark's `crm_bench_imp…`, the tracking benchmark's `crm_bench_trk`,
 bench's SQLite file) are ever dropped.
 """
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,23 +21,27 @@ from django.core.management import call_command
 from django.db import connection, connections
 from psycopg import sql
 
-BENCH_DB_NAME = "crm_bench"
+# `BENCH_DB_SUFFIX` gives every bench database a suffix, so two checkouts can bench side by side.
+SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+BENCH_DB_NAME = f"crm_bench{SUFFIX}"
 # The purge benchmark's databases on PostgreSQL: one seeded once per scale and used as a template,
 # and the copy of it that one measurement purges.
-PURGE_DB_NAME = "crm_bench_purge"
-PURGE_RUN_DB_NAME = "crm_bench_purge_run"
+PURGE_DB_NAME = f"crm_bench_purge{SUFFIX}"
+PURGE_RUN_DB_NAME = f"crm_bench_purge_run{SUFFIX}"
 # The campaign benchmarks' database: contacts with consent decisions and suppressions.
-SEND_DB_NAME = "crm_bench_send"
+SEND_DB_NAME = f"crm_bench_send{SUFFIX}"
 # The tracking benchmark's database, which its gunicorn and Celery worker use too.
-TRACKING_DB_NAME = "crm_bench_trk"
+TRACKING_DB_NAME = f"crm_bench_trk{SUFFIX}"
 POSTGRESQL_NAMES = frozenset(
     {BENCH_DB_NAME, PURGE_DB_NAME, PURGE_RUN_DB_NAME, SEND_DB_NAME, TRACKING_DB_NAME}
 )
 # The import benchmark's databases: one seeded per list size, and the copy one run imports into.
-IMPORT_DB_PREFIX = "crm_bench_imp"
+IMPORT_DB_PREFIX = f"crm_bench_imp{SUFFIX}"
 # How often CREATE DATABASE … TEMPLATE is tried while another session (autovacuum) is connected.
 COPY_ATTEMPTS = 10
-SQLITE_PATH = Path(__file__).resolve().parent.parent / "var" / "bench" / "crm_bench.sqlite3"
+SQLITE_PATH = (
+    Path(__file__).resolve().parent.parent / "var" / "bench" / f"crm_bench{SUFFIX}.sqlite3"
+)
 
 
 def bench_database(default: dict[str, Any]) -> dict[str, Any]:
