@@ -221,7 +221,6 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             rng.choices(COUNTRIES, cum_weights=CUMULATIVE_COUNTRY_WEIGHTS)[0],
             "",
             Contact.Relationship.PROSPECT.value,
-            True,
             False,
             Contact.EmailStatus.VALID.value,
             created,
