@@ -16,6 +16,9 @@ Each measurement runs on `crm_bench_imp_run`, a file copy of the seeded database
    merges it in SQL alone (the addresses lower-cased and deduplicated, existing contacts' blank
    fields filled, new contacts inserted, one provenance row each). It does no normalisation, no
    validation and no suppression check, which need the Python functions and the hash key.
+3. The minimal-schema floor: the same, on a fresh copy stripped of every index and constraint of
+   `crm_contact` and `crm_contactsource` but the primary keys and the unique address, so that the
+   cost of the schema itself shows beside the cost of the import's own work.
 
 The copy is dropped at the end; the seeded databases are kept for the next run.
 """
@@ -148,11 +151,21 @@ def run(*, scale: int) -> list[Figure]:
                 copy_database(template, RUN_DB_NAME)
                 with using_database(RUN_DB_NAME):
                     floor = _floor(path)
+                copy_database(template, RUN_DB_NAME)
+                with using_database(RUN_DB_NAME):
+                    _strip_to_minimal_schema()
+                    minimal = _floor(path)
             finally:
                 drop_database(RUN_DB_NAME)
-            results.append((size, report, floor))
+            results.append((size, report, floor, minimal))
             figures += [
                 Figure(f"import_{size}_seconds", report["seconds"], "s", floor=round(floor, 2)),
+                Figure(
+                    f"import_{size}_seconds_vs_minimal_schema",
+                    report["seconds"],
+                    "s",
+                    floor=round(minimal, 2),
+                ),
                 Figure(f"import_{size}_rows_per_second", size / report["seconds"], "rows/s"),
                 Figure(f"import_{size}_stage_seconds", report["stage_seconds"], "s"),
                 Figure(f"import_{size}_peak_rss_mb", report["peak_mb"], "MB"),
@@ -221,7 +234,6 @@ def _contacts(rng: random.Random, count: int, companies: int) -> Iterator[Row]:
             rng.choices(COUNTRIES, cum_weights=CUMULATIVE_COUNTRY_WEIGHTS)[0],
             "",
             Contact.Relationship.PROSPECT.value,
-            True,
             False,
             Contact.EmailStatus.VALID.value,
             created,
@@ -410,13 +422,37 @@ def _floor(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def _print_table(results: list[tuple[int, dict, float]]) -> None:
-    print("\nList import, end to end (PostgreSQL)")
-    print(f"{'rows':>10} {'seconds':>8} {'rows/s':>9} {'staging':>8} {'peak MB':>8} {'floor s':>8}")
-    for size, report, floor in results:
+def _strip_to_minimal_schema() -> None:
+    """Drop every index and constraint of the tables the floor writes but keys and unique email."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE conrelid IN ('crm_contact'::regclass, 'crm_contactsource'::regclass) "
+            "AND contype IN ('f', 'u') AND pg_get_constraintdef(oid) <> 'UNIQUE (email)'"
+        )
+        for table, name in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            "WHERE indrelid IN ('crm_contact'::regclass, 'crm_contactsource'::regclass) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)"
+        )
+        for (index,) in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {index}")
+
+
+def _print_table(results: list[tuple[int, dict, float, float]]) -> None:
+    print("\nList import, end to end (PostgreSQL); floors with the same schema and a minimal one")
+    print(
+        f"{'rows':>10} {'seconds':>8} {'rows/s':>9} {'staging':>8} {'peak MB':>8} {'floor s':>8} "
+        f"{'ratio':>6} {'min. s':>7} {'ratio':>6}"
+    )
+    for size, report, floor, minimal in results:
+        seconds = report["seconds"]
         print(
-            f"{size:>10,} {report['seconds']:>8.1f} {size / report['seconds']:>9,.0f} "
-            f"{report['stage_seconds']:>8.1f} {report['peak_mb']:>8.0f} {floor:>8.1f}"
+            f"{size:>10,} {seconds:>8.1f} {size / seconds:>9,.0f} "
+            f"{report['stage_seconds']:>8.1f} {report['peak_mb']:>8.0f} {floor:>8.1f} "
+            f"{seconds / floor:>6.1f} {minimal:>7.1f} {seconds / minimal:>6.1f}"
         )
         print(
             f"{'':>10} created {report['created']:,}, merged {report['merged']:,}, "

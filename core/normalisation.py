@@ -19,6 +19,7 @@ PHONE_AMBIGUITY_REGIONS: a national number is then refused as ambiguous, never g
 extension is kept after the number, as RFC 3966 writes it (`+31201234567;ext=123`).
 """
 
+import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -40,6 +41,17 @@ INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
 EMAIL_HINT = "Enter a valid e-mail address, like name@example.org."
 # How many other countries an ambiguous number's message names.
 AMBIGUOUS_SHOWN = 3
+# The common address email-validator accepts unchanged: a dot-atom of plain characters, then
+# lower-case ASCII labels ending in a letter-only top-level domain; no "--" (Punycode, reserved
+# label forms). Anything else, or over RFC 5321's lengths, goes to email-validator.
+PLAIN_ADDRESS = re.compile(
+    r"[a-z0-9_+-]{1,64}(?:\.[a-z0-9_+-]{1,64})*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    re.ASCII,
+)
+LOCAL_MAX_LENGTH = 64
+ADDRESS_MAX_LENGTH = 254
+PHONE_MEMO_SIZE = 65536
 NATIONAL_SOURCES = frozenset(
     {
         phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY,
@@ -54,6 +66,31 @@ def normalise_email(raw: str) -> str:
     Raise ValidationError (code "invisible" or "invalid") with a message saying what is wrong.
     """
     value = (raw or "").strip()
+    plain = _plain_address(value)
+    if plain:
+        return plain
+    return _validated_email(value)
+
+
+def _plain_address(value: str) -> str:
+    """Return a common plain-ASCII address lower-cased, or "" to leave it to email-validator.
+
+    Gives exactly what email-validator would, about twenty times faster: imports check millions.
+    """
+    lowered = value.lower()
+    if len(lowered) > ADDRESS_MAX_LENGTH or not PLAIN_ADDRESS.fullmatch(lowered):
+        return ""
+    local, _, domain = lowered.rpartition("@")
+    if len(local) > LOCAL_MAX_LENGTH or "--" in domain:
+        return ""
+    tld = domain.rpartition(".")[2]
+    if tld in SPECIAL_USE_DOMAIN_NAMES:
+        return ""
+    return lowered
+
+
+def _validated_email(value: str) -> str:
+    """Return the stripped address as email-validator normalises it; raise ValidationError."""
     _refuse_invisible(value)
     if "@" not in value:
         raise ValidationError(EMAIL_HINT, "invalid")
@@ -125,14 +162,39 @@ def normalise_phone(raw: str, *, region: str) -> str:
     `region` is the country known for the record ("" if none): local numbers are read in it, else
     in DEFAULT_PHONE_REGION, refusing (code "ambiguous") one that other countries could claim.
     """
-    value = (raw or "").strip()
-    known = (region or "").upper()
-    reading = known or settings.DEFAULT_PHONE_REGION
+    outcome = _phone_outcome(
+        (raw or "").strip(),
+        (region or "").upper(),
+        settings.DEFAULT_PHONE_REGION,
+        tuple(settings.PHONE_AMBIGUITY_REGIONS),
+    )
+    if isinstance(outcome, ValidationError):
+        raise ValidationError(outcome.message, outcome.code)
+    return outcome
+
+
+# Lists repeat numbers (a switchboard on every row of a company): read each distinct one once.
+@lru_cache(maxsize=PHONE_MEMO_SIZE)
+def _phone_outcome(
+    value: str, known: str, default_region: str, ambiguity_regions: tuple[str, ...]
+) -> str | ValidationError:
+    """Return the stored number, or the ValidationError refusing it, for one value and region."""
+    try:
+        return _read_phone(value, known, default_region, ambiguity_regions)
+    except ValidationError as exc:
+        return exc
+
+
+def _read_phone(
+    value: str, known: str, default_region: str, ambiguity_regions: tuple[str, ...]
+) -> str:
+    """Return the number in E.164 with its extension; raise ValidationError for a refused one."""
+    reading = known or default_region
     number = _parse_phone(value, reading)
     valid = phonenumbers.is_valid_number(number)
     if not known and number.country_code_source in NATIONAL_SOURCES:
         e164 = _e164(number) if valid else ""
-        claimed = _also_valid_in(value, reading, e164)
+        claimed = _also_valid_in(value, reading, e164, ambiguity_regions)
         if claimed:
             regions = ", ".join(([reading] if valid else []) + claimed)
             raise ValidationError(
@@ -172,10 +234,12 @@ def _e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _also_valid_in(value: str, reading: str, e164: str) -> list[str]:
+def _also_valid_in(
+    value: str, reading: str, e164: str, ambiguity_regions: tuple[str, ...]
+) -> list[str]:
     """Return a few other countries in which the national number is a different valid one."""
     claimed = []
-    for other in settings.PHONE_AMBIGUITY_REGIONS:
+    for other in ambiguity_regions:
         if other == reading:
             continue
         try:

@@ -320,7 +320,10 @@ class Source(models.Model):
 class ContactSource(models.Model):
     """One piece of provenance: this contact came from that source, on that date, by whom."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="provenance")
+    # No index of its own: the unique constraint below leads with the contact.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="provenance", db_index=False
+    )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contact_sources")
     collected_at = models.DateTimeField()
     reference = models.CharField(
