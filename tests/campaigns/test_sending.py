@@ -16,6 +16,7 @@ from campaigns import links
 from campaigns.models import Campaign, Message, TrackedLink
 from campaigns.sending import batches, handover, stalls, starting, states
 from campaigns.sending.mail import send_test
+from campaigns.tracking.tokens import ClickToken, read_click_token
 from core.models import AuditEvent
 from crm.models import Suppression
 from crm.suppression import suppress
@@ -134,7 +135,10 @@ def test_each_recipient_gets_one_personal_email_with_unsubscribe_headers_and_tra
     html = email.alternatives[0][0]
     link = TrackedLink.objects.get(campaign=campaign)
     assert "Hello Anna &lt;b&gt;," in html
-    assert f'href="https://crm.example.org/t/c/{token}/{link.pk}/"' in html
+    signed = re.search(r'href="https://crm\.example\.org/t/k/([^/"]+)/"', html).group(1)
+    assert read_click_token(signed) == ClickToken(
+        token=token, message_id=message.pk, link_id=link.pk, offers_web=False
+    )
     assert "example.org/offer" not in html
     assert f'<img src="https://crm.example.org/t/o/{token}.gif"' in html
     assert html.index("/t/o/") < html.index("</body>")
