@@ -10,6 +10,7 @@ from campaigns.models import MessageEvent
 from campaigns.tracking.flush import flush_hits
 from campaigns.tracking.mail import decide_tracking, tracked_html
 from campaigns.tracking.tokens import click_token
+from config.log_filters import redact
 from privacy.consent.tracking import set_tracking_basis
 from privacy.models import TrackingBasis
 from tests.campaigns.factories import MessageFactory, TrackedLinkFactory
@@ -108,3 +109,9 @@ def test_the_signed_click_url_is_compact_and_url_safe(settings):
     url = links.signed_click_url(token="a" * 43, message_id=10**9, link_id=10**7, offers_web=True)
     assert re.fullmatch(r"https?://[^/]+/t/k/[A-Za-z0-9_.-]+/", url)
     assert len(url.split("/t/k/")[1]) < 120
+
+
+def test_a_signed_click_path_is_redacted_in_logs():
+    path = links.signed_click_url(token="secret-token", message_id=1, link_id=2, offers_web=False)
+    assert "secret-token" not in redact(f"GET {path} 302")
+    assert "/t/k/[token]" in redact(f"GET {path} 302")
