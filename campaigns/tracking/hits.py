@@ -15,7 +15,7 @@ from privacy.consent.tracking import may_offer_web_activity
 # Largest value of a PostgreSQL bigint: a longer link id in a URL can match nothing.
 MAX_ID = 2**63 - 1
 # Link id -> (campaign id, address, until): links do not change once a campaign is sent, and a
-# process keeps those of the campaigns being read for a minute, so most clicks cost one query.
+# process keeps those of the campaigns being read for a minute, so a signed click costs no query.
 _LINKS: dict[int, tuple[int, str, float]] = {}
 LINKS_KEPT = 4096
 LINK_SECONDS = 60
