@@ -8,7 +8,8 @@ with 32 connections for a fixed time against:
 
 1. the floor: an empty response of a view served by the same server (`bench/tracking_urls.py`);
 2. the open pixel, `/t/o/<token>.gif`, each request with a random message's token;
-3. the click redirect, `/t/c/<token>/<link>/`, likewise;
+3. the click redirect as sent mail carries it, `/t/k/<signed value>/`, likewise (and the unsigned
+   `/t/c/<token>/<link>/` of mail sent before, which reads the message);
 4. the web-activity beacon, `POST /t/w/beacon`, each with a random visitor's signed value (every
    contact accepted the cookie banner), from a page of the listed domain.
 
@@ -53,6 +54,7 @@ from campaigns.models import (
     TrackingFlush,
     WebVisit,
 )
+from campaigns.tracking.tokens import click_token
 from crm.models import Contact
 from privacy.models import ConsentEvent, ConsentState, Purpose
 
@@ -124,6 +126,7 @@ def run(*, scale: int) -> list[Figure]:
                 empty = _wrk(base, scripts["empty"])
                 opened = _wrk(base, scripts["open"])
                 clicked = _wrk(base, scripts["click"])
+                unsigned = _wrk(base, scripts["unsigned"])
                 beacons = _wrk(base, scripts["beacon"])
                 _settle()
                 MessageEvent.objects.all().delete()
@@ -151,6 +154,13 @@ def run(*, scale: int) -> list[Figure]:
         Figure("click_p99_ms", clicked.p99_ms, "ms", floor=empty.p99_ms),
         Figure("open_to_empty_ratio", opened.per_second / empty.per_second, "ratio"),
         Figure("click_to_empty_ratio", clicked.per_second / empty.per_second, "ratio"),
+        Figure(
+            "unsigned_click_requests_per_second",
+            unsigned.per_second,
+            "req/s",
+            floor=empty.per_second,
+        ),
+        Figure("unsigned_click_to_empty_ratio", unsigned.per_second / empty.per_second, "ratio"),
         Figure("restart_answered", restart.answered, "requests"),
         Figure("restart_events", events, "events"),
         Figure("restart_hits_flushed", flushed, "hits"),
@@ -168,7 +178,7 @@ def run(*, scale: int) -> list[Figure]:
 # Data -------------------------------------------------------------------------------------------
 
 
-def _seed(messages: int) -> tuple[list[str], list[int]]:
+def _seed(messages: int) -> tuple[list[tuple[int, str]], list[int]]:
     """Make one sent campaign with `messages` messages (reused when it is there); return tokens."""
     MessageEvent.objects.all().delete()
     TrackingFlush.objects.all().delete()
@@ -215,7 +225,7 @@ def _seed(messages: int) -> tuple[list[str], list[int]]:
             )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    tokens = list(campaign.messages.values_list("token", flat=True)[:PATHS_IN_SCRIPT])
+    tokens = list(campaign.messages.values_list("pk", "token")[:PATHS_IN_SCRIPT])
     return tokens, list(campaign.links.values_list("pk", flat=True))
 
 
@@ -273,13 +283,17 @@ def _empty_buffer() -> None:
 
 
 def _scripts(
-    folder: Path, tokens: list[str], links: list[int], visitors: list[str]
+    folder: Path, tokens: list[tuple[int, str]], links: list[int], visitors: list[str]
 ) -> dict[str, Path]:
     """Write a wrk script per endpoint, each picking a random path (or body) from its own list."""
     lists = {
         "empty": ["/bench/empty/"],
-        "open": [f"/t/o/{token}.gif" for token in tokens],
-        "click": [f"/t/c/{token}/{links[i % len(links)]}/" for i, token in enumerate(tokens)],
+        "open": [f"/t/o/{token}.gif" for _, token in tokens],
+        "click": [
+            f"/t/k/{click_token(token=t, message_id=m, link_id=links[i % 2], offers_web=True)}/"
+            for i, (m, t) in enumerate(tokens)
+        ],
+        "unsigned": [f"/t/c/{t}/{links[i % len(links)]}/" for i, (_, t) in enumerate(tokens)],
     }
     scripts = {}
     for name, paths in lists.items():

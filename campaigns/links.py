@@ -13,6 +13,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 
+from campaigns.tracking.tokens import click_token
 from crm.models import Client, Contact
 from privacy.links import preferences_token, unsubscribe_token
 
@@ -30,8 +31,14 @@ def open_pixel_url(token: str) -> str:
 
 
 def click_url(token: str, link_id: int) -> str:
-    """Return the absolute URL that records a click on the link and redirects to it."""
+    """Return the unsigned click URL of mail sent before signed clicks (still answered)."""
     return f"{settings.SITE_URL}/t/c/{token}/{link_id}/"
+
+
+def signed_click_url(*, token: str, message_id: int, link_id: int, offers_web: bool) -> str:
+    """Return the absolute URL that records a click on the link and redirects to it, no query."""
+    value = click_token(token=token, message_id=message_id, link_id=link_id, offers_web=offers_web)
+    return f"{settings.SITE_URL}/t/k/{value}/"
 
 
 class PersonalLinks:
@@ -73,15 +80,20 @@ def trackable_links(html: str) -> list[str]:
     return list(seen)
 
 
-def rewrite_links(html: str, *, token: str, link_ids: Mapping[str, int]) -> str:
-    """Point each tracked <a href> at its click redirect; leave every other link as it is."""
+def rewrite_links(
+    html: str, *, token: str, message_id: int, offers_web: bool, link_ids: Mapping[str, int]
+) -> str:
+    """Point each tracked <a href> at its signed click redirect; leave every other link as it is."""
 
     def redirect(found: re.Match) -> str:
         link_id = link_ids.get(unescape(found.group(3)).strip())
         if link_id is None:
             return found.group(0)
         quote_char = found.group(2)
-        return f"{found.group(1)}{quote_char}{click_url(token, link_id)}{quote_char}"
+        url = signed_click_url(
+            token=token, message_id=message_id, link_id=link_id, offers_web=offers_web
+        )
+        return f"{found.group(1)}{quote_char}{url}{quote_char}"
 
     return ANCHOR_HREF.sub(redirect, html)
 

@@ -11,6 +11,9 @@ urlpatterns = [
         views.click,
         name="track-click",
     ),
+    re_path(
+        r"^t/k/(?P<value>[A-Za-z0-9_.-]{1,200})/$", views.signed_click, name="track-signed-click"
+    ),
     path("t/w/script.js", visit_views.tracker_script, name="web-tracker-script"),
     path("t/w/choice", visit_views.visitor_choice, name="web-visitor-choice"),
     path("t/w/beacon", visit_views.visit_beacon, name="web-visit-beacon"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.bounces.webhooks import WebhookRefused, receive_webhook
 from campaigns.events import record_unsubscribe
-from campaigns.tracking.hits import click_target, record_open
+from campaigns.tracking.hits import click_target, record_open, signed_click_target
 from core.ratelimit import limit_posts
 from crm.models import Client, Contact
 from privacy.consent.preferences import unsubscribe
@@ -75,6 +75,17 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
 def click(request: HttpRequest, token: str, link_id: str) -> HttpResponse:
     """Redirect to the campaign's own link, recording the click; 404 for anything else."""
     url = click_target(request, token=token, link_id=int(link_id))
+    if url is None:
+        raise Http404("No such link.")
+    response = HttpResponseRedirect(url)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def signed_click(request: HttpRequest, value: str) -> HttpResponse:
+    """Redirect to the link a signed click value names, recording the click; 404 if forged."""
+    url = signed_click_target(request, value=value)
     if url is None:
         raise Http404("No such link.")
     response = HttpResponseRedirect(url)

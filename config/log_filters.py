@@ -19,9 +19,9 @@ from typing import Any
 from django.db import models
 
 # /subscribe/confirm/<t>/, /preferences/<t>/, /u/<t>/, /privacy/requests/{verify,status,download}/
-# <t>/, and the tracking paths /t/o/<t>.gif and /t/c/<t>/<link>/.
+# <t>/, and the tracking paths /t/o/<t>.gif, /t/c/<t>/<link>/ and /t/k/<signed>/.
 TOKEN_IN_PATH = re.compile(
-    r"(/(?:subscribe/confirm|preferences|u|privacy/requests/(?:verify|status|download)|t/[oc])/)"
+    r"(/(?:subscribe/confirm|preferences|u|privacy/requests/(?:verify|status|download)|t/[ock])/)"
     r"[^/\s?\"']+"
 )
 REDACTED = r"\1[token]"

@@ -10,8 +10,10 @@ itself is dropped when the request ends.
 
 Each request does a constant amount of work: an open only appends to a buffer shared by every web
 process (a Redis list in production, a SQLite file under var/ on the embedded default); a click
-also reads its message by the token's index (whose campaign, was it sent tracked) and its link
-(remembered by the process), and is buffered only for a tracked message. A web-activity beacon
+carries a signed value made at sending (`tokens`: the message, the link, whether web activity may
+be offered), checked in process with its link target remembered by the process, so it needs no
+query either. A click link of mail sent before reads its message by the token's index (whose
+campaign, was it sent tracked) and is buffered only for a tracked message. A web-activity beacon
 after a click takes the same path (`visitors`). Whether an open's token is ours and its person
 still trackable is decided by the flush, before anything is written: the hit of someone who
 withdrew waits seconds in the buffer and is dropped.
@@ -27,7 +29,9 @@ Modules:
   (`RedisHitBuffer`, `SQLiteHitBuffer`, the configured one from `hit_buffer`);
 - `geo`: the visitor's country (`request_country`, `country_of_address`, the offline
   `CountryTable`s);
-- `hits`: what a tracking request does (`record_open`, `click_target`, the process's link cache);
+- `hits`: what a tracking request does (`record_open`, `signed_click_target`, `click_target`, the
+  process's link cache);
+- `tokens`: the signed click value (`click_token`, `read_click_token`);
 - `flush`: writing buffered hits as events and visits (`flush_hits`, `write_batch`,
   `insert_events`), each open and click with its origin;
 - `mail`: whether a message is tracked, and its pixel and click redirects (`decide_tracking`,

@@ -10,18 +10,27 @@ from collections.abc import Mapping, Sequence
 
 from campaigns import links
 from campaigns.models import Campaign, Message
-from privacy.consent.tracking import EMAIL_TRACKING, trackable_contact_ids
+from privacy.consent.tracking import (
+    EMAIL_TRACKING,
+    trackable_contact_ids,
+    web_activity_offer_ids,
+)
 
 
 def decide_tracking(campaign: Campaign, messages: Sequence[Message]) -> None:
-    """Mark each message tracked or not for its person now, in memory and in the database."""
+    """Mark each message tracked or not for its person now, in memory and in the database.
+
+    Whether its clicks may offer web activity is decided with it and kept in memory
+    (`offers_web`), for the signed click links of the mail about to be built.
+    """
+    contact_ids = [m.contact_id for m in messages if m.contact_id]
     tracked = trackable_contact_ids(
-        client_id=campaign.client_id,
-        contact_ids=[m.contact_id for m in messages if m.contact_id],
-        purpose_code=EMAIL_TRACKING,
+        client_id=campaign.client_id, contact_ids=contact_ids, purpose_code=EMAIL_TRACKING
     )
+    offers_web = web_activity_offer_ids(client_id=campaign.client_id, contact_ids=tracked)
     for message in messages:
         message.tracked = message.contact_id in tracked
+        message.offers_web = message.contact_id in offers_web
     yes = [m.pk for m in messages if m.tracked]
     no = [m.pk for m in messages if not m.tracked]
     if yes:
@@ -35,4 +44,11 @@ def tracked_html(html: str, *, message: Message, link_ids: Mapping[str, int]) ->
     if not message.tracked:
         return html
     token = message.token
-    return links.append_open_pixel(links.rewrite_links(html, token=token, link_ids=link_ids), token)
+    html = links.rewrite_links(
+        html,
+        token=token,
+        message_id=message.pk,
+        offers_web=getattr(message, "offers_web", False),
+        link_ids=link_ids,
+    )
+    return links.append_open_pixel(html, token)

@@ -109,6 +109,21 @@ def may_offer_web_activity(*, contact_id: int, client_id: int | None) -> bool:
     ).exists()
 
 
+def web_activity_offer_ids(*, client_id: int | None, contact_ids: Iterable[int]) -> set[int]:
+    """Return those of the contacts whose clicks may carry a visitor reference, in one query."""
+    ids = list(contact_ids)
+    basis = tracking_basis(client_id)
+    if not ids or basis.web_activity == Basis.OFF:
+        return set()
+    return set(
+        Contact.objects.filter(
+            basis_filter(basis.email_tracking, EMAIL_TRACKING),
+            basis_filter(Basis.LEGITIMATE_INTEREST, WEB_ACTIVITY),
+            pk__in=ids,
+        ).values_list("pk", flat=True)
+    )
+
+
 @dataclass(frozen=True)
 class SenderTracking:
     """What the privacy page and the art. 14 notice say about one sender's tracking."""

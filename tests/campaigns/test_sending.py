@@ -16,10 +16,11 @@ from campaigns import links
 from campaigns.models import Campaign, Message, TrackedLink
 from campaigns.sending import batches, handover, stalls, starting, states
 from campaigns.sending.mail import send_test
+from campaigns.tracking.tokens import ClickToken, read_click_token
 from core.models import AuditEvent
 from crm.models import Suppression
 from crm.suppression import suppress
-from privacy.consent.tracking import set_tracking_basis
+from privacy.consent.tracking import may_offer_web_activity, set_tracking_basis
 from privacy.models import Purpose, TrackingBasis
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.smtp_sink import SmtpSink
@@ -134,7 +135,12 @@ def test_each_recipient_gets_one_personal_email_with_unsubscribe_headers_and_tra
     html = email.alternatives[0][0]
     link = TrackedLink.objects.get(campaign=campaign)
     assert "Hello Anna &lt;b&gt;," in html
-    assert f'href="https://crm.example.org/t/c/{token}/{link.pk}/"' in html
+    signed = re.search(r'href="https://crm\.example\.org/t/k/([^/"]+)/"', html).group(1)
+    # Web activity is offered exactly when the click-time check of older links would offer it.
+    offers_web = may_offer_web_activity(contact_id=anna.pk, client_id=campaign.client_id)
+    assert read_click_token(signed) == ClickToken(
+        token=token, message_id=message.pk, link_id=link.pk, offers_web=offers_web
+    )
     assert "example.org/offer" not in html
     assert f'<img src="https://crm.example.org/t/o/{token}.gif"' in html
     assert html.index("/t/o/") < html.index("</body>")

@@ -81,7 +81,7 @@ def test_accepting_the_banner_puts_two_pages_and_a_download_on_the_contacts_page
 ):
     html, person = sent_mail(site, tracking=True)
     link = first_link(html)
-    assert "/t/c/" in link and "/t/o/" in html
+    assert "/t/k/" in link and "/t/o/" in html
 
     recipient = visitor_factory("en-GB")
     page = recipient.open(link)
@@ -150,7 +150,7 @@ def test_a_contact_without_the_tracking_basis_gets_no_pixel_and_untracked_links(
     visitor_factory, site
 ):
     html, person = sent_mail(site, tracking=False)
-    assert "/t/o/" not in html and "/t/c/" not in html
+    assert "/t/o/" not in html and "/t/k/" not in html
     assert first_link(html) == f"{site}/demo/website/"
     assert Message.objects.get(contact=person).tracked is False
 
