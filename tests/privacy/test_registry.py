@@ -122,3 +122,20 @@ def test_anonymise_blanks_fields_and_keeps_the_row():
     contact.refresh_from_db()
     assert changed == 1
     assert (contact.first_name, contact.email, contact.phone) == ("", None, "")
+
+
+@pytest.mark.django_db
+def test_address_keyed_rows_are_found_by_the_contacts_stored_hashes():
+    """A contact's suppression and certificates are found by its address, and no one else's."""
+    from crm.models import Suppression
+    from crm.suppression import suppress
+
+    person = ContactFactory(email="ana.lopez@example.org")
+    other = ContactFactory(email="someone@example.org")
+    nameless = ContactFactory(email="")
+    mine = suppress(email=person.email, reason=Suppression.Reason.UNSUBSCRIBE)
+    suppress(email=other.email, reason=Suppression.Reason.UNSUBSCRIBE)
+
+    found = registry.get(Suppression).rows_for(contact_ids=[person.pk, nameless.pk])
+
+    assert list(found) == [mine]
