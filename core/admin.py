@@ -12,12 +12,15 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from core.counting import table_estimate
 from core.models import AuditEvent, OutboxTask
@@ -74,6 +77,22 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.object_list.count() if self.estimate is None else self.estimate
+
+
+class PlainActionCheckboxMixin:
+    """Render each row's action checkbox as one formatted string, not through widget templates.
+
+    Django renders it with a form widget and its template for every row, a third of a long list's
+    rendering; the HTML is the same.
+    """
+
+    def action_checkbox(self, obj):
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
 
 def show_refusal(form: forms.Form, exc: ValidationError) -> None:

@@ -17,7 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django_countries import countries
 
-from core.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
+from core.admin import EstimatedCountPaginator, PlainActionCheckboxMixin, ReadOnlyInlineMixin
 from core.counting import distinct_values
 from crm.admin_lists import ContactListAdmin  # noqa: F401 -- registers it
 from crm.admin_timeline import (
@@ -210,7 +210,7 @@ class InvoiceInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(TimelineAdminMixin, admin.ModelAdmin):
+class ContactAdmin(PlainActionCheckboxMixin, TimelineAdminMixin, admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "__str__",

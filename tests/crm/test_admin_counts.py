@@ -1,10 +1,12 @@
 import re
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm.models import Contact
 from tests.crm.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,14 @@ def test_without_planner_statistics_every_list_is_counted_exactly(admin_client, 
     settings.ADMIN_EXACT_COUNT_LIMIT = 1
     seed()
     assert shown_count(admin_client.get(LIST_URL)) == "7"
+
+
+def test_the_list_checkboxes_are_the_same_html_as_django_renders(admin_client):
+    contacts = ContactFactory.create_batch(3, first_name="Ana & <Bo>")
+    contact_admin = admin.site._registry[Contact]
+    for contact in contacts:
+        assert contact_admin.action_checkbox(contact) == admin.ModelAdmin.action_checkbox(
+            contact_admin, contact
+        )
+    page = admin_client.get(LIST_URL)
+    assert page.text.count('class="action-select"') == 3
