@@ -26,13 +26,27 @@ def estimated_table_rows(model: type[Model], *, using: str = "default") -> int |
     return int(row[0])
 
 
+def table_estimate(
+    queryset: QuerySet, *, exact_below: int, whole: QuerySet | None = None
+) -> int | None:
+    """Return the table's estimate when the queryset is the whole list and big, else None.
+
+    The whole list is the table itself, or `whole` (e.g. the table without merged records): a
+    queryset with the same conditions stands for it, so an estimate of the table is "about" right.
+    """
+    conditions = whole.query.where if whole is not None else None
+    if queryset.query.where and queryset.query.where != conditions:
+        return None
+    estimate = estimated_table_rows(queryset.model, using=queryset.db)
+    if estimate is None or estimate < exact_below:
+        return None
+    return estimate
+
+
 def fast_count(queryset: QuerySet, *, exact_below: int) -> int:
     """Count the queryset; for a whole big table, return the estimate instead of scanning it."""
-    if not queryset.query.where:
-        estimate = estimated_table_rows(queryset.model, using=queryset.db)
-        if estimate is not None and estimate >= exact_below:
-            return estimate
-    return queryset.count()
+    estimate = table_estimate(queryset, exact_below=exact_below)
+    return queryset.count() if estimate is None else estimate
 
 
 def distinct_values(model: type[Model], column: str, *, using: str = "default") -> list[str]:

@@ -17,10 +17,14 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django_countries import countries
 
-from core.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
+from core.admin import EstimatedCountPaginator, PlainActionCheckboxMixin, ReadOnlyInlineMixin
 from core.counting import distinct_values
 from crm.admin_lists import ContactListAdmin  # noqa: F401 -- registers it
-from crm.admin_timeline import PossibleDuplicatesFilter, TimelineAdminMixin
+from crm.admin_timeline import (
+    LiveContactsPaginator,
+    PossibleDuplicatesFilter,
+    TimelineAdminMixin,
+)
 from crm.companies import COMPANY_FIELDS, normalise_company, save_company
 from crm.contact_form import confirm_sender, is_unverified, mark_answered
 from crm.contacts import (
@@ -206,7 +210,7 @@ class InvoiceInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(TimelineAdminMixin, admin.ModelAdmin):
+class ContactAdmin(PlainActionCheckboxMixin, TimelineAdminMixin, admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "__str__",
@@ -228,7 +232,7 @@ class ContactAdmin(TimelineAdminMixin, admin.ModelAdmin):
     )
     search_fields = ("email",)
     search_help_text = "Beginning of an e-mail address, first or last name, or company name."
-    paginator = EstimatedCountPaginator
+    paginator = LiveContactsPaginator
     show_full_result_count = False
     list_per_page = 50
     autocomplete_fields = ("company",)

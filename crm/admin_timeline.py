@@ -7,11 +7,14 @@ full timeline page logs its own reading once per page shown.
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from core.admin import EstimatedCountPaginator
 from crm.duplicates import duplicate_candidates, with_possible_duplicates
+from crm.models import Contact
 from crm.timeline import contact_timeline, record_timeline_view
 
 # Entries shown on the contact page itself; the rest are one click away.
@@ -33,12 +36,24 @@ class PossibleDuplicatesFilter(admin.SimpleListFilter):
         return queryset
 
 
+def live_contacts(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Leave out the records merged into others: the list shows the surviving ones."""
+    return queryset.filter(merged_into__isnull=True)
+
+
+class LiveContactsPaginator(EstimatedCountPaginator):
+    """Page the live contacts; unfiltered, their count is the table's estimate ("about N")."""
+
+    @staticmethod
+    def whole_list() -> QuerySet[Contact]:
+        return live_contacts(Contact.objects.all())
+
+
 class LiveContactsChangeList(ChangeList):
     """The contact list without the records merged into others (their page leads on)."""
 
     def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        return queryset.filter(merged_into__isnull=True)
+        return live_contacts(super().get_queryset(request, exclude_parameters))
 
 
 class TimelineAdminMixin:
