@@ -97,6 +97,9 @@ CONSENT_COLUMNS = (
     "evidence",
     "recorded_by_id",
     "idempotency_key",
+    "backdate_reason",
+    "recorded_at",
+    "language",
 )
 INTERACTION_COLUMNS = (
     "contact_id",
@@ -312,6 +315,9 @@ def _consent_events(
             "",
             None,
             None,
+            "Bench history, dated in the past.",
+            now,
+            "",
         )
 
 
