@@ -136,6 +136,10 @@ class Declaration:
     # The date or time that places a row on the person's timeline (crm.timeline): "" takes the
     # first date among the export fields; None keeps the model off the timeline.
     timeline_field: str | None = ""
+    # The columns that can hold the person's e-mail address or phone number, which the erasure's
+    # leftover scan compares; None: every declared text field. Names, job titles and countries
+    # cannot hold either, and scanning them cost a read of the whole table.
+    identifier_fields: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -175,12 +179,14 @@ class Registry:
         export_fields: Iterable[str] = (),
         on_hold: Anonymise | None = None,
         timeline_field: str | None = "",
+        identifier_fields: Iterable[str] | None = None,
     ) -> Declaration:
         """Declare that `model` holds personal data, and how it links to a person.
 
         `on_hold` is what erasure does instead when rows under a legal hold still point here;
         `timeline_field` is the date that places a row on the person's timeline ("": the first
-        date among the export fields; None: not on the timeline).
+        date among the export fields; None: not on the timeline); `identifier_fields` are the
+        declared fields that can hold an e-mail address or phone number (None: every text field).
         """
         if sum(x is not None for x in (subject, email_field, rows)) != 1:
             raise ValueError(f"{model._meta.label}: give one of subject, email_field, rows.")
@@ -193,6 +199,9 @@ class Registry:
             unknown |= {erasure.until_field} - known
         if timeline_field:
             unknown |= {timeline_field} - known
+        if identifier_fields is not None:
+            identifier_fields = tuple(identifier_fields)
+            unknown |= set(identifier_fields) - set(fields)
         if unknown:
             raise ValueError(f"{model._meta.label}: unknown fields {sorted(unknown)}.")
         if model in self.declarations or model in self.exemptions:
@@ -209,6 +218,7 @@ class Registry:
             export_fields=tuple(export_fields),
             on_hold=on_hold,
             timeline_field=timeline_field,
+            identifier_fields=identifier_fields,
         )
         self.declarations[model] = declaration
         return declaration

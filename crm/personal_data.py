@@ -48,6 +48,9 @@ registry.declare(
         "language",
         "birth_date",
     ),
+    # Only these can hold the address or phone the erasure's scan looks for: both are compared
+    # whole, through their indexes, instead of reading every contact's names and job.
+    identifier_fields=("email", "phone"),
     export_fields=(
         "company",
         "relationship",

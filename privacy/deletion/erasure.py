@@ -166,9 +166,13 @@ def scan_method() -> dict[str, dict]:
 
 
 def _text_fields(declaration: Declaration) -> list[str]:
+    """Return the declared text fields that can hold an address or phone, as the registry says."""
     opts = declaration.model._meta
     names = {f.name for f in opts.concrete_fields if isinstance(f, TEXT_FIELDS)}
-    return [name for name in declaration.fields if name in names]
+    candidates = declaration.identifier_fields
+    if candidates is None:
+        candidates = declaration.fields
+    return [name for name in candidates if name in names]
 
 
 def _holds_identifier(declaration: Declaration, identifiers: Identifiers) -> Q | None:

@@ -33,6 +33,7 @@ from core.storage import private_storage
 from crm.models import Contact
 from privacy.links import InvalidLink, read_download_token
 from privacy.models import SubjectExport, SubjectRequest
+from privacy.requests.export_sql import builds_in_database, json_rows
 
 CHUNK = 2000
 
@@ -115,6 +116,22 @@ def _chunk_rows(chunk, names, related, labels) -> Iterator[dict]:
         yield row
 
 
+def export_rows_as_json(
+    declaration: Declaration, contact_ids: list[int]
+) -> Iterator[tuple[str, dict]]:
+    """Yield each of the person's rows of one model as its JSON text and as the dict it encodes.
+
+    PostgreSQL builds the JSON itself (`privacy.requests.export_sql`); elsewhere, or for a table
+    with a field it cannot write the same way, Python builds it from the read values.
+    """
+    if builds_in_database(declaration, declaration.model._base_manager.db):
+        for text in json_rows(declaration, contact_ids):
+            yield text, json.loads(text)
+    else:
+        for row in export_rows(declaration, contact_ids):
+            yield json.dumps(row), row
+
+
 def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
     """Stream data.json into the archive and index.html beside it, reading each table once."""
     total = 0
@@ -150,8 +167,9 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
             put(', "rows": [')
             page(f"<h2>{escape(gettext(declaration.description))}</h2>")
             columns: list[str] | None = None
-            for position, row in enumerate(export_rows(declaration, [contact.pk])):
-                put(("," if position else "") + json.dumps(row))
+            rows = export_rows_as_json(declaration, [contact.pk])
+            for position, (text, row) in enumerate(rows):
+                put(("," if position else "") + text)
                 if columns is None:
                     columns = list(row)
                     page("<table border='1'><tr>")

@@ -61,6 +61,19 @@ def test_a_namesake_and_a_shared_switchboard_number_are_not_leftovers(erase_thro
     assert "left anywhere" not in answer
 
 
+def test_the_contact_table_is_scanned_by_address_and_phone_only(erase_through_a_request):
+    ContactFactory(first_name="Ana", last_name="Pop", email=ADDRESS, phone="+40212223344")
+
+    certificate = erase_through_a_request()
+
+    # Names, job titles and countries cannot hold an address or phone: the registry says so.
+    assert certificate.scan_method["crm.contact"]["fields"] == {
+        "email": "equals",
+        "phone": "equals",
+    }
+    assert certificate.rows_found == 0
+
+
 def test_a_real_leftover_is_a_task_for_the_officer_not_a_sentence_to_the_requester(
     client, erase_through_a_request, capsys
 ):
