@@ -77,6 +77,7 @@ EVENT_COLUMNS = (
     "evidence",
     "recorded_at",
     "backdate_reason",
+    "language",
 )
 STATE_COLUMNS = ("id", "contact_id", "purpose_id", "status", "last_event_id", "since")
 SUPPRESSION_COLUMNS = ("id", "email_hash", "client_id", "reason", "created_at", "lift_reason")
@@ -170,6 +171,7 @@ def _events(contacts: list[int], purpose: Purpose) -> Iterator[tuple]:
             "",
             NOW - timedelta(days=pk % 900),
             "",
+            "en",
         )
 
 
