@@ -14,9 +14,10 @@ SELECT that creates the messages when sending starts (rolled back). The floor is
 `SELECT count(*)` of the contacts.
 
 `campaign_sending`: a campaign to exactly 100,000 people (a tag put on the first 100,000 of the
-audience) is started and sent by two real Celery worker processes (`-P solo`, queue `sending`) to
-an aiosmtpd sink in a third process on loopback, with no rate limit. The figure is messages
-accepted by the sink per second, from the first batch queued to the campaign marked sent. The
+audience) is started and sent by two real Celery worker processes (`-P solo`, queue `sending`;
+`BENCH_WORKERS=1` or `4` for another count) to an aiosmtpd sink in a third process on loopback,
+with no rate limit. The figure is messages accepted by the sink per second, from the first batch
+queued to the campaign marked sent. The
 floor is one process handing 10,000 prepared messages to the same sink over one connection with
 smtplib, no database.
 """
@@ -54,7 +55,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEND_MESSAGES = 100_000
 FLOOR_MESSAGES = 10_000
 SINK_PORT = int(os.environ.get("BENCH_SMTP_PORT", "18821"))
-WORKERS = 2
+# BENCH_WORKERS: how many sending worker processes (1, 2 or 4 to see how sending scales).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 RUNS = 5
 CONSENT_SHARE, WITHDRAWN_SHARE, REFUSED_SHARE = 0.70, 0.05, 0.03
 GLOBAL_SUPPRESSED_SHARE, CLIENT_SUPPRESSED_SHARE = 0.03, 0.01
@@ -73,6 +75,9 @@ EVENT_COLUMNS = (
     "occurred_at",
     "user_agent",
     "evidence",
+    "recorded_at",
+    "backdate_reason",
+    "language",
 )
 STATE_COLUMNS = ("id", "contact_id", "purpose_id", "status", "last_event_id", "since")
 SUPPRESSION_COLUMNS = ("id", "email_hash", "client_id", "reason", "created_at", "lift_reason")
@@ -164,6 +169,9 @@ def _events(contacts: list[int], purpose: Purpose) -> Iterator[tuple]:
             NOW - timedelta(days=pk % 900),
             "Bench/1.0",
             "",
+            NOW - timedelta(days=pk % 900),
+            "",
+            "en",
         )
 
 

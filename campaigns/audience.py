@@ -11,16 +11,16 @@ Audience = the segment's contacts, less those
     client (suppressions and contacts hold the same HMAC, so this is a join, never a hash per row).
 
 Each excluded person is counted under the first of these reasons that applies, in that order, so
-the counts add up to the segment. Consent and suppression are EXISTS subqueries: in the audience's
-WHERE they become hash semi- and anti-joins, and in the breakdown's counts PostgreSQL hashes them
-when they fit in memory and otherwise probes their indexes, row by row. (An `IN (subquery)` that
-does not fit in `work_mem` is re-scanned for every contact: minutes instead of a second at a
-million contacts.)
+the counts add up to the segment. Consent and suppression are EXISTS subqueries in the audience's
+WHERE, which PostgreSQL turns into hash semi- and anti-joins; the breakdown joins the same rows
+once (LEFT JOINs) and counts every reason in one pass. (An `IN (subquery)` that does not fit in
+`work_mem` is re-scanned for every contact: minutes instead of a second at a million contacts.)
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 
 from campaigns.models import Campaign
 from campaigns.segments import segment_contacts
@@ -35,6 +35,8 @@ REASONS = (
     ("not_lawful", "No consent for the purpose, or objected to it"),
     ("suppressed", "Unsubscribed or suppressed (globally or for this sender)"),
 )
+# The reasons decided by the contact's own columns; the others by consent and suppressions.
+PLAIN = ("no_address", "restricted", "undeliverable")
 
 
 @dataclass(frozen=True)
@@ -93,28 +95,50 @@ def campaign_audience(campaign: Campaign) -> QuerySet:
 
 
 def audience_breakdown(campaign: Campaign) -> AudienceBreakdown:
-    """Count the segment, each exclusion (first reason that applies) and the audience.
+    """Count the segment, each exclusion (first reason that applies) and the audience, in one pass.
 
-    Three queries, each one pass: the plain column conditions counted together, then how many of
-    the remaining people are lawful for the purpose, then how many of those are not suppressed.
-    Counting the consent and suppression conditions in one aggregate would run their subqueries
-    once per contact and per count (twenty seconds at a million contacts instead of one or two).
+    One aggregate of `COUNT(*) FILTER (...)` over the segment's contacts, each joined once to the
+    relevant consent states of the purpose and to the suppressions in force for the sender (hash
+    joins on PostgreSQL), so neither subquery is run per contact nor per count.
     """
     conditions = requirements(purpose=campaign.purpose, client=campaign.client)
-    contacts = segment_contacts(campaign.segment)
-    plain = ("no_address", "restricted", "undeliverable")
-    aggregates = {"segment": Count("pk")}
-    earlier = Q()
-    for code in plain:
-        aggregates[code] = Count("pk", filter=earlier & ~conditions[code])
-        earlier &= conditions[code]
-    counts = contacts.aggregate(**aggregates)
-    deliverable = contacts.filter(earlier)
-    lawful = deliverable.filter(conditions["not_lawful"])
-    lawful_count = lawful.count()
-    audience = lawful.filter(conditions["suppressed"]).count()
-    remaining = counts["segment"] - sum(counts[code] for code in plain)
-    excluded = {code: counts[code] for code in plain}
-    excluded["not_lawful"] = remaining - lawful_count
-    excluded["suppressed"] = lawful_count - audience
-    return AudienceBreakdown(segment=counts["segment"], excluded=excluded, audience=audience)
+    flags = {f"meets_{code}": ExpressionWrapper(conditions[code], BooleanField()) for code in PLAIN}
+    contacts = segment_contacts(campaign.segment).order_by()
+    contacts = contacts.annotate(person=F("pk"), address=F("email_hash"), **flags)
+    contacts = contacts.values("person", "address", *flags)
+    contacts_sql, contacts_params = contacts.query.sql_with_params()
+    states_sql, states_params = _decisive_states(campaign.purpose).query.sql_with_params()
+    suppressed = active_suppressions(client=campaign.client).order_by().values("email_hash")
+    suppressed_sql, suppressed_params = suppressed.distinct().query.sql_with_params()
+    presence = "IS NOT NULL" if campaign.purpose.needs_consent else "IS NULL"
+    tests = [f"c.{flag} IS TRUE" for flag in flags]
+    tests.append(f"states.contact_id {presence}")
+    tests.append("suppressed.email_hash IS NULL")
+    counts = ["count(*)"]
+    for index, test in enumerate(tests):
+        earlier = "".join(f"{passed} AND " for passed in tests[:index])
+        counts.append(f"count(*) FILTER (WHERE {earlier}NOT ({test}))")
+    counts.append(f"count(*) FILTER (WHERE {' AND '.join(tests)})")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(counts)} FROM ({contacts_sql}) AS c "  # noqa: S608 -- SQL made by the ORM, values as parameters.
+            f"LEFT JOIN ({states_sql}) AS states ON states.contact_id = c.person "
+            f"LEFT JOIN ({suppressed_sql}) AS suppressed ON suppressed.email_hash = c.address",
+            [*contacts_params, *states_params, *suppressed_params],
+        )
+        segment, *excluded, audience = cursor.fetchone()
+    return AudienceBreakdown(
+        segment=segment,
+        excluded={code: count for (code, _), count in zip(REASONS, excluded, strict=True)},
+        audience=audience,
+    )
+
+
+def _decisive_states(purpose: Purpose) -> QuerySet:
+    """Return the contact ids whose consent state decides the purpose: granted, or declined."""
+    if purpose.needs_consent:
+        states = ConsentState.objects.filter(purpose=purpose, status=ConsentEvent.Action.GRANT)
+    else:
+        declined = [ConsentEvent.Action.REFUSE, ConsentEvent.Action.WITHDRAW]
+        states = ConsentState.objects.filter(purpose=purpose, status__in=declined)
+    return states.order_by().values("contact_id")

@@ -261,6 +261,9 @@ SENDING_PARALLEL_BATCHES = env_int("SENDING_PARALLEL_BATCHES", 2)
 # Messages marked "being handed over" per commit. A worker that dies loses at most this many (never
 # sending one twice); 1 is exact, larger commits less often.
 SENDING_HANDOVER_GROUP = env_int("SENDING_HANDOVER_GROUP", 10)
+# SMTP connections each sending worker hands a group of messages over at once, one thread each
+# (1: one connection, as before; more only after measuring them against your mail server).
+SENDING_CONNECTIONS = env_int("SENDING_CONNECTIONS", 1)
 # Attempts per message on temporary SMTP failures (4xx) before it is marked failed.
 SENDING_MAX_ATTEMPTS = env_int("SENDING_MAX_ATTEMPTS", 5)
 # Seconds before the first retry of a temporary failure; doubled on each further attempt.

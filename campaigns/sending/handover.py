@@ -1,8 +1,9 @@
-"""Handing one claimed batch to the mail server over one connection, never a message twice."""
+"""Handing one claimed batch to the mail server over a few connections, never a message twice."""
 
 import logging
 import smtplib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -20,6 +21,8 @@ from crm.models import Contact
 
 logger = logging.getLogger(__name__)
 
+# The outcome of a message whose connection was cut off before its turn: it goes back to the queue.
+NOT_TRIED = object()
 UNKNOWN_OUTCOME = "Outcome unknown: the hand-over to the mail server was cut off; never resent."
 
 
@@ -40,7 +43,7 @@ class SendingInterrupted(Exception):
 
 
 class BatchSender:
-    """Hands one batch to the mail server over one connection, recording each step."""
+    """Hands one batch to the mail server over several connections, recording each step."""
 
     def __init__(self, campaign: Campaign, link_ids: dict[str, int], sleep) -> None:
         self.campaign = campaign
@@ -54,67 +57,47 @@ class BatchSender:
         self.retrying: list[int] = []
 
     def send_all(self, messages: list[Message], recipients: dict[int, Contact]) -> BatchOutcome:
-        backend = get_connection(fail_silently=False)
+        """Hand the messages over a group at a time, the group spread over several connections."""
+        backends = [get_connection(fail_silently=False) for _ in range(_connections())]
         try:
-            backend.open()
+            for backend in backends:
+                backend.open()
         except (smtplib.SMTPException, OSError) as exc:
+            _close(backends)
             self._release([m.pk for m in messages])
             raise SendingInterrupted(_describe(exc)) from exc
         started = time.monotonic()
-        marked_until = 0
+        group = max(1, settings.SENDING_HANDOVER_GROUP)
         try:
-            for index, message in enumerate(messages):
-                if self.rate > 0:
-                    wait = started + index / self.rate - time.monotonic()
-                    if wait > 0:
-                        self._flush_sent()
-                        self.sleep(wait)
-                email = build_email(
-                    self.campaign,
-                    message,
-                    recipients[message.contact_id],
-                    self.link_ids,
-                    self.personal_links,
-                    self.versions,
-                )
-                if index >= marked_until:
-                    marked_until = index + max(1, settings.SENDING_HANDOVER_GROUP)
-                    if not self._mark_handing_over([m.pk for m in messages[index:marked_until]]):
+            with ThreadPoolExecutor(max_workers=len(backends)) as pool:
+                for start in range(0, len(messages), group):
+                    if self.rate > 0:
+                        wait = started + start / self.rate - time.monotonic()
+                        if wait > 0:
+                            self._flush_sent()
+                            self.sleep(wait)
+                    batch = messages[start : start + group]
+                    emails = [
+                        build_email(
+                            self.campaign,
+                            message,
+                            recipients[message.contact_id],
+                            self.link_ids,
+                            self.personal_links,
+                            self.versions,
+                        )
+                        for message in batch
+                    ]
+                    if not self._mark_handing_over([m.pk for m in batch]):
                         break
-                try:
-                    backend.send_messages([email])
-                except smtplib.SMTPRecipientsRefused as exc:
-                    codes = [code for code, _ in exc.recipients.values()]
-                    self._refused(message, codes[0] if codes else 550)
-                except smtplib.SMTPResponseException as exc:
-                    if isinstance(exc, smtplib.SMTPServerDisconnected):
-                        raise
-                    self._refused(message, exc.smtp_code)
-                except AnymailRecipientsRefused:
-                    self._refused(message, 550)
-                except AnymailAPIError as exc:
-                    # A provider's HTTP API: 429 and other 4xx answers took nothing (429 is
-                    # retried); a 5xx or a lost connection may have, so it is never resent.
-                    status = getattr(exc, "status_code", None) or 0
-                    if not 400 <= status < 500:
-                        self._unknown(message.pk)
-                        self._release([m.pk for m in messages[index + 1 :]])
-                        raise SendingInterrupted(_describe(exc)) from exc
-                    self._refused(message, 421 if status == 429 else 554)
-                except (smtplib.SMTPException, OSError) as exc:
-                    # Cut off during the hand-over: the server may have taken it. Never resend.
-                    self._unknown(message.pk)
-                    self._release([m.pk for m in messages[index + 1 :]])
-                    raise SendingInterrupted(_describe(exc)) from exc
-                else:
-                    self.pending_sent.append(message.pk)
-                    self.sent += 1
+                    results = _hand_over(pool, backends, emails)
+                    interrupted = self._record(batch, results)
+                    if interrupted is not None:
+                        self._release([m.pk for m in messages[start + group :]])
+                        raise SendingInterrupted(_describe(interrupted)) from interrupted
             self._flush_sent()
         finally:
-            try:
-                backend.close()
-            except (smtplib.SMTPException, OSError):
-                logger.info("Closing the SMTP connection failed after campaign batch")
+            _close(backends)
             self._flush_sent()
         return BatchOutcome(
             sent=self.sent,
@@ -123,6 +106,33 @@ class BatchSender:
             unknown=self.unknown,
             released=self.released,
         )
+
+    def _record(self, batch: list[Message], results: list) -> BaseException | None:
+        """Record each message's outcome; return the failure that cut the hand-over off, if any."""
+        interrupted = None
+        untried = []
+        for message, result in zip(batch, results, strict=True):
+            if result is NOT_TRIED:
+                untried.append(message.pk)
+            elif result is None:
+                self.pending_sent.append(message.pk)
+                self.sent += 1
+            elif isinstance(result, smtplib.SMTPRecipientsRefused):
+                codes = [code for code, _ in result.recipients.values()]
+                self._refused(message, codes[0] if codes else 550)
+            elif isinstance(result, smtplib.SMTPResponseException):
+                self._refused(message, result.smtp_code)
+            elif isinstance(result, AnymailRecipientsRefused):
+                self._refused(message, 550)
+            elif isinstance(result, AnymailAPIError) and _took_nothing(result):
+                # A provider's HTTP API: 429 and other 4xx answers took nothing (429 is retried).
+                self._refused(message, 421 if result.status_code == 429 else 554)
+            else:
+                # Cut off during the hand-over: the server may have taken it. Never resend.
+                self._unknown(message.pk)
+                interrupted = interrupted or result
+        self._release(untried)
+        return interrupted
 
     def _mark_handing_over(self, message_ids: list[int]) -> bool:
         """Commit `sent_at` (and earlier successes) before these messages leave: never twice.
@@ -175,6 +185,66 @@ class BatchSender:
         self.released += Message.objects.filter(
             pk__in=message_ids, status=Message.Status.SENDING
         ).update(status=Message.Status.QUEUED, claimed_at=None, sent_at=None)
+
+
+def _connections() -> int:
+    """Return how many SMTP connections a batch is handed over on at once."""
+    return max(1, settings.SENDING_CONNECTIONS)
+
+
+def _took_nothing(exc: AnymailAPIError) -> bool:
+    """Say whether a provider's API answer means it took nothing (a 4xx, 429 included)."""
+    return 400 <= (getattr(exc, "status_code", None) or 0) < 500
+
+
+def _hand_over(pool: ThreadPoolExecutor, backends: list, emails: list) -> list:
+    """Send the e-mails spread over the connections at once; return each one's outcome in order.
+
+    The outcome is None when the server took it, the exception it raised otherwise, or NOT_TRIED
+    when its connection was cut off before (it goes back to the queue).
+    """
+    shares = [list(range(index, len(emails), len(backends))) for index in range(len(backends))]
+    results: list = [NOT_TRIED] * len(emails)
+
+    def send_share(backend, positions: list[int]) -> None:
+        for position in positions:
+            try:
+                backend.send_messages([emails[position]])
+            except (smtplib.SMTPException, OSError, AnymailAPIError) as exc:
+                results[position] = exc
+                if not _is_refusal(exc):
+                    return
+            else:
+                results[position] = None
+
+    for future in [
+        pool.submit(send_share, backend, positions)
+        for backend, positions in zip(backends, shares, strict=True)
+        if positions
+    ]:
+        future.result()
+    return results
+
+
+def _is_refusal(exc: BaseException) -> bool:
+    """Say whether the server refused this one message, the connection still usable."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return False
+    if isinstance(exc, AnymailAPIError) and not isinstance(exc, AnymailRecipientsRefused):
+        return _took_nothing(exc)
+    return isinstance(
+        exc,
+        smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException | AnymailRecipientsRefused,
+    )
+
+
+def _close(backends: list) -> None:
+    """Close the connections, a failure to close being of no consequence to what was sent."""
+    for backend in backends:
+        try:
+            backend.close()
+        except (smtplib.SMTPException, OSError):
+            logger.info("Closing the SMTP connection failed after campaign batch")
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 import pytest
 from django.utils import timezone
 
-from campaigns.audience import audience_breakdown, campaign_audience
+from campaigns.audience import audience_breakdown, campaign_audience, requirements
+from campaigns.segments import segment_contacts
 from crm.models import Contact
 from crm.suppression import suppress
 from privacy.models import ConsentEvent, Purpose
@@ -120,3 +121,50 @@ def test_the_segment_is_applied_before_the_exclusions(newsletter):
     breakdown = audience_breakdown(campaign)
     assert (breakdown.segment, breakdown.audience) == (1, 1)
     assert list(campaign_audience(campaign)) == [dutch]
+
+
+def _counted_reason_by_reason(campaign):
+    """The breakdown as it was computed before: one count per reason, each after the earlier."""
+    conditions = requirements(purpose=campaign.purpose, client=campaign.client)
+    contacts = segment_contacts(campaign.segment)
+    excluded, earlier = {}, contacts
+    for code, condition in conditions.items():
+        excluded[code] = earlier.exclude(pk__in=earlier.filter(condition).values("pk")).count()
+        earlier = earlier.filter(condition)
+    return contacts.count(), excluded, earlier.count()
+
+
+@pytest.mark.parametrize(
+    "legal_basis", [Purpose.LegalBasis.CONSENT, Purpose.LegalBasis.LEGITIMATE_INTEREST]
+)
+def test_the_one_pass_breakdown_gives_the_counts_of_one_query_per_reason(legal_basis):
+    NoticeVersionFactory()
+    consent = legal_basis == Purpose.LegalBasis.CONSENT
+    purpose = PurposeFactory(legal_basis=legal_basis, **({} if consent else {"consent_text": ""}))
+    client = ClientFactory()
+    people = [ContactFactory() for _ in range(14)]
+    for contact in people[:9] if consent else ():
+        grant(contact, purpose)
+    withdraw(people[9], purpose)
+    Contact.objects.filter(pk=people[0].pk).update(email=None, is_restricted=True)
+    Contact.objects.filter(pk=people[1].pk).update(is_restricted=True, email_status="bounced")
+    Contact.objects.filter(pk=people[2].pk).update(email_status="bounced")
+    Contact.objects.filter(pk=people[3].pk).update(anonymised_at=timezone.now())
+    suppress(email=people[4].email, reason="unsubscribe")
+    suppress(email=people[5].email, reason="unsubscribe", client=client)
+    suppress(email=people[10].email, reason="unsubscribe")
+    Contact.objects.filter(pk=people[11].pk).update(email_status="complained")
+
+    for campaign in (
+        CampaignFactory(purpose=purpose),
+        CampaignFactory(purpose=purpose, client=client),
+    ):
+        segment, excluded, audience = _counted_reason_by_reason(campaign)
+        breakdown = audience_breakdown(campaign)
+        assert (breakdown.segment, breakdown.excluded, breakdown.audience) == (
+            segment,
+            excluded,
+            audience,
+        )
+        assert breakdown.audience == campaign_audience(campaign).count()
+        assert sum(breakdown.excluded.values()) + breakdown.audience == breakdown.segment
