@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Audit trail and operations"
 
     def ready(self) -> None:
+        import core.lookups  # noqa: F401  (registers `__any_of` on every field)
         from core.registry import autodiscover
         from core.task_runs import connect_receivers
 

@@ -18,7 +18,9 @@ registry.exempt(
 
 def _pending_events(contact_ids: list[int]):
     """Return the contacts' events not yet handed out, except the erasure's own."""
-    return OutboundEvent.objects.filter(contact_id__in=contact_ids).exclude(kind="contact.erased")
+    return OutboundEvent.objects.filter(contact_id__any_of=contact_ids).exclude(
+        kind="contact.erased"
+    )
 
 
 registry.declare(

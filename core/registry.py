@@ -153,9 +153,9 @@ class Declaration:
         if self.rows is not None:
             return self.rows(contact_ids)
         if self.subject is not None:
-            lookup = f"{self.subject}__in" if self.subject else "pk__in"
+            lookup = f"{self.subject}__any_of" if self.subject else "pk__any_of"
             return manager.filter(**{lookup: contact_ids})
-        return manager.filter(**{f"{self.email_field}__in": list(emails)})
+        return manager.filter(**{f"{self.email_field}__any_of": list(emails)})
 
 
 @dataclass

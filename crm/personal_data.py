@@ -24,11 +24,11 @@ def _rejected_rows(contact_ids: list[int]) -> QuerySet:
     """Return the rejected import rows that carry the contacts' addresses (by keyed hash)."""
     # Read now, not as a subquery: erasure may delete the contacts before it applies this.
     hashes = list(
-        Contact.objects.filter(pk__in=contact_ids)
+        Contact.objects.filter(pk__any_of=contact_ids)
         .exclude(email_hash="")
         .values_list("email_hash", flat=True)
     )
-    return ImportRejection.objects.filter(email_hash__in=hashes)
+    return ImportRejection.objects.filter(email_hash__any_of=hashes)
 
 
 registry.declare(

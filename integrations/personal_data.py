@@ -9,12 +9,12 @@ from integrations.models import Delivery, RecipientNotice, WebhookEndpoint
 
 def _deliveries(contact_ids: list[int]) -> QuerySet:
     """Return the deliveries about the contacts, except an erasure's own (it must still go)."""
-    return Delivery.objects.filter(contact_id__in=contact_ids).exclude(kind="contact.erased")
+    return Delivery.objects.filter(contact_id__any_of=contact_ids).exclude(kind="contact.erased")
 
 
 def _notices(contact_ids: list[int]) -> QuerySet:
     """Return the art. 19 notices sent about the contacts."""
-    return RecipientNotice.objects.filter(contact_ref__in=contact_ids)
+    return RecipientNotice.objects.filter(contact_ref__any_of=contact_ids)
 
 
 registry.declare(

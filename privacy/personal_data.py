@@ -34,7 +34,7 @@ def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
 
     return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact),
-        object_id__in=[str(pk) for pk in contact_ids],
+        object_id__any_of=[str(pk) for pk in contact_ids],
     )
 
 
@@ -61,7 +61,7 @@ def _address_hashes(contact_ids: list[int]) -> list[str]:
     # Each contact stores its address's hash beside it (kept in step on save and import): read
     # those instead of re-reading and re-hashing every address of every batch.
     return list(
-        Contact.objects.filter(pk__in=contact_ids)
+        Contact.objects.filter(pk__any_of=contact_ids)
         .exclude(email_hash="")
         .values_list("email_hash", flat=True)
     )
@@ -69,7 +69,7 @@ def _address_hashes(contact_ids: list[int]) -> list[str]:
 
 def _suppression_rows(contact_ids: list[int]) -> QuerySet:
     """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
-    return Suppression.objects.filter(email_hash__in=_address_hashes(contact_ids))
+    return Suppression.objects.filter(email_hash__any_of=_address_hashes(contact_ids))
 
 
 registry.declare(
@@ -132,13 +132,13 @@ registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no per
 def _requests_rows(contact_ids: list[int]) -> QuerySet:
     """Return the requests made by the contacts, linked or matched by their address's hash."""
     return SubjectRequest.objects.filter(
-        Q(contact_id__in=contact_ids) | Q(email_hash__in=_address_hashes(contact_ids))
+        Q(contact_id__any_of=contact_ids) | Q(email_hash__any_of=_address_hashes(contact_ids))
     )
 
 
 def _certificate_rows(contact_ids: list[int]) -> QuerySet:
     """Return earlier erasure certificates of the contacts' addresses."""
-    return ErasureCertificate.objects.filter(email_hash__in=_address_hashes(contact_ids))
+    return ErasureCertificate.objects.filter(email_hash__any_of=_address_hashes(contact_ids))
 
 
 registry.declare(

@@ -344,7 +344,7 @@ def _act_in_batches(
                 receipt.update(outcome.removed)
                 run.held += len(outcome.held_contacts)
             elif anonymise:
-                chosen = model._base_manager.filter(pk__in=batch)
+                chosen = model._base_manager.filter(pk__any_of=batch)
                 receipt[label] += Anonymise(fields=declaration.fields).apply(chosen)
                 if kind.people:
                     chosen.update(anonymised_at=now)
@@ -372,17 +372,17 @@ def _delete(model: type[models.Model], pks: list) -> int:
     for relation in model._meta.related_objects:
         if relation.many_to_many and relation.through._meta.auto_created:
             column = relation.field.m2m_reverse_field_name()
-            relation.through._base_manager.filter(**{f"{column}__in": pks}).delete()
+            relation.through._base_manager.filter(**{f"{column}__any_of": pks}).delete()
         elif relation.on_delete is models.SET_NULL:
             name = relation.field.name
-            relation.related_model._base_manager.filter(**{f"{name}__in": pks}).update(
+            relation.related_model._base_manager.filter(**{f"{name}__any_of": pks}).update(
                 **{name: None}
             )
     for m2m in model._meta.many_to_many:
         through = m2m.remote_field.through
         if through._meta.auto_created:
-            through._base_manager.filter(**{f"{m2m.m2m_field_name()}__in": pks}).delete()
-    return Delete().apply(model._base_manager.filter(pk__in=pks))
+            through._base_manager.filter(**{f"{m2m.m2m_field_name()}__any_of": pks}).delete()
+    return Delete().apply(model._base_manager.filter(pk__any_of=pks))
 
 
 def run_rule_on_demand(*, rule: RetentionRule, actor, dry_run: bool) -> RetentionRun:
