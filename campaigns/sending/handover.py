@@ -4,6 +4,7 @@ import logging
 import smtplib
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -69,7 +70,10 @@ class BatchSender:
         started = time.monotonic()
         group = max(1, settings.SENDING_HANDOVER_GROUP)
         try:
-            with ThreadPoolExecutor(max_workers=len(backends)) as pool:
+            # One connection sends in this thread: no thread, and no database connection of its own
+            # for a backend that records what it delivers (the files of the embedded default).
+            threads = ThreadPoolExecutor(len(backends)) if len(backends) > 1 else nullcontext()
+            with threads as pool:
                 for start in range(0, len(messages), group):
                     if self.rate > 0:
                         wait = started + start / self.rate - time.monotonic()
@@ -197,7 +201,7 @@ def _took_nothing(exc: AnymailAPIError) -> bool:
     return 400 <= (getattr(exc, "status_code", None) or 0) < 500
 
 
-def _hand_over(pool: ThreadPoolExecutor, backends: list, emails: list) -> list:
+def _hand_over(pool: ThreadPoolExecutor | None, backends: list, emails: list) -> list:
     """Send the e-mails spread over the connections at once; return each one's outcome in order.
 
     The outcome is None when the server took it, the exception it raised otherwise, or NOT_TRIED
@@ -217,6 +221,9 @@ def _hand_over(pool: ThreadPoolExecutor, backends: list, emails: list) -> list:
             else:
                 results[position] = None
 
+    if pool is None:
+        send_share(backends[0], shares[0])
+        return results
     for future in [
         pool.submit(send_share, backend, positions)
         for backend, positions in zip(backends, shares, strict=True)
