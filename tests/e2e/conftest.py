@@ -9,6 +9,7 @@ axe-core (bundled by axe-playwright-python) checks each public page for accessib
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,33 @@ def missing_browser() -> str:
     if not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
         return f"no Chromium at {CHROMIUM}: {INSTALL_HINT}"
     return ""
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request) -> Iterator[None]:
+    """After a test with a module's Celery worker, wait until it has no task queued or running.
+
+    A task the test queued last and a worker ran after it would meet the next test's emptied
+    tables: on SQLite it locks them against the flush, and it finds its rows gone.
+    """
+    yield
+    if "worker" not in request.fixturenames:
+        return
+    from celery.worker import state
+
+    from config.celery import app
+
+    folder = (app.conf.broker_transport_options or {}).get("data_folder_in")
+    deadline, quiet_since = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        queued = folder is not None and any(Path(folder).iterdir())
+        if queued or state.active_requests or state.reserved_requests:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.3:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
