@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.dates import add_months
 from core.models import AuditEvent
 from crm.suppression import email_hash
+from privacy.links import read_download_token
 from privacy.models import SubjectExport, SubjectRequest
 from privacy.requests.subject_requests import send_verification_mail
 
@@ -69,6 +70,16 @@ def link_to(body: str, prefix: str) -> str:
     """Return the path of the one link in the mail body that starts with `prefix`."""
     (path,) = {path for path in site_links(body) if path.startswith(prefix)}
     return path
+
+
+def exports_linked(body: str) -> set[int]:
+    """Return the ids of the exports a page or mail body links to for download.
+
+    A download token is signed with the time it was made, so the same export's link differs from
+    one second to the next: compare what the links open, not their text.
+    """
+    tokens = re.findall(r"/privacy/requests/download/([^/\s\"<]+)/", body)
+    return {read_download_token(token) for token in tokens}
 
 
 def mails_to(address: str) -> list[mail.EmailMessage]:
