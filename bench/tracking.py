@@ -6,7 +6,8 @@ BENCH_SCALE, at least 1,000 and at most 50,000). It starts gunicorn (sync worker
 access log off) on a free loopback port and a Celery worker on the `tracking` queue, and runs `wrk`
 with 32 connections for a fixed time against:
 
-1. the floor: an empty response of a view served by the same server (`bench/tracking_urls.py`);
+1. the floors: an empty response of a view served by the same server (`bench/tracking_urls.py`),
+   once through the full middleware stack and once through the tracking paths' smaller one;
 2. the open pixel, `/t/o/<token>.gif`, each request with a random message's token;
 3. the click redirect as sent mail carries it, `/t/k/<signed value>/`, likewise (and the unsigned
    `/t/c/<token>/<link>/` of mail sent before, which reads the message);
@@ -124,6 +125,7 @@ def run(*, scale: int) -> list[Figure]:
                 _wrk(base, scripts["empty"], seconds=2)  # warm every worker up
                 _wrk(base, scripts["open"], seconds=2)
                 empty = _wrk(base, scripts["empty"])
+                small = _wrk(base, scripts["empty_small"])
                 opened = _wrk(base, scripts["open"])
                 clicked = _wrk(base, scripts["click"])
                 unsigned = _wrk(base, scripts["unsigned"])
@@ -137,7 +139,10 @@ def run(*, scale: int) -> list[Figure]:
                 flushed = sum(TrackingFlush.objects.values_list("hits", flat=True))
                 beacon_restart = _restart_run(base, scripts["beacon"], server, worker)
             visits = WebVisit.objects.count()
-    _print_table(messages, empty, opened, clicked, restart, events)
+    _print_table(
+        messages, empty, small, {"open pixel": opened, "click": clicked, "unsigned click": unsigned}
+    )
+    _print_restart(restart, events)
     print(
         f"Beacon: {beacons.per_second:,.0f} req/s ({beacons.per_second / empty.per_second:.2f}x "
         f"empty), p99 {beacons.p99_ms:.1f} ms; under restarts {beacon_restart.answered:,} "
@@ -148,6 +153,11 @@ def run(*, scale: int) -> list[Figure]:
     return [
         Figure("empty_requests_per_second", empty.per_second, "req/s"),
         Figure("empty_p99_ms", empty.p99_ms, "ms"),
+        Figure("empty_tracking_stack_requests_per_second", small.per_second, "req/s"),
+        Figure("open_to_tracking_stack_empty_ratio", opened.per_second / small.per_second, "ratio"),
+        Figure(
+            "click_to_tracking_stack_empty_ratio", clicked.per_second / small.per_second, "ratio"
+        ),
         Figure("open_requests_per_second", opened.per_second, "req/s", floor=empty.per_second),
         Figure("open_p99_ms", opened.p99_ms, "ms", floor=empty.p99_ms),
         Figure("click_requests_per_second", clicked.per_second, "req/s", floor=empty.per_second),
@@ -288,6 +298,7 @@ def _scripts(
     """Write a wrk script per endpoint, each picking a random path (or body) from its own list."""
     lists = {
         "empty": ["/bench/empty/"],
+        "empty_small": ["/t/bench/empty/"],
         "open": [f"/t/o/{token}.gif" for _, token in tokens],
         "click": [
             f"/t/k/{click_token(token=t, message_id=m, link_id=links[i % 2], offers_web=True)}/"
@@ -516,17 +527,25 @@ def _latency(output: str, percentile: str) -> float:
     return float(value) * _UNIT_MS[unit]
 
 
-def _print_table(messages, empty, opened, clicked, restart, events) -> None:
+def _print_table(messages, empty, small, runs: dict) -> None:
     print(
         f"\nTracking under wrk ({CONNECTIONS} connections, {THREADS} threads, {SECONDS} s each; "
         f"gunicorn {WORKERS} sync workers; {messages:,} messages; PostgreSQL + Redis)"
     )
-    print(f"{'endpoint':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs empty':>10}{'load':>7}")
-    for name, figure in (("empty", empty), ("open pixel", opened), ("click", clicked)):
+    print(
+        f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs empty':>10}"
+        f"{'vs /t/ empty':>14}{'load':>7}"
+    )
+    rows = {"empty": empty, "empty, /t/ stack": small, **runs}
+    for name, figure in rows.items():
         print(
-            f"{name:<14}{figure.per_second:>10,.0f}{figure.p50_ms:>9.1f}{figure.p99_ms:>9.1f}"
-            f"{figure.per_second / empty.per_second:>10.2f}{figure.load:>7.2f}"
+            f"{name:<18}{figure.per_second:>10,.0f}{figure.p50_ms:>9.1f}{figure.p99_ms:>9.1f}"
+            f"{figure.per_second / empty.per_second:>10.2f}"
+            f"{figure.per_second / small.per_second:>14.2f}{figure.load:>7.2f}"
         )
+
+
+def _print_restart(restart, events) -> None:
     print(
         f"Restart under load: {restart.answered:,} opens answered, {events:,} events written "
         f"({max(restart.answered - events, 0)} lost; {restart.failed} failed requests), "

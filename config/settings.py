@@ -88,6 +88,20 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.personal_links.PersonalLinkNoStoreMiddleware",
 ]
+# Paths under /t/ (open pixel, click redirect, web activity) skip the session, locale, CSRF, user
+# and message middleware they never use: only these run for them (config/tracking_stack.py).
+TRACKING_MIDDLEWARE = [
+    name
+    for name in MIDDLEWARE
+    if name
+    in {
+        "config.request_log.RequestLogMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "config.csp.ContentSecurityPolicyMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "config.personal_links.PersonalLinkNoStoreMiddleware",
+    }
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
