@@ -219,7 +219,12 @@ class Message(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
     # Emptied by erasure: the message stays so that the campaign's counts stay true.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_constraint=False,  # High volume: guarded by the orphan trigger (core/orphans.py).
     )
     token = models.CharField(max_length=43, unique=True)
     # The version it carries: the reader's language when the campaign has it, else its default.
@@ -308,7 +313,12 @@ class WebVisit(models.Model):
         PAGE_VIEW = "page_view", "Page view"
         DOWNLOAD = "download", "Download"
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="web_visits")
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="web_visits",
+        db_constraint=False,  # High volume: guarded by the orphan trigger (core/orphans.py).
+    )
     # The click that began the visit; kept without its person when the message is unlinked.
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="web_visits"

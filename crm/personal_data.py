@@ -18,17 +18,13 @@ from crm.models import (
     Source,
     Tag,
 )
+from crm.suppression import stored_hashes_of
 
 
 def _rejected_rows(contact_ids: list[int]) -> QuerySet:
     """Return the rejected import rows that carry the contacts' addresses (by keyed hash)."""
     # Read now, not as a subquery: erasure may delete the contacts before it applies this.
-    hashes = list(
-        Contact.objects.filter(pk__any_of=contact_ids)
-        .exclude(email_hash="")
-        .values_list("email_hash", flat=True)
-    )
-    return ImportRejection.objects.filter(email_hash__any_of=hashes)
+    return ImportRejection.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
 
 
 registry.declare(

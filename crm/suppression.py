@@ -12,7 +12,9 @@ preferences page, the API's suppression check and the demo seeding; the daily ar
 opt-in, and the lifting is recorded, never deleted.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +25,38 @@ from core.events import EventKind, emit_event
 from core.hashing import stored_email_hash
 from core.normalisation import canonical_email
 from crm.models import Client, Contact, Suppression
+
+# Within `hashes_read_once()`: the stored hashes already read, by the exact batch of contact ids.
+_read_hashes: ContextVar[dict[tuple[int, ...], list[str]] | None] = ContextVar(
+    "_read_hashes", default=None
+)
+
+
+@contextmanager
+def hashes_read_once() -> Iterator[None]:
+    """Within this block, `stored_hashes_of` reads one batch's hashes once, however often asked."""
+    token = _read_hashes.set({})
+    try:
+        yield
+    finally:
+        _read_hashes.reset(token)
+
+
+def stored_hashes_of(contact_ids: list[int]) -> list[str]:
+    """Return the keyed hashes the contacts store beside their addresses: how address-keyed rows
+    (suppressions, requests, certificates, rejected import rows) are found."""
+    memo = _read_hashes.get()
+    key = tuple(contact_ids)
+    if memo is not None and key in memo:
+        return memo[key]
+    hashes = list(
+        Contact.objects.filter(pk__any_of=contact_ids)
+        .exclude(email_hash="")
+        .values_list("email_hash", flat=True)
+    )
+    if memo is not None:
+        memo[key] = hashes
+    return hashes
 
 
 def email_hash(email: str) -> str:

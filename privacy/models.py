@@ -163,7 +163,10 @@ class ConsentState(models.Model):
     """The current consent of one contact for one purpose, derived from the ledger."""
 
     contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="consent_states"
+        "crm.Contact",
+        on_delete=models.CASCADE,
+        related_name="consent_states",
+        db_constraint=False,  # Derived from the ledger: guarded by the orphan trigger.
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=ConsentEvent.Action.choices)
@@ -191,7 +194,10 @@ class NoticeDelivery(models.Model):
 
     notice = models.ForeignKey(NoticeVersion, on_delete=models.CASCADE, related_name="deliveries")
     contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="notice_deliveries"
+        "crm.Contact",
+        on_delete=models.CASCADE,
+        related_name="notice_deliveries",
+        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     failed = models.BooleanField(default=False)
@@ -312,7 +318,11 @@ class SubjectExport(models.Model):
         SubjectRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
     )
     contact = models.ForeignKey(
-        "crm.Contact", null=True, on_delete=models.SET_NULL, related_name="exports"
+        "crm.Contact",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="exports",
+        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
     )
     file = models.FileField(upload_to="exports/", storage=private_storage)
     rows = models.PositiveIntegerField(default=0)

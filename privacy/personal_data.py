@@ -8,6 +8,7 @@ from django.utils.translation import gettext_noop
 
 from core.registry import Anonymise, Delete, Retain, registry
 from crm.models import Contact, Suppression
+from crm.suppression import stored_hashes_of
 from privacy.models import (
     Breach,
     BreachSubject,
@@ -30,7 +31,6 @@ from privacy.models import (
 
 def _admin_log_rows(contact_ids: list[int]) -> QuerySet:
     """Return admin log entries about the contacts: their titles repeat the person's name."""
-    from crm.models import Contact
 
     return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Contact),
@@ -56,20 +56,9 @@ registry.exempt(
 )
 
 
-def _address_hashes(contact_ids: list[int]) -> list[str]:
-    """Return the keyed hashes of the contacts' addresses: how address-keyed rows are found."""
-    # Each contact stores its address's hash beside it (kept in step on save and import): read
-    # those instead of re-reading and re-hashing every address of every batch.
-    return list(
-        Contact.objects.filter(pk__any_of=contact_ids)
-        .exclude(email_hash="")
-        .values_list("email_hash", flat=True)
-    )
-
-
 def _suppression_rows(contact_ids: list[int]) -> QuerySet:
     """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
-    return Suppression.objects.filter(email_hash__any_of=_address_hashes(contact_ids))
+    return Suppression.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
 
 
 registry.declare(
@@ -132,13 +121,13 @@ registry.exempt(NoticeVersion, reason="Versions of the privacy statement; no per
 def _requests_rows(contact_ids: list[int]) -> QuerySet:
     """Return the requests made by the contacts, linked or matched by their address's hash."""
     return SubjectRequest.objects.filter(
-        Q(contact_id__any_of=contact_ids) | Q(email_hash__any_of=_address_hashes(contact_ids))
+        Q(contact_id__any_of=contact_ids) | Q(email_hash__any_of=stored_hashes_of(contact_ids))
     )
 
 
 def _certificate_rows(contact_ids: list[int]) -> QuerySet:
     """Return earlier erasure certificates of the contacts' addresses."""
-    return ErasureCertificate.objects.filter(email_hash__any_of=_address_hashes(contact_ids))
+    return ErasureCertificate.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
 
 
 registry.declare(

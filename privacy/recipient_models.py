@@ -52,7 +52,10 @@ class RecipientSubject(models.Model):
     batch = models.ForeignKey(RecipientBatch, on_delete=models.CASCADE, related_name="subjects")
     recipient = models.ForeignKey("privacy.Processor", on_delete=models.PROTECT, related_name="+")
     contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="recipient_records"
+        "crm.Contact",
+        on_delete=models.CASCADE,
+        related_name="recipient_records",
+        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
     )
     reference = models.CharField(
         max_length=200,

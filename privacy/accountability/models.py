@@ -85,6 +85,7 @@ class Disclosure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="disclosures",
+        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
     )
     data_given = models.TextField(help_text="Which data was handed over (categories, not copies).")
     handled_by = models.ForeignKey(
@@ -139,7 +140,12 @@ class BreachSubject(models.Model):
     """A person affected by a breach, and when they were told (art. 34)."""
 
     breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="subjects")
-    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "crm.Contact",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+    )
     notified_at = models.DateTimeField(null=True, blank=True)
     failed = models.BooleanField(default=False)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.apps import apps
-from django.db.models import Model
 from django.utils import timezone
 
 from core.registry import Declaration, Delete, Retain, registry
+from crm.suppression import hashes_read_once
 
 
 @dataclass
@@ -61,29 +61,42 @@ def remove_subjects(contact_ids: list[int], *, now: datetime | None = None) -> R
     """Delete or anonymise everything the registry holds about these contacts, holds aside.
 
     Holds are judged on the local date of `now` (default: now), the clock of the caller: a
-    retention run measures ages and holds by one clock.
+    retention run measures ages and holds by one clock. The batch's stored address hashes are
+    read once for all the address-keyed declarations.
     """
-    contact_model: type[Model] = apps.get_model("crm", "Contact")
     now = now or timezone.now()
     today = timezone.localdate(now)
-    outcome = Removal(held_contacts=held_contact_ids(contact_ids, today=today))
-    for declaration in removal_order():
-        rows = declaration.rows_for(contact_ids=contact_ids)
-        erasure = declaration.erasure
-        if isinstance(erasure, Retain):
-            if erasure.until_field is not None:
-                expired = rows.filter(**{f"{erasure.until_field}__lt": today})
-                outcome.removed[declaration.label] += Delete().apply(expired)
-                rows = rows.filter(**{f"{erasure.until_field}__gte": today})
-            kept = rows.count()
-            if kept:
-                outcome.retained[declaration.label] = {"rows": kept, "ground": erasure.ground}
-            continue
-        if declaration.model is contact_model and outcome.held_contacts:
-            held = rows.filter(pk__in=outcome.held_contacts)
-            outcome.removed[declaration.label] += declaration.on_hold.apply(held)
-            held.update(anonymised_at=now)
-            rows = rows.exclude(pk__in=outcome.held_contacts)
-        outcome.removed[declaration.label] += erasure.apply(rows)
+    with hashes_read_once():
+        outcome = Removal(held_contacts=held_contact_ids(contact_ids, today=today))
+        for declaration in removal_order():
+            _remove(declaration, contact_ids, outcome, now=now, today=today)
     outcome.removed = Counter({k: v for k, v in outcome.removed.items() if v})
     return outcome
+
+
+def _remove(
+    declaration: Declaration,
+    contact_ids: list[int],
+    outcome: Removal,
+    *,
+    now: datetime,
+    today: date,
+) -> None:
+    """Apply one declaration's action to the batch's rows; add what it did to `outcome`."""
+    rows = declaration.rows_for(contact_ids=contact_ids)
+    erasure = declaration.erasure
+    if isinstance(erasure, Retain):
+        if erasure.until_field is not None:
+            expired = rows.filter(**{f"{erasure.until_field}__lt": today})
+            outcome.removed[declaration.label] += Delete().apply(expired)
+            rows = rows.filter(**{f"{erasure.until_field}__gte": today})
+        kept = rows.count()
+        if kept:
+            outcome.retained[declaration.label] = {"rows": kept, "ground": erasure.ground}
+        return
+    if declaration.model is apps.get_model("crm", "Contact") and outcome.held_contacts:
+        held = rows.filter(pk__in=outcome.held_contacts)
+        outcome.removed[declaration.label] += declaration.on_hold.apply(held)
+        held.update(anonymised_at=now)
+        rows = rows.exclude(pk__in=outcome.held_contacts)
+    outcome.removed[declaration.label] += erasure.apply(rows)

@@ -58,6 +58,7 @@ from privacy.requests.subject_requests import (
     restrict_processing,
 )
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
+from tests.orphans import orphaned_rows, rows_linked_to
 from tests.privacy.factories import ClientFactory, ContactFactory, grant, withdraw
 from tests.privacy.pages import link_in
 from tests.privacy.request_steps import SubjectRequestFactory, form_data, isolate
@@ -467,11 +468,17 @@ def test_an_inactive_person_goes_with_everything_held_about_them_and_no_suppress
     }
     neighbour_before = rows_of(neighbour)
     suppressions = list(Suppression.objects.order_by("pk").values())
+    linked_before = rows_linked_to(quiet.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         run = run_rule(rules[INACTIVE], now=now)
 
     connection.check_constraints()
+    assert set(linked_before) >= {
+        "privacy_consentstate.contact_id",
+        "privacy_noticedelivery.contact_id",
+    }
+    assert orphaned_rows() == {}
     assert not Contact.objects.filter(pk=quiet.pk).exists()
     for declaration in registry:
         left = declaration.model._base_manager.filter(pk__in=before[declaration.label])
