@@ -18,6 +18,8 @@ class PersonalLinkNoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        if match is not None and "token" in match.kwargs:
+        # A view that marked its answer already (the tracking pixel, thousands a second) is left.
+        stored = "no-store" in response.get("Cache-Control", "")
+        if match is not None and "token" in match.kwargs and not stored:
             add_never_cache_headers(response)
         return response

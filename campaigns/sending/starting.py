@@ -92,7 +92,7 @@ def create_messages(campaign: Campaign) -> int:
     audience_sql, params = recipients.query.sql_with_params()
     table = Message._meta.db_table
     with connection.cursor() as cursor:
-        token = _token_sql(cursor)
+        token = message_token_sql(cursor)
         cursor.execute(
             f"INSERT INTO {table} "  # noqa: S608 -- names from the model, values as parameters.
             "(campaign_id, contact_id, token, language, variant, status, attempts, error, "
@@ -106,7 +106,7 @@ def create_messages(campaign: Campaign) -> int:
         return cursor.rowcount
 
 
-def _token_sql(cursor) -> str:
+def message_token_sql(cursor) -> str:
     """Return the SQL expression of a fresh message token on this database."""
     if connection.vendor == "postgresql":
         return (

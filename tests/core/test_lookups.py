@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.registry import Delete
 from crm.models import Contact, ContactSource
 from tests.crm.factories import ContactFactory, ContactSourceFactory
 
@@ -46,3 +47,23 @@ def test_any_of_follows_a_relation():
     sources = ContactSource.objects.filter(contact__any_of=[kept.contact, 10**9])
     assert list(sources) == [kept]
     assert other.contact_id != kept.contact_id
+
+
+def test_a_registry_delete_of_rows_on_their_own_table_is_one_plain_delete():
+    gone, kept = ContactSourceFactory(), ContactSourceFactory()
+    rows = ContactSource.objects.filter(contact_id__any_of=[gone.contact_id])
+
+    with CaptureQueriesContext(connection) as queries:
+        assert Delete().apply(rows) == 1
+
+    (statement,) = [q["sql"] for q in queries if q["sql"].startswith("DELETE")]
+    assert statement.startswith('DELETE FROM "crm_contactsource" WHERE')
+    assert "SELECT" not in statement
+    assert list(ContactSource.objects.all()) == [kept]
+
+
+def test_a_registry_delete_that_selects_nothing_deletes_nothing():
+    ContactSourceFactory()
+
+    assert Delete().apply(ContactSource.objects.filter(contact_id__in=[])) == 0
+    assert ContactSource.objects.count() == 1
