@@ -296,8 +296,9 @@ def _insert_floors(campaign: Campaign) -> tuple[float, float, float]:
     audience_sql, params = recipients.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         token = starting.message_token_sql(cursor)
+        cursor.execute("CREATE TABLE bench_audience (id bigint)")
         start = time.perf_counter()
-        cursor.execute(f"CREATE TABLE bench_audience AS {audience_sql}", params)
+        cursor.execute(f"INSERT INTO bench_audience {audience_sql}", params)
         select_s = time.perf_counter() - start
         start = time.perf_counter()
         cursor.execute(

@@ -84,7 +84,7 @@ from bench.seeding import (
     vacuum_analyze,
 )
 from core.hashing import stored_email_hash
-from core.orphans import DROP_GUARD_SQL, unconstrained_contact_links
+from core.orphans import drop_guard_sql, unconstrained_contact_links
 from crm.models import Company, Contact, ContactSource, Interaction, Source
 from privacy.deletion.removal import remove_subjects
 from privacy.deletion.retention import BATCH_SIZE, expired
@@ -572,7 +572,7 @@ def _restore_previous_schema() -> None:
     Names come from the models: no outside input.
     """
     with connection.cursor() as cursor:
-        cursor.execute(DROP_GUARD_SQL)
+        cursor.execute(drop_guard_sql(unconstrained_contact_links()))
         for table, column in unconstrained_contact_links():
             cursor.execute(
                 f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{column}_bench_fk" '

@@ -325,7 +325,11 @@ class ContactSource(models.Model):
 
     # No index of its own: the unique constraint below leads with the contact.
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, related_name="provenance", db_index=False
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="provenance",
+        db_index=False,
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contact_sources")
     collected_at = models.DateTimeField()
@@ -378,7 +382,12 @@ class Interaction(models.Model):
         EMAIL = "email", "E-mail"
         CONTACT_FORM = "contact_form", "Contact-form message"
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     occurred_at = models.DateTimeField()
     subject = models.CharField(max_length=200, blank=True)
@@ -418,7 +427,12 @@ class Invoice(models.Model):
     """
 
     number = models.CharField(max_length=64, unique=True)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="invoices")
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
+    )
     issued_on = models.DateField()
     due_on = models.DateField(db_index=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)

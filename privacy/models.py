@@ -102,7 +102,10 @@ class ConsentEvent(models.Model):
         COOKIE_BANNER = "cookie_banner", "Cookie banner on the website"
 
     contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="consent_events"
+        "crm.Contact",
+        on_delete=models.CASCADE,
+        related_name="consent_events",
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
@@ -250,6 +253,7 @@ class SubjectRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="subject_requests",
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     details = models.TextField(blank=True, help_text="What the requester wrote.")
     language = models.CharField(

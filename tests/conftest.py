@@ -32,10 +32,17 @@ def _force_login_passes_the_second_factor(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Start every test with empty rate-limit counters and cached lookups."""
+    """Start every test with empty rate-limit counters and cached lookups.
+
+    The tracking links each process remembers go too: a rolled-back test gives its ids to the
+    next test's links on SQLite, which no database in service does.
+    """
     from django.core.cache import cache
 
+    from campaigns.tracking import hits
+
     cache.clear()
+    hits._LINKS.clear()
 
 
 @pytest.fixture(autouse=True)
