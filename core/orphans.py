@@ -32,7 +32,7 @@ def unconstrained_contact_links() -> list[tuple[str, str]]:
     """Return (table, column) of every link to a contact that has no database constraint."""
     contact = apps.get_model("crm", "Contact")
     links = []
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):
         for field in model._meta.concrete_fields:
             if (
                 field.is_relation

@@ -171,7 +171,8 @@ class Contact(models.Model):
         db_index=True,
         help_text="Last action of the person themselves; never a staff edit or an import.",
     )
-    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    # No database foreign keys in the link table: guarded by the orphan triggers (core/orphans.py).
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", db_constraint=False)
     is_restricted = models.BooleanField(
         "processing restricted",
         default=False,
@@ -241,7 +242,10 @@ class ContactList(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
-    contacts = models.ManyToManyField(Contact, blank=True, related_name="lists")
+    # No database foreign keys in the link table: guarded by the orphan triggers (core/orphans.py).
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="lists", db_constraint=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

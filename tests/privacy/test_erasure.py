@@ -35,7 +35,7 @@ from core.registry import Retain, registry
 from crm.contacts import create_contact, update_contact
 from crm.imports.batches import Attestation, create_batch, run_batch
 from crm.invoices import hold_end, record_invoice
-from crm.models import Client, Contact, Source, Suppression
+from crm.models import Client, Contact, ContactList, Source, Suppression, Tag
 from crm.suppression import email_hash, may_contact, suppress
 from integrations.models import Delivery, RecipientNotice, WebhookEndpoint
 from privacy.accountability.recipients import record_disclosure
@@ -125,6 +125,8 @@ def fill_every_declared_model(person: Person, *, newsletter, offers, notice, acm
         birth_date="1980-05-17",
     )
     ContactSourceFactory(contact=contact, reference=f"https://www.example.org/fair#{person.last}")
+    contact.tags.add(Tag.objects.get_or_create(name="Trade fair")[0])
+    ContactList.objects.get_or_create(name="Fair visitors")[0].contacts.add(contact)
     InteractionFactory(
         contact=contact,
         subject=f"Call with {person.name}",
