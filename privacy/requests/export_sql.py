@@ -6,10 +6,16 @@ each row's JSON is built by the database (`json_build_object`) with the values w
 path writes them: times in ISO 8601 in UTC with microseconds only when there are some, decimals
 and ids as text, related rows by their name (looked up in Python, once per distinct id, and passed
 in). A declared field of a kind this module does not know keeps its table on the Python path.
+
+The readable page's row of each row is built by the same statement: each cell is the value as
+Python's `html.escape(str(value))` writes it after reading the row's JSON (`None`, `True` and
+`False` spelled the Python way), so the page is the same as the Python path's without decoding a
+hundred thousand rows again. Only JSON values are rendered in Python, as Python prints them.
 """
 
 import json
 from collections.abc import Iterator
+from html import escape
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -19,6 +25,8 @@ from django.db.models import QuerySet
 from core.registry import Declaration
 
 CHUNK = 2000
+# Distinct JSON values whose page cell is kept for the next rows (most rows repeat a few).
+SEEN_JSON_VALUES = 1000
 # Field kinds whose values PostgreSQL writes exactly as `exports._plain` does.
 AS_IS = (
     models.BooleanField,
@@ -79,31 +87,100 @@ def _labels(queryset: QuerySet, field: models.Field) -> str:
     return json.dumps({str(pk): str(obj) for pk, obj in found.items()})
 
 
-def json_rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[str]:
-    """Yield the person's rows of one model as JSON text, built by PostgreSQL, in id order."""
+def _escaped(text: str) -> str:
+    """Return SQL escaping a text as `html.escape` does: &, <, >, double and single quotes."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        text = f"replace({text}, '{char}', '{entity}')"
+    return f"replace({text}, '''', '&#x27;')"
+
+
+def _cell(field: models.Field, value: str) -> str | None:
+    """Return the SQL of the value's page cell as Python writes it, or None for a JSON value."""
+    if isinstance(field, models.JSONField):
+        return None
+    if isinstance(field, models.BooleanField):
+        text = f"CASE WHEN {value} THEN 'True' WHEN NOT {value} THEN 'False' ELSE 'None' END"
+    elif isinstance(field, models.IntegerField):
+        text = f"coalesce({value}::text, 'None')"
+    else:
+        text = f"coalesce({_escaped(f'{value}::text')}, 'None')"
+    return f"'<td>' || {text} || '</td>'"
+
+
+def _row_segments(fields: list[models.Field]) -> list[str]:
+    """Return the SQL of the page row's pieces: runs of cells built in SQL, and JSON values."""
+    segments: list[str] = []
+    run = ["'<tr>'"]
+    for position, field in enumerate(fields):
+        value = f"v.c{position}"
+        cell = _cell(field, value)
+        if cell is None:
+            segments += [" || ".join(run), f"{value}::text"]
+            run = ["''"]
+        else:
+            run.append(cell)
+    run.append("'</tr>'")
+    return [*segments, " || ".join(run)]
+
+
+def _json_cell(text: str | None, seen: dict[str | None, str]) -> str:
+    """Return a JSON value's page cell as Python writes it, once per distinct recent value."""
+    if text not in seen:
+        if len(seen) >= SEEN_JSON_VALUES:
+            seen.clear()
+        seen[text] = f"<td>{escape(str(None if text is None else json.loads(text)))}</td>"
+    return seen[text]
+
+
+def database_rows(
+    declaration: Declaration, contact_ids: list[int], *, with_page: bool = True
+) -> Iterator[tuple[str, str]]:
+    """Yield the person's rows of one model, in id order, as JSON text and the page's `<tr>`.
+
+    Both are built by PostgreSQL from the same read of each row; without `with_page` the page's
+    row is left empty.
+    """
     queryset = declaration.rows_for(contact_ids=contact_ids)
     connection = connections[queryset.db]
     opts = declaration.model._meta
-    pairs = []
-    params: list[Any] = []
-    for field in export_fields(declaration):
-        pairs.append(f"%s, {_expression(field, 't')}")
-        params.append(field.name)
+    fields = export_fields(declaration)
+    values, pairs = [], []
+    names: list[Any] = []
+    labels: list[Any] = []
+    for position, field in enumerate(fields):
+        values.append(f"{_expression(field, 't')} AS c{position}")
+        pairs.append(f"%s, v.c{position}")
+        names.append(field.name)
         if field.is_relation:
-            params.append(_labels(queryset, field))
+            labels.append(_labels(queryset, field))
     try:
         selected, inner = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
         # A condition Django knows selects nothing (an empty IN): there are no rows.
         return
+    segments = _row_segments(fields) if with_page else ["''"]
     table, pk = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.pk.column)
     sql = (
         # Names from the model, values as parameters.
-        f"SELECT json_build_object({', '.join(pairs)})::text FROM {table} AS t "  # noqa: S608
-        f"WHERE t.{pk} IN ({selected}) ORDER BY t.{pk}"
+        f"SELECT json_build_object({', '.join(pairs)})::text, {', '.join(segments)} "  # noqa: S608
+        # OFFSET 0 keeps the values a subquery, each computed once for both the JSON and the page.
+        f"FROM (SELECT t.{pk} AS k, {', '.join(values)} FROM {table} AS t "
+        f"WHERE t.{pk} IN ({selected}) ORDER BY t.{pk} OFFSET 0) AS v ORDER BY v.k"
     )
+    seen: dict[str | None, str] = {}
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [*params, *inner])
+        cursor.execute(sql, [*names, *labels, *inner])
         while chunk := cursor.fetchmany(CHUNK):
-            for (text,) in chunk:
-                yield text
+            for text, *pieces in chunk:
+                if len(pieces) == 1:
+                    yield text, pieces[0]
+                    continue
+                # Pieces alternate: SQL-built cells, a JSON value, SQL-built cells, ...
+                html = [_json_cell(p, seen) if i % 2 else p for i, p in enumerate(pieces)]
+                yield text, "".join(html)
+
+
+def json_rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[str]:
+    """Yield the person's rows of one model as JSON text, built by PostgreSQL, in id order."""
+    for text, _ in database_rows(declaration, contact_ids, with_page=False):
+        yield text
