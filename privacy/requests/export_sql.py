@@ -2,7 +2,7 @@
 
 Decoding a hundred thousand rows into Python dates and decimals and encoding them again as JSON is
 what made a large access export several times slower than reading the same rows. On PostgreSQL
-each row's JSON is built by the database (`json_build_object`) with the values written as the Python
+each row's JSON is built by the database (`row_to_json`) with the values written as the Python
 path writes them: times in ISO 8601 in UTC with microseconds only when there are some, decimals
 and ids as text, related rows by their name (looked up in Python, once per distinct id, and passed
 in). A declared field of a kind this module does not know keeps its table on the Python path.
@@ -16,7 +16,6 @@ hundred thousand rows again. Only JSON values are rendered in Python, as Python 
 import json
 from collections.abc import Iterator
 from html import escape
-from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
@@ -50,6 +49,8 @@ def export_fields(declaration: Declaration) -> list[models.Field]:
 def builds_in_database(declaration: Declaration, using: str) -> bool:
     """Whether PostgreSQL can build this table's export rows exactly as the Python path does."""
     if connections[using].vendor != "postgresql":
+        return False
+    if not isinstance(declaration.model._meta.pk, models.IntegerField | models.UUIDField):
         return False
     return all(_expression(f, "t") is not None for f in export_fields(declaration))
 
@@ -107,12 +108,11 @@ def _cell(field: models.Field, value: str) -> str | None:
     return f"'<td>' || {text} || '</td>'"
 
 
-def _row_segments(fields: list[models.Field]) -> list[str]:
+def _row_segments(fields: list[models.Field], values: list[str]) -> list[str]:
     """Return the SQL of the page row's pieces: runs of cells built in SQL, and JSON values."""
     segments: list[str] = []
     run = ["'<tr>'"]
-    for position, field in enumerate(fields):
-        value = f"v.c{position}"
+    for field, value in zip(fields, values, strict=True):
         cell = _cell(field, value)
         if cell is None:
             segments += [" || ".join(run), f"{value}::text"]
@@ -142,15 +142,15 @@ def database_rows(
     """
     queryset = declaration.rows_for(contact_ids=contact_ids)
     connection = connections[queryset.db]
+    quote = connection.ops.quote_name
     opts = declaration.model._meta
+    table, pk, key = quote(opts.db_table), quote(opts.pk.column), quote(opts.pk.name)
     fields = export_fields(declaration)
-    values, pairs = [], []
-    names: list[Any] = []
-    labels: list[Any] = []
-    for position, field in enumerate(fields):
-        values.append(f"{_expression(field, 't')} AS c{position}")
-        pairs.append(f"%s, v.c{position}")
-        names.append(field.name)
+    columns, labels = [], []
+    for field in fields:
+        # The id as stored: its JSON is the same (a number, or a UUID's text), and rows sort by it.
+        value = f"t.{pk}" if field.primary_key else _expression(field, "t")
+        columns.append(f"{value} AS {quote(field.name)}")
         if field.is_relation:
             labels.append(_labels(queryset, field))
     try:
@@ -158,18 +158,18 @@ def database_rows(
     except EmptyResultSet:
         # A condition Django knows selects nothing (an empty IN): there are no rows.
         return
-    segments = _row_segments(fields) if with_page else ["''"]
-    table, pk = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.pk.column)
+    values = [f"v.{quote(field.name)}" for field in fields]
+    segments = _row_segments(fields, values) if with_page else ["''"]
     sql = (
-        # Names from the model, values as parameters.
-        f"SELECT json_build_object({', '.join(pairs)})::text, {', '.join(segments)} "  # noqa: S608
+        # The JSON's keys are the subquery's column names: the fields' names.
+        f"SELECT row_to_json(v)::text, {', '.join(segments)} "  # noqa: S608 -- names from the model
         # OFFSET 0 keeps the values a subquery, each computed once for both the JSON and the page.
-        f"FROM (SELECT t.{pk} AS k, {', '.join(values)} FROM {table} AS t "
-        f"WHERE t.{pk} IN ({selected}) ORDER BY t.{pk} OFFSET 0) AS v ORDER BY v.k"
+        f"FROM (SELECT {', '.join(columns)} FROM {table} AS t "
+        f"WHERE t.{pk} IN ({selected}) ORDER BY t.{pk} OFFSET 0) AS v ORDER BY v.{key}"
     )
     seen: dict[str | None, str] = {}
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [*names, *labels, *inner])
+        cursor.execute(sql, [*labels, *inner])
         while chunk := cursor.fetchmany(CHUNK):
             for text, *pieces in chunk:
                 if len(pieces) == 1:

@@ -36,6 +36,9 @@ from privacy.models import SubjectExport, SubjectRequest
 from privacy.requests.export_sql import builds_in_database, database_rows, export_fields
 
 CHUNK = 2000
+# zlib's level 3 compresses a large export twice as fast as the default 6, for a zip about a fifth
+# larger; the files inside are the same.
+COMPRESSION = 3
 
 
 class ExportUnavailable(Exception):
@@ -220,7 +223,7 @@ def export_subject(
     path = Path(storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as archive:
             rows = write_archive(archive, contact, generated=timezone.now())
     except BaseException:
         # A half-written copy of someone's data must not stay behind.
