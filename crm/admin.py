@@ -51,7 +51,8 @@ URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 @admin.display(description="country", ordering="country")
 def country_name(obj) -> str:
     """Show the country's name without the admin rebuilding 250 choices for every cell."""
-    return _country_name(obj.country.code, get_language()) if obj.country else ""
+    country = obj.country  # a new object at every read
+    return _country_name(country.code, get_language()) if country else ""
 
 
 @lru_cache(maxsize=2048)
