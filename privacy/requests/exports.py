@@ -13,7 +13,9 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -33,9 +35,15 @@ from core.storage import private_storage
 from crm.models import Contact
 from privacy.links import InvalidLink, read_download_token
 from privacy.models import SubjectExport, SubjectRequest
-from privacy.requests.export_sql import builds_in_database, json_rows
+from privacy.requests.export_sql import builds_in_database, database_rows, export_fields
 
 CHUNK = 2000
+# zlib's level 3 compresses a large export twice as fast as the default 6, for a zip about a fifth
+# larger; the files inside are the same.
+COMPRESSION = 3
+# Chunks handed to the writing thread and not yet written: it compresses while the database
+# builds the next rows (zlib and file writes let the other thread run).
+WRITES_AHEAD = 4
 
 
 class ExportUnavailable(Exception):
@@ -82,10 +90,8 @@ def export_rows(declaration: Declaration, contact_ids: list[int]) -> Iterator[di
     per export for each distinct id rather than once per row: building a hundred thousand model
     instances is what made large exports slow.
     """
-    opts = declaration.model._meta
-    names = ["id", *declaration.fields]
-    names += [n for n in declaration.export_fields if n not in names]
-    fields = [opts.get_field(name) for name in names]
+    fields = export_fields(declaration)
+    names = [f.name for f in fields]
     columns = [f.attname if f.is_relation else f.name for f in fields]
     related = {f.name: f.related_model for f in fields if f.is_relation and f.many_to_one}
     labels: dict[str, dict[Any, str]] = {name: {} for name in related}
@@ -116,34 +122,51 @@ def _chunk_rows(chunk, names, related, labels) -> Iterator[dict]:
         yield row
 
 
-def export_rows_as_json(
-    declaration: Declaration, contact_ids: list[int]
-) -> Iterator[tuple[str, dict]]:
-    """Yield each of the person's rows of one model as its JSON text and as the dict it encodes.
+def page_row(row: dict) -> str:
+    """Return a row's `<tr>` of the readable page: each value as text, HTML-escaped."""
+    return "<tr>" + "".join(f"<td>{escape(str(value))}</td>" for value in row.values()) + "</tr>"
 
-    PostgreSQL builds the JSON itself (`privacy.requests.export_sql`); elsewhere, or for a table
-    with a field it cannot write the same way, Python builds it from the read values.
+
+def table_rows(
+    declaration: Declaration, contact_ids: list[int], *, in_database: bool = True
+) -> Iterator[tuple[str, str]]:
+    """Yield each of the person's rows of one model as its JSON text and its row of the page.
+
+    PostgreSQL builds both itself (`privacy.requests.export_sql`); elsewhere, for a table with a
+    field it cannot write the same way, or without `in_database`, Python builds them from the
+    read values.
     """
-    if builds_in_database(declaration, declaration.model._base_manager.db):
-        for text in json_rows(declaration, contact_ids):
-            yield text, json.loads(text)
+    if in_database and builds_in_database(declaration, declaration.model._base_manager.db):
+        yield from database_rows(declaration, contact_ids)
     else:
         for row in export_rows(declaration, contact_ids):
-            yield json.dumps(row), row
+            yield json.dumps(row), page_row(row)
 
 
-def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
-    """Stream data.json into the archive and index.html beside it, reading each table once."""
+def write_archive(
+    archive: zipfile.ZipFile, contact: Contact, *, generated: datetime, in_database: bool = True
+) -> int:
+    """Stream data.json into the archive and index.html beside it, reading each table once.
+
+    Return the rows written. `in_database=False` builds every table in Python, as SQLite does.
+    Both files are written by one thread of their own, in the order given, so compressing one
+    chunk overlaps with reading the next.
+    """
     total = 0
-    generated = timezone.now()
-    with tempfile.TemporaryFile() as html_file:
+    with tempfile.TemporaryFile() as html_file, ThreadPoolExecutor(max_workers=1) as writer:
         raw = archive.open("data.json", "w")
+        pending: deque[Future] = deque()
+
+        def write(out, text: str) -> None:
+            pending.append(writer.submit(out.write, text.encode()))
+            while len(pending) > WRITES_AHEAD:
+                pending.popleft().result()
 
         def put(text: str) -> None:
-            raw.write(text.encode())
+            write(raw, text)
 
         def page(text: str) -> None:
-            html_file.write(text.encode())
+            write(html_file, text)
 
         header = {"generated_at": generated.isoformat(), "subject": {"id": contact.pk}}
         put(json.dumps(header)[:-1] + ', "tables": {')
@@ -166,26 +189,44 @@ def _write_archive(archive: zipfile.ZipFile, contact: Contact) -> int:
             put(("," if index else "") + json.dumps(declaration.label) + ": " + meta[:-1])
             put(', "rows": [')
             page(f"<h2>{escape(gettext(declaration.description))}</h2>")
-            columns: list[str] | None = None
-            rows = export_rows_as_json(declaration, [contact.pk])
-            for position, (text, row) in enumerate(rows):
-                put(("," if position else "") + text)
-                if columns is None:
-                    columns = list(row)
+            rows = table_rows(declaration, [contact.pk], in_database=in_database)
+            columns = [field.name for field in export_fields(declaration)]
+            count = 0
+            # Written a chunk at a time: one write per row was a good part of the export's time.
+            for texts, lines in _chunks(rows):
+                if count == 0:
                     page("<table border='1'><tr>")
                     page("".join(f"<th scope='col'>{escape(c)}</th>" for c in columns))
                     page("</tr>")
-                page("<tr>" + "".join(f"<td>{escape(str(row[c]))}</td>" for c in columns) + "</tr>")
-                total += 1
+                put(("," if count else "") + ",".join(texts))
+                page("".join(lines))
+                count += len(texts)
+            total += count
             put("]}")
-            page("</table>" if columns is not None else f"<p>{nothing}</p>")
+            page("</table>" if count else f"<p>{nothing}</p>")
         put("}}")
-        raw.close()  # a zip takes one entry at a time: data.json is done before index.html
         page("</body></html>")
+        while pending:
+            pending.popleft().result()
+        raw.close()  # a zip takes one entry at a time: data.json is done before index.html
         html_file.seek(0)
         with archive.open("index.html", "w") as html_entry:
             shutil.copyfileobj(html_file, html_entry)
     return total
+
+
+def _chunks(rows: Iterator[tuple[str, str]]) -> Iterator[tuple[list[str], list[str]]]:
+    """Group the rows' JSON texts and page rows in lists of up to CHUNK rows."""
+    texts: list[str] = []
+    lines: list[str] = []
+    for text, line in rows:
+        texts.append(text)
+        lines.append(line)
+        if len(texts) == CHUNK:
+            yield texts, lines
+            texts, lines = [], []
+    if texts:
+        yield texts, lines
 
 
 def export_subject(
@@ -197,8 +238,8 @@ def export_subject(
     path = Path(storage.path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            rows = _write_archive(archive, contact)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as archive:
+            rows = write_archive(archive, contact, generated=timezone.now())
     except BaseException:
         # A half-written copy of someone's data must not stay behind.
         path.unlink(missing_ok=True)

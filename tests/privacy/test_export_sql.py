@@ -6,9 +6,11 @@ import uuid
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from html import escape
 
 import pytest
 from django.db import connection
+from django.db.models import JSONField, Value
 from django.utils import timezone
 
 from core.models import OutboundEvent
@@ -16,7 +18,7 @@ from core.registry import registry
 from crm.models import Invoice
 from privacy.consent.ledger import RequestMetadata
 from privacy.requests.export_sql import builds_in_database, json_rows
-from privacy.requests.exports import export_rows, export_subject
+from privacy.requests.exports import export_rows, export_subject, write_archive
 from tests.crm.factories import ContactSourceFactory, InteractionFactory
 from tests.privacy.factories import ContactFactory, grant, withdraw
 from tests.privacy.request_steps import isolate
@@ -99,3 +101,39 @@ def test_the_zip_holds_the_python_rows_of_every_declared_table(awkward):
     assert "Zoë" in page
     assert "&lt;b&gt;&amp;amp;&lt;/b&gt;" in page
     assert export.rows == sum(len(t["rows"]) for t in tables.values())
+
+
+def _archive(contact, *, generated, in_database: bool) -> tuple[dict, bytes]:
+    """Write the person's zip in memory; return its parsed data.json and index.html's bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        write_archive(archive, contact, generated=generated, in_database=in_database)
+    with zipfile.ZipFile(buffer) as archive:
+        return json.loads(archive.read("data.json")), archive.read("index.html")
+
+
+def test_the_page_and_the_document_are_the_same_on_both_paths(awkward):
+    # JSON values that repeat, nest, hold markup, and one that is JSON null.
+    repeated = {"tags": ["<i>", "&"], "ok": True}
+    for data in (repeated, repeated, Value(None, JSONField())):
+        OutboundEvent.objects.create(
+            id=uuid.uuid4(),
+            kind="contact.changed",
+            occurred_at=timezone.now(),
+            contact_id=awkward.pk,
+            data=data,
+        )
+    generated = timezone.now()
+
+    document, page = _archive(awkward, generated=generated, in_database=True)
+    python_document, python_page = _archive(awkward, generated=generated, in_database=False)
+
+    assert page == python_page
+    assert document == python_document
+    text = page.decode()
+    assert f"<td>{escape(AWKWARD)}</td>" in text
+    assert "<td>None</td>" in text  # the contact's birth date
+    assert "<td>False</td>" in text  # is the contact restricted
+    # A JSON value as Python prints it (PostgreSQL keeps the keys of its own order).
+    assert "&#x27;tags&#x27;: [&#x27;&lt;i&gt;&#x27;, &#x27;&amp;&#x27;]" in text
+    assert text.count("<tr><td>") == sum(len(t["rows"]) for t in document["tables"].values())
