@@ -16,9 +16,8 @@ could not give without vacuuming it first.
    goes through `remove_subjects` with every DELETE run as EXPLAIN ANALYZE and the foreign keys
    checked with their statement (but one, see _explain_one_batch), and is rolled back: the
    profile of one batch.
-   The same floor runs again on a copy given back the foreign keys the links from bookkeeping
-   and high-volume tables to contacts had before they were replaced by a trigger (core/orphans.py):
-   the previous schema's floor, beside this one's.
+   The same floor runs again on a copy given back the foreign keys the links had before triggers
+   replaced them (core/orphans.py): the previous schema's floor, beside this one's.
 2. The purge: on another fresh copy, `privacy.deletion.retention.run_rule` runs the inactivity rule
 in a separate worker-like process (Django with the bench settings, the Celery app and tasks
    imported). It reports the wall time, its peak resident memory (VmHWM after resetting it through
@@ -84,7 +83,7 @@ from bench.seeding import (
     vacuum_analyze,
 )
 from core.hashing import stored_email_hash
-from core.orphans import drop_guard_sql, unconstrained_contact_links
+from core.orphans import drop_guard_sql, unconstrained_links
 from crm.models import Company, Contact, ContactSource, Interaction, Source
 from privacy.deletion.removal import remove_subjects
 from privacy.deletion.retention import BATCH_SIZE, expired
@@ -263,7 +262,7 @@ def run(*, scale: int) -> list[Figure]:
         drop_database(PURGE_RUN_DB_NAME)
     _print_table(purge, floor, scale=scale, inactive=inactive, copy_seconds=copy_seconds)
     print(
-        f"floor with the previous schema (every link to contacts a foreign key): "
+        f"floor with the previous schema (every link a foreign key): "
         f"{previous.seconds:.1f} s, of which COMMIT {previous.commit_seconds:.1f} s; with this "
         f"schema {floor.seconds:.1f} s, of which COMMIT {floor.commit_seconds:.1f} s"
     )
@@ -566,17 +565,18 @@ def _floor() -> Floor:
 
 
 def _restore_previous_schema() -> None:
-    """Give the copy back the foreign keys the links to contacts had, without the orphan trigger.
+    """Give the copy back the foreign keys the unconstrained links had, without the triggers.
 
     Added NOT VALID (the seeded rows are not re-checked) and deferred, as Django declared them.
     Names come from the models: no outside input.
     """
+    links = unconstrained_links()
     with connection.cursor() as cursor:
-        cursor.execute(drop_guard_sql(unconstrained_contact_links()))
-        for table, column in unconstrained_contact_links():
+        cursor.execute(drop_guard_sql(links))
+        for table, column, target in links:
             cursor.execute(
                 f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{column}_bench_fk" '
-                f'FOREIGN KEY ("{column}") REFERENCES crm_contact (id) '
+                f'FOREIGN KEY ("{column}") REFERENCES "{target}" (id) '
                 "DEFERRABLE INITIALLY DEFERRED NOT VALID"
             )
 

@@ -18,13 +18,13 @@ from crm.models import (
     Source,
     Tag,
 )
-from crm.suppression import stored_hashes_of
+from crm.suppression import stored_hashes
 
 
 def _rejected_rows(contact_ids: list[int]) -> QuerySet:
     """Return the rejected import rows that carry the contacts' addresses (by keyed hash)."""
-    # Read now, not as a subquery: erasure may delete the contacts before it applies this.
-    return ImportRejection.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
+    # A subquery: removal applies address-keyed declarations while the contacts still exist.
+    return ImportRejection.objects.filter(email_hash__in=stored_hashes(contact_ids))
 
 
 registry.declare(

@@ -173,7 +173,12 @@ class ConsentState(models.Model):
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=ConsentEvent.Action.choices)
-    last_event = models.ForeignKey(ConsentEvent, on_delete=models.CASCADE, related_name="+")
+    last_event = models.ForeignKey(
+        ConsentEvent,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
+    )
     since = models.DateTimeField()
 
     class Meta:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop
 
 from core.registry import Anonymise, Delete, Retain, registry
 from crm.models import Contact, Suppression
-from crm.suppression import stored_hashes_of
+from crm.suppression import stored_hashes, stored_hashes_of
 from privacy.models import (
     Breach,
     BreachSubject,
@@ -58,7 +58,7 @@ registry.exempt(
 
 def _suppression_rows(contact_ids: list[int]) -> QuerySet:
     """Return the suppressions of the contacts' addresses, found by their keyed hashes."""
-    return Suppression.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
+    return Suppression.objects.filter(email_hash__in=stored_hashes(contact_ids))
 
 
 registry.declare(
@@ -127,7 +127,7 @@ def _requests_rows(contact_ids: list[int]) -> QuerySet:
 
 def _certificate_rows(contact_ids: list[int]) -> QuerySet:
     """Return earlier erasure certificates of the contacts' addresses."""
-    return ErasureCertificate.objects.filter(email_hash__any_of=stored_hashes_of(contact_ids))
+    return ErasureCertificate.objects.filter(email_hash__in=stored_hashes(contact_ids))
 
 
 registry.declare(

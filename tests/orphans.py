@@ -1,17 +1,18 @@
-"""Rows linked to contacts without a database constraint, counted by reading the tables directly."""
+"""Rows linked without a database constraint, counted by reading the tables directly."""
 
 from django.db import connection
 
-from core.orphans import unconstrained_contact_links
+from core.orphans import unconstrained_links
 
 
-def _counts(condition: str, params: list) -> dict[str, int]:
+def orphaned_rows() -> dict[str, int]:
+    """Return, per unconstrained link, how many rows point at a row that is not there."""
     found = {}
     with connection.cursor() as cursor:
-        for table, column in unconstrained_contact_links():
+        for table, column, target in unconstrained_links():
             cursor.execute(
-                f"SELECT count(*) FROM {table} WHERE {condition.format(column=column)}",  # noqa: S608
-                params,
+                f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM {target} WHERE {target}.id = {table}.{column})"
             )
             (count,) = cursor.fetchone()
             if count:
@@ -19,13 +20,19 @@ def _counts(condition: str, params: list) -> dict[str, int]:
     return found
 
 
-def orphaned_rows() -> dict[str, int]:
-    """Return, per unconstrained link, how many rows point at a contact that is gone."""
-    return _counts(
-        "{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crm_contact WHERE id = {column})", []
-    )
+def contact_links() -> set[str]:
+    """Return the unconstrained links to contacts, as `table.column`."""
+    return {f"{t}.{c}" for t, c, target in unconstrained_links() if target == "crm_contact"}
 
 
 def rows_linked_to(contact_id: int) -> dict[str, int]:
-    """Return, per unconstrained link, how many rows point at this contact."""
-    return _counts("{column} = %s", [contact_id])
+    """Return, per unconstrained link to contacts, how many rows point at this contact."""
+    found = {}
+    with connection.cursor() as cursor:
+        for link in sorted(contact_links()):
+            table, column = link.split(".")
+            cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s", [contact_id])  # noqa: S608
+            (count,) = cursor.fetchone()
+            if count:
+                found[link] = count
+    return found

@@ -15,7 +15,6 @@ from django.apps import apps
 from django.utils import timezone
 
 from core.registry import Declaration, Delete, Retain, registry
-from crm.suppression import hashes_read_once
 
 
 @dataclass
@@ -28,14 +27,30 @@ class Removal:
 
 
 def removal_order() -> list[Declaration]:
-    """Return the declarations deepest first, so no row is removed before what points at it."""
+    """Return the declarations deepest first, so no row is removed before what points at it.
+
+    Among declarations of one depth, a model pointing at another declared model (a consent
+    state at the event that decided it) comes before the models it points at: the checks that
+    stand in for foreign keys run at the end of each statement, not at commit (core/orphans.py).
+    """
+    contact_model = apps.get_model("crm", "Contact")
+    declared = {declaration.model for declaration in registry}
 
     def depth(declaration: Declaration) -> int:
         if declaration.subject is None:
             return 100  # found through the contact's address: must run while the contact exists
         return declaration.subject.count("__") + 1 if declaration.subject else 0
 
-    return sorted(registry, key=depth, reverse=True)
+    def points_at(declaration: Declaration) -> int:
+        return sum(
+            1
+            for field in declaration.model._meta.concrete_fields
+            if field.is_relation
+            and field.related_model in declared
+            and field.related_model not in (contact_model, declaration.model)
+        )
+
+    return sorted(registry, key=lambda d: (depth(d), points_at(d)), reverse=True)
 
 
 def held_contact_ids(contact_ids: list[int], *, today: date | None = None) -> set[int]:
@@ -61,15 +76,13 @@ def remove_subjects(contact_ids: list[int], *, now: datetime | None = None) -> R
     """Delete or anonymise everything the registry holds about these contacts, holds aside.
 
     Holds are judged on the local date of `now` (default: now), the clock of the caller: a
-    retention run measures ages and holds by one clock. The batch's stored address hashes are
-    read once for all the address-keyed declarations.
+    retention run measures ages and holds by one clock.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    with hashes_read_once():
-        outcome = Removal(held_contacts=held_contact_ids(contact_ids, today=today))
-        for declaration in removal_order():
-            _remove(declaration, contact_ids, outcome, now=now, today=today)
+    outcome = Removal(held_contacts=held_contact_ids(contact_ids, today=today))
+    for declaration in removal_order():
+        _remove(declaration, contact_ids, outcome, now=now, today=today)
     outcome.removed = Counter({k: v for k, v in outcome.removed.items() if v})
     return outcome
 

@@ -22,6 +22,16 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AlterField(
+            model_name="consentstate",
+            name="last_event",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="privacy.consentevent",
+            ),
+        ),
+        migrations.AlterField(
             model_name="subjectrequest",
             name="contact",
             field=models.ForeignKey(

@@ -1,23 +1,29 @@
-"""On PostgreSQL, triggers refuse what the foreign keys of the links to contacts refused.
+"""On PostgreSQL, triggers refuse what the foreign keys of the unconstrained links refused.
 
-The links to contacts have no database foreign key (core/orphans.py): a statement-level trigger
-on `crm_contact` refuses deleting contacts rows still point at, and one on each linked table
-(messages aside) refuses rows naming a contact that does not exist.
+The links to contacts (and a few beside them) have no database foreign key (core/orphans.py): a
+statement-level trigger on each table pointed at refuses deleting rows still pointed at, and one
+on each pointing table (messages' contact aside) refuses rows naming one that does not exist.
 """
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from core.orphans import GUARD_NAME, INSERTED_FROM_CONTACTS, unconstrained_contact_links
+from core.orphans import (
+    UNCHECKED_INSERTS,
+    delete_guard_name,
+    insert_guard_name,
+    unconstrained_links,
+)
 from crm.models import Contact, ContactSource
+from privacy.models import ConsentEvent
 from tests.campaigns.factories import MessageFactory
 from tests.crm.factories import ContactSourceFactory
 from tests.orphans import orphaned_rows
-from tests.privacy.factories import ContactFactory
+from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's"),
 ]
 
 
@@ -47,30 +53,29 @@ def test_deleting_contacts_nothing_points_at_goes_through():
     assert Contact.objects.filter(pk=message.contact_id).exists()
 
 
-def test_the_trigger_checks_every_link_without_a_database_constraint():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_functiondef(%s::regproc)", [GUARD_NAME])
-        (definition,) = cursor.fetchone()
+def test_deleting_the_consent_event_a_state_rests_on_is_refused():
+    event = grant(ContactFactory(), PurposeFactory())
+    events = ConsentEvent.objects.filter(pk=event.pk)
 
-    missing = [
-        f"{table}.{column}"
-        for table, column in unconstrained_contact_links()
-        if f"JOIN {table} ON {table}.{column} = removed.id" not in definition
-    ]
-    assert missing == [], "add a migration recreating the trigger (core.orphans.create_guard_sql)"
+    with (
+        pytest.raises(IntegrityError, match=r"privacy_consentstate\.last_event_id still points"),
+        transaction.atomic(),
+    ):
+        events._raw_delete(events.db)
+
+    assert ConsentEvent.objects.filter(pk=event.pk).exists()
 
 
 def test_provenance_naming_a_contact_that_does_not_exist_is_refused_and_nothing_is_written():
     real = ContactSourceFactory()
+    source, collected_at = real.source, real.collected_at
     rows = [
-        ContactSource(
-            contact_id=real.contact_id, source=real.source, collected_at=real.collected_at
-        ),
-        ContactSource(contact_id=10**9, source=real.source, collected_at=real.collected_at),
+        ContactSource(contact_id=real.contact_id, source=source, collected_at=collected_at),
+        ContactSource(contact_id=10**9, source=source, collected_at=collected_at),
     ]
 
     with (
-        pytest.raises(IntegrityError, match="names a contact that does not exist"),
+        pytest.raises(IntegrityError, match="names a crm_contact row that does not exist"),
         transaction.atomic(),
     ):
         ContactSource.objects.bulk_create(rows)
@@ -78,15 +83,23 @@ def test_provenance_naming_a_contact_that_does_not_exist_is_refused_and_nothing_
     assert list(ContactSource.objects.all()) == [real]
 
 
-def test_every_link_but_the_messages_has_its_insert_check():
+def test_every_unconstrained_link_is_in_the_triggers():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         triggers = {name for (name,) in cursor.fetchall()}
+        definitions = {}
+        for target in {target for _, _, target in unconstrained_links()}:
+            cursor.execute("SELECT pg_get_functiondef(%s::regproc)", [delete_guard_name(target)])
+            definitions[target] = cursor.fetchone()[0]
 
-    expected = {
-        f"{table}_{column}_exists"
-        for table, column in unconstrained_contact_links()
-        if table not in INSERTED_FROM_CONTACTS
-    }
-    assert expected - triggers == set()
-    assert "campaigns_message_contact_id_exists" not in triggers
+    unguarded = [
+        f"{table}.{column}"
+        for table, column, target in unconstrained_links()
+        if f"JOIN {table} ON {table}.{column} = removed.id" not in definitions[target]
+        or (
+            (table, column) not in UNCHECKED_INSERTS
+            and insert_guard_name(table, column) not in triggers
+        )
+    ]
+    assert unguarded == [], "add a migration recreating the triggers (core.orphans)"
+    assert insert_guard_name("campaigns_message", "contact_id") not in triggers
