@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from crm.imports.batches import (
 )
 from crm.imports.report import write_report
 from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
+from crm.provenance import get_source, record_provenance
 from crm.suppression import suppress
 from privacy.accountability.indirect_notices import contacts_awaiting_notice
 from privacy.deletion.erasure import erase_subject
@@ -336,6 +338,40 @@ def test_every_imported_contact_has_provenance_and_awaits_its_art_14_notice(clie
     assert timezone.localtime(provenance.collected_at).date() == STATEMENT.collected_on
     assert provenance.informed_at is None
     assert list(contacts_awaiting_notice()) == [provenance.contact]
+
+
+def test_each_list_of_a_source_gives_its_own_provenance_and_the_source_cannot_be_deleted(
+    client_org,
+):
+    first = import_rows([["anna@example.org", "Anna", "", "", "", "", ""]], client_org)
+    # Another file from the same client and list name: the same source, another batch.
+    second = import_rows([["anna@example.org", "Anna", "Jansen", "", "", "", ""]], client_org)
+    assert (first.source_id, second.created, second.merged) == (second.source_id, 0, 1)
+    anna = Contact.objects.get()
+    assert sorted(anna.provenance.values_list("import_batch", flat=True)) == [first.pk, second.pk]
+    with pytest.raises(ProtectedError):
+        first.source.delete()
+    assert ContactSource.objects.count() == 2
+    # A batch deleted by the ORM leaves its provenance, no longer pointing at it.
+    first.delete()
+    assert sorted(anna.provenance.values_list("import_batch", flat=True), key=str) == [
+        second.pk,
+        None,
+    ]
+
+
+def test_provenance_recorded_twice_outside_an_import_stays_one_row():
+    anna = ContactFactory(email="anna@example.org")
+    source = get_source(kind=Source.Kind.EVENT, name="Spring fair")
+    for _ in range(2):
+        record_provenance(
+            contact=anna, source=source, actor=None, channel="test", reference="stand 4"
+        )
+    assert anna.provenance.count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactSource.objects.create(
+            contact=anna, source=source, reference="stand 4", collected_at=timezone.now()
+        )
 
 
 def test_a_public_source_records_its_address(client_org):
