@@ -6,10 +6,10 @@ keeps its cells for the rejected rows' report, except a child's, of which nothin
 a row whose address may repeat an earlier one, which the merge may refuse as a duplicate: a table
 of bits, one per slot of the address's hash, remembers the addresses seen (a few rows share a slot
 and keep their cells needlessly; none is ever missed), in a size that does not grow with the file.
-The other rows carry no cells: they become contacts, and nothing reads their cells again.
+The other rows carry none: each becomes a contact, or is refused as opted out, which keeps none.
 
 Every value is checked here against the column it goes to, so the database never refuses a row
-(which would fail its whole chunk) and SQLite, which does not enforce lengths, keeps what
+(which would fail the whole merge) and SQLite, which does not enforce lengths, keeps what
 PostgreSQL would: a value too long for its column refuses the row with that reason, never cut
 short in silence. Names, job titles and company names are single lines: a line break in the cell
 becomes a space, other control characters go. A local phone number is read in the row's country,
