@@ -6,7 +6,7 @@ a worker killed half-way carries on after the last row staged. `save_progress` i
 of life: every step that commits saves it, and a batch running without one can be resumed.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from itertools import islice
 from typing import Any
@@ -72,11 +72,21 @@ class Stage:
                     [_sqlite_row(row) for row in rows],
                 )
 
-    def valid_hashes(self) -> list[str]:
-        """Return the address hashes of the staged rows not refused: the addresses seen."""
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT email_hash FROM {self.table} WHERE reason = ''")
-            return [email_hash for (email_hash,) in cursor.fetchall()]
+    def valid_hashes(self) -> Iterator[str]:
+        """Yield the address hashes of the staged rows not refused, a page of rows at a time."""
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT row_number, email_hash FROM {self.table} WHERE row_number > %s "
+                    "AND reason = '' ORDER BY row_number LIMIT %s",
+                    [after, settings.IMPORT_CHUNK_ROWS],
+                )
+                page = cursor.fetchall()
+            if not page:
+                return
+            after = page[-1][0]
+            yield from (email_hash for _, email_hash in page)
 
     def last_row(self) -> int:
         """Return the last row number staged (0 when none is)."""
