@@ -49,6 +49,14 @@ PLAIN_ADDRESS = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
     re.ASCII,
 )
+# A domain of lower-case ASCII labels (letters, digits, inner hyphens, none with "--" in its third
+# and fourth place, which Punycode and reserved forms use): IDNA encodes it to itself, so it needs
+# no encoding; anything else goes to idna.
+PLAIN_DOMAIN = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
+    re.ASCII,
+)
+DOMAIN_MAX_LENGTH = 253
 LOCAL_MAX_LENGTH = 64
 ADDRESS_MAX_LENGTH = 254
 PHONE_MEMO_SIZE = 65536
@@ -274,10 +282,21 @@ def normalise_domain(raw: str) -> str:
     value = value.split("/", 1)[0].removeprefix("www.")
     if not value:
         return ""
+    if _is_plain_domain(value):
+        return value
     try:
         return _ascii_domain(value)
     except idna.IDNAError as exc:
         raise ValidationError("Enter a valid domain name, like example.org.", "invalid") from exc
+
+
+def _is_plain_domain(value: str) -> bool:
+    """Say whether the lower-cased domain is plain ASCII that IDNA would return unchanged."""
+    return (
+        len(value) <= DOMAIN_MAX_LENGTH
+        and PLAIN_DOMAIN.fullmatch(value) is not None
+        and not any(label[2:4] == "--" for label in value.split("."))
+    )
 
 
 def phone_region(*records: object) -> str:

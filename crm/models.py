@@ -157,12 +157,15 @@ class Contact(models.Model):
     relationship = models.CharField(
         max_length=20, choices=Relationship.choices, default=Relationship.PROSPECT
     )
+    # No index: no page or job looks contacts up by owner; deleting a member of staff reads the
+    # table once to clear it, which is rare, while every contact written pays for an index.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
         help_text="The member of staff who looks after this contact.",
     )
     last_activity_at = models.DateTimeField(
@@ -190,6 +193,7 @@ class Contact(models.Model):
     # A duplicate merged into another record keeps only its id and where it went
     # (privacy/merging.py).
     # No database constraint: erasure deletes the kept record in one statement, leaving this id.
+    # Indexed: the erasure of a kept record finds the records merged into it.
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -327,7 +331,7 @@ class Source(models.Model):
 class ContactSource(models.Model):
     """One piece of provenance: this contact came from that source, on that date, by whom."""
 
-    # No index of its own: the unique constraint below leads with the contact.
+    # No index of its own: the unique constraints below lead with the contact.
     contact = models.ForeignKey(
         Contact,
         on_delete=models.CASCADE,
@@ -335,28 +339,38 @@ class ContactSource(models.Model):
         db_index=False,
         db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="contact_sources")
+    # Indexed for the segments by source; no database constraint: an import writes a row per
+    # contact pointing at the same source, each checked at commit, while deleting a source is
+    # refused by the ORM (PROTECT) and no statement of ours deletes one otherwise.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="contact_sources", db_constraint=False
+    )
     collected_at = models.DateTimeField()
     reference = models.CharField(
         max_length=500, blank=True, help_text="URL of the page, list file or import batch."
     )
+    # No index: only deleting a member of staff looks provenance up by collector.
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     informed_at = models.DateField(
         null=True,
         blank=True,
         help_text="Art. 14: when the person was told we hold their data (indirect sources).",
     )
+    # Indexed for the segments by list import; no database constraint, like the source's: the ORM
+    # clears it when a batch is deleted (SET_NULL), and batches are kept, never deleted in SQL.
     import_batch = models.ForeignKey(
         "ImportBatch",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_constraint=False,
         related_name="provenance",
         help_text="The list import that brought this contact in, for imported contacts.",
     )
@@ -367,8 +381,16 @@ class ContactSource(models.Model):
         verbose_name = "provenance"
         verbose_name_plural = "provenance"
         constraints = [
+            # An import's provenance is unique per batch (two bigints, not a 500-character
+            # reference); this index also serves every look-up by contact.
             models.UniqueConstraint(
-                fields=["contact", "source", "reference"], name="crm_contactsource_unique"
+                fields=["contact", "import_batch"], name="crm_contactsource_unique_per_batch"
+            ),
+            # Any other provenance is unique per source and reference.
+            models.UniqueConstraint(
+                fields=["contact", "source", "reference"],
+                condition=models.Q(import_batch__isnull=True),
+                name="crm_contactsource_unique_outside_imports",
             ),
         ]
 

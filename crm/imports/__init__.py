@@ -5,15 +5,15 @@ collected (for public sources, the directory or site). It becomes an `ImportBatc
 it brings in or matches gets a `ContactSource` pointing at the batch, with `informed_at` empty, so
 the daily art. 14 notice tells the person (privacy/accountability/indirect_notices.py).
 
-The work is streamed, chunked and set-based, so memory stays flat whatever the file's size and no
-row goes through the ORM one by one (docs/performance.md has the figures): the file is *staged*
-into a table of the batch's own, one transaction per chunk; the rows are *prepared* in SQL
-(opted-out and repeated addresses refused, companies found or created, existing contacts matched);
-then they are *merged* chunk by chunk, one transaction each, with the batch's counters. Every step
-is idempotent and the batch records how far it got, so a worker killed anywhere can be resumed and
-ends exactly as an uninterrupted run; re-running the same file creates nothing twice (the
-provenance of a file already imported from the same source is not added again). The uploaded file
-is deleted and the staging table dropped when the batch ends.
+The work is streamed and set-based, so memory stays flat whatever the file's size and no row goes
+through the ORM one by one (docs/performance.md has the figures): the file is *staged* into a
+table of the batch's own, one transaction per chunk; the rows are *prepared* in SQL (opted-out and
+repeated addresses refused, companies found or created, existing contacts matched) in one
+transaction; then they are all *merged* in one more, one statement per table, with the batch's
+counters. Every step is idempotent and the batch records the step it reached, so a worker killed
+anywhere can be resumed and ends exactly as an uninterrupted run; re-running the same file creates
+nothing twice (the provenance of a file already imported from the same source is not added
+again). The uploaded file is deleted and the staging table dropped when the batch ends.
 
 Modules:
 - `files`: reading an uploaded CSV or XLSX file (format, encoding, delimiter, sheet, header below

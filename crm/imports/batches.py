@@ -1,10 +1,11 @@
 """A list import's life: created with the client's statement, started, run, resumed, ended.
 
 A batch is created from the uploaded file and the client's attestation (nothing runs yet), started
-once its columns are mapped, and run by the imports worker: staged, prepared and merged chunk by
-chunk (crm.imports.staging, crm.imports.merge). A batch that stopped half-way can be resumed and
-carries on where it was; drafts and failed batches left too long are discarded. The audit trail
-gets one event when the batch is created and one with the counts when it ends, never the data.
+once its columns are mapped, and run by the imports worker: staged chunk by chunk, then prepared
+and merged in one transaction each (crm.imports.staging, crm.imports.merge); the batch records the
+step reached. A batch that stopped half-way can be resumed and carries on where it was; drafts and
+failed batches left too long are discarded. The audit trail gets one event when the batch is
+created and one with the counts when it ends, never the data.
 """
 
 import hashlib
@@ -27,7 +28,7 @@ from core.models import AuditEvent
 from core.outbox import enqueue_on_commit
 from crm.imports.files import FileLayout, check_file
 from crm.imports.mapping import clean_mapping
-from crm.imports.merge import merge_next_chunk, prepare
+from crm.imports.merge import merge, prepare
 from crm.imports.staging import Progress, Stage, save_progress, stage_file
 from crm.models import Client, ImportBatch, Source
 from crm.provenance import get_source
@@ -35,6 +36,7 @@ from crm.provenance import get_source
 logger = logging.getLogger(__name__)
 
 Status = ImportBatch.Status
+Step = ImportBatch.Step
 
 # What a list can be: sources not collected from the person (art. 14) and events.
 IMPORTABLE_KINDS = (
@@ -252,14 +254,18 @@ def run_batch(*, batch_id: int, progress: Progress | None = None) -> ImportBatch
     stage = Stage(batch)
     try:
         stage.create()
-        stage_file(batch=batch, stage=stage, progress=progress)
-        prepare(batch=batch, stage=stage)
-        while merge_next_chunk(batch=batch, stage=stage):
-            if progress:
-                progress(batch)
+        if batch.step in (Step.STAGED, Step.PREPARED) and stage.last_row() == 0:
+            # PostgreSQL empties an unlogged table after a crash: read the file again.
+            batch.step = Step.STAGING
+        if batch.step == Step.STAGING:
+            stage_file(batch=batch, stage=stage, progress=progress)
+        if batch.step == Step.STAGED:
+            prepare(batch=batch, stage=stage)
+        if batch.step == Step.PREPARED:
+            merge(batch=batch, stage=stage)
         _finish(batch, stage)
     except Exception as exc:
-        # The rows merged so far stay, with the counters that say so: a resume carries on.
+        # What was committed stays, with the step it reached: a resume carries on from there.
         batch.refresh_from_db()
         batch.status = Status.FAILED
         batch.error = type(exc).__name__[:300]

@@ -159,7 +159,8 @@ def _all_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[Row]:
             if "\x00" in cell:
                 nul_bytes += cell.count("\x00")
                 cell = cell.replace("\x00", "")
-            cleaned.append(cell.translate(LINE_BREAKS))
+            # translate() costs about half a microsecond a cell even with nothing to change.
+            cleaned.append(cell.translate(LINE_BREAKS) if "\v" in cell or "\f" in cell else cell)
         yield Row(number, cleaned, nul_bytes)
 
 

@@ -1,4 +1,4 @@
-"""The set-based merge of a staged list: decide every row in SQL, then merge chunk by chunk.
+"""The set-based merge of a staged list: decide every row in SQL, then merge them all at once.
 
 *Prepare*, over the rows not merged yet, in one transaction: rows whose address opted out,
 globally or for this client, are refused and keep no values; later rows repeating an address are
@@ -6,15 +6,14 @@ refused as duplicates; companies are matched by domain, else by exact name, and 
 created; rows matching an existing contact by normalised address fill only that contact's blank
 fields (never a value staff or anyone else entered, never a restricted person's record).
 
-*Merge*, chunk by chunk, one transaction each: the other valid rows are inserted as contacts;
-provenance and the rejected rows are written, and the batch's counters and the last row merged
-move in the same transaction.
+*Merge*, in one transaction over the whole staging table, one statement per table: the other
+valid rows are inserted as contacts; provenance and the rejected rows are written, and the
+batch's counters, the last row merged and its step move in the same transaction.
 """
 
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -29,7 +28,8 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
     """Refuse opted-out and repeated addresses and find or create companies, for the whole file.
 
     Rows already merged by an earlier run are left as they are; the rest is decided again the
-    same way, so a resumed run reaches the result an uninterrupted one would.
+    same way, so a resumed run reaches the result an uninterrupted one would. The batch's step
+    becomes `prepared` in the same transaction.
     """
     merged = int(batch.last_row_merged)
     pending = f"row_number > {merged} AND reason = '' AND outcome = ''"
@@ -65,7 +65,8 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
         _create_companies(stage)
         _match_companies(stage)
         _merge_existing(stage, after_row=merged)
-        save_progress(batch)
+        batch.step = ImportBatch.Step.PREPARED
+        save_progress(batch, "step")
 
 
 def _suppressed_hashes(*, client: int | None) -> tuple[str, tuple[Any, ...]]:
@@ -176,30 +177,27 @@ def _match_companies(stage: Stage) -> None:
     )
 
 
-def merge_next_chunk(*, batch: ImportBatch, stage: Stage) -> bool:
-    """Merge the next chunk of staged rows in one transaction; say whether there was one."""
-    low = batch.last_row_merged
-    high = stage.scalar(
-        "SELECT MAX(row_number) FROM (SELECT row_number FROM {stage} WHERE row_number > %s "
-        "ORDER BY row_number LIMIT %s) AS chunk".replace("{stage}", stage.table),
-        [low, settings.IMPORT_CHUNK_ROWS],
-    )
-    if high is None:
-        return False
-    chunk = f"{{stage}}.row_number > {int(low)} AND {{stage}}.row_number <= {int(high)}"
+def merge(*, batch: ImportBatch, stage: Stage) -> None:
+    """Merge every staged row not merged yet in one transaction, with the batch's counters.
+
+    One statement per table over the whole staging table; the batch's step becomes `merged` in
+    the same transaction, so a run killed half-way left nothing of it and merges again.
+    """
+    rows = f"{{stage}}.row_number > {int(batch.last_row_merged)}"
     now = _db_datetime(timezone.now())
     with transaction.atomic():
-        _insert_contacts_and_provenance(batch, stage, chunk, now)
+        _insert_contacts_and_provenance(batch, stage, rows, now)
         cells = "cells::jsonb" if stage.postgresql else "cells"
         stage.execute(
             "INSERT INTO crm_importrejection (batch_id, row_number, reason, message, cells, "
             f"email_hash, created_at) SELECT %s, row_number, reason, message, {cells}, "
-            f"email_hash, %s FROM {{stage}} WHERE {chunk} AND reason <> '' "
+            f"email_hash, %s FROM {{stage}} WHERE {rows} AND reason <> '' "
             "ON CONFLICT DO NOTHING",
             [batch.pk, now],
         )
-        _count_chunk(batch, stage, chunk)
-        batch.last_row_merged = high
+        _count_rows(batch, stage, rows)
+        batch.last_row_merged = max(batch.last_row_merged, stage.last_row())
+        batch.step = ImportBatch.Step.MERGED
         save_progress(
             batch,
             "rows_done",
@@ -208,12 +206,12 @@ def merge_next_chunk(*, batch: ImportBatch, stage: Stage) -> bool:
             "rejected",
             "rejected_by_reason",
             "last_row_merged",
+            "step",
         )
-    return True
 
 
-def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str, now: Any):
-    """Insert the chunk's new contacts and give each created or matched one its provenance.
+def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, rows: str, now: Any):
+    """Insert the rows' new contacts and give each created or matched one its provenance.
 
     A matched contact that already has provenance from the same source through a batch of the
     very same file gets none again: re-importing a file changes nothing.
@@ -225,7 +223,7 @@ def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str
         "SELECT first_name, last_name, email, email_hash, phone, job_title, company_id, "
         "country, language, birth_date, %s, NULL, %s, %s, NULL, %s, %s FROM {stage} "
         # In address order: the unique index on it is then filled page after page.
-        f"WHERE {chunk} AND reason = '' AND outcome = '' ORDER BY email "
+        f"WHERE {rows} AND reason = '' AND outcome = '' ORDER BY email "
         "ON CONFLICT (email) DO NOTHING"
     )
     contact_params = [Contact.Relationship.PROSPECT, False, Contact.EmailStatus.VALID]
@@ -257,7 +255,7 @@ def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str
         again_params = [batch.file_sha256, batch.source_id]
     # Matched in the prepare step; a contact erased since then is left out.
     matched = (
-        f"SELECT {{stage}}.contact_id, {values} FROM {{stage}} WHERE {chunk} "
+        f"SELECT {{stage}}.contact_id, {values} FROM {{stage}} WHERE {rows} "
         "AND {stage}.reason = '' AND {stage}.outcome = 'merged' AND EXISTS (SELECT 1 FROM "
         f"crm_contact AS kept WHERE kept.id = {{stage}}.contact_id) {again}"
     )
@@ -270,21 +268,21 @@ def _insert_contacts_and_provenance(batch: ImportBatch, stage: Stage, chunk: str
         )
         return
     stage.execute(new_contacts, contact_params)
-    # One index look-up per new row: a join could read the whole contact table for each chunk.
+    # One index look-up per new row, rather than a join that reads the whole contact table.
     stage.execute(
         f"{provenance}SELECT found.contact_id, {values} FROM (SELECT (SELECT contact.id "
         "FROM crm_contact AS contact WHERE contact.email = {stage}.email) AS contact_id "
-        f"FROM {{stage}} WHERE {chunk} AND {{stage}}.reason = '' AND {{stage}}.outcome = '') "
+        f"FROM {{stage}} WHERE {rows} AND {{stage}}.reason = '' AND {{stage}}.outcome = '') "
         f"AS found WHERE found.contact_id IS NOT NULL UNION ALL {matched} "
         "ON CONFLICT DO NOTHING",
         [*params, *params, *again_params],
     )
 
 
-def _count_chunk(batch: ImportBatch, stage: Stage, chunk: str) -> None:
+def _count_rows(batch: ImportBatch, stage: Stage, rows: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT outcome, reason, COUNT(*) FROM {{stage}} WHERE {chunk} "
+            f"SELECT outcome, reason, COUNT(*) FROM {{stage}} WHERE {rows} "
             "GROUP BY outcome, reason".replace("{stage}", stage.table)
         )
         counted = cursor.fetchall()
@@ -296,7 +294,7 @@ def _count_chunk(batch: ImportBatch, stage: Stage, chunk: str) -> None:
             by_reason[reason] = by_reason.get(reason, 0) + count
         elif outcome == "merged":
             batch.merged += count
-        else:  # inserted by this chunk's transaction
+        else:  # inserted by this transaction
             batch.created += count
     batch.rejected_by_reason = by_reason
 

@@ -23,6 +23,12 @@ class ImportBatch(models.Model):
         FAILED = "failed", "Failed"
         DISCARDED = "discarded", "Discarded"
 
+    class Step(models.TextChoices):
+        STAGING = "staging", "Reading the file"
+        STAGED = "staged", "File read"
+        PREPARED = "prepared", "Rows decided"
+        MERGED = "merged", "Rows merged"
+
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "Excel (XLSX)"
@@ -67,6 +73,8 @@ class ImportBatch(models.Model):
     total_rows = models.PositiveIntegerField(default=0, help_text="Estimated until read whole.")
     rows_read = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
+    # The last step that ended: a resumed run carries on with the next one.
+    step = models.CharField(max_length=8, choices=Step.choices, default=Step.STAGING)
     # The last row number merged: a resumed run carries on after it.
     last_row_merged = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

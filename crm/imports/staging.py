@@ -6,7 +6,8 @@ a worker killed half-way carries on after the last row staged. `save_progress` i
 of life: every step that commits saves it, and a batch running without one can be resumed.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from itertools import islice
 from typing import Any
 
@@ -71,6 +72,22 @@ class Stage:
                     [_sqlite_row(row) for row in rows],
                 )
 
+    def valid_hashes(self) -> Iterator[str]:
+        """Yield the address hashes of the staged rows not refused, a page of rows at a time."""
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT row_number, email_hash FROM {self.table} WHERE row_number > %s "
+                    "AND reason = '' ORDER BY row_number LIMIT %s",
+                    [after, settings.IMPORT_CHUNK_ROWS],
+                )
+                page = cursor.fetchall()
+            if not page:
+                return
+            after = page[-1][0]
+            yield from (email_hash for _, email_hash in page)
+
     def last_row(self) -> int:
         """Return the last row number staged (0 when none is)."""
         return self.scalar(f"SELECT COALESCE(MAX(row_number), 0) FROM {self.table}")
@@ -100,19 +117,25 @@ def save_progress(batch: ImportBatch, *fields: str) -> None:
 
 
 def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = None) -> None:
-    """Stream the file into the staging table, one transaction per chunk, after what is there."""
+    """Stream the file into the staging table, one transaction per chunk, after what is there.
+
+    Once every row is in, the batch's step becomes `staged`.
+    """
     plan = RowPlan(batch.mapping, client_country=str(batch.client.country) if batch.client else "")
     done = stage.last_row()
     if done == 0:
         # Nothing staged (first run, or PostgreSQL emptied the unlogged table after a crash).
         batch.rows_read = 0
         batch.nul_bytes_dropped = 0
+    else:
+        plan.remember(stage.valid_hashes())
     size = settings.IMPORT_CHUNK_ROWS
     layout = FileLayout(
         batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0, batch.sheet
     )
-    with batch.file.open("rb") as handle:
-        rows = (row for row in read_rows(handle, layout) if row.number > done)
+    with batch.file.open("rb") as handle, closing(read_rows(handle, layout)) as read:
+        # Closed before the file, also when a chunk fails: the reader lets go of it first.
+        rows = (row for row in read if row.number > done)
         while chunk := list(islice(rows, size)):
             staged = plan.stage_chunk([(row.number, row.cells) for row in chunk])
             with transaction.atomic():
@@ -125,4 +148,5 @@ def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = 
             if progress:
                 progress(batch)
     batch.total_rows = batch.rows_read
-    save_progress(batch, "total_rows")
+    batch.step = ImportBatch.Step.STAGED
+    save_progress(batch, "total_rows", "step")

@@ -14,6 +14,8 @@ LINKS = [
     ("crm_contactlist_contacts", "contact_id", "crm_contact"),
     ("crm_contactlist_contacts", "contactlist_id", "crm_contactlist"),
     ("crm_contactsource", "contact_id", "crm_contact"),
+    ("crm_contactsource", "import_batch_id", "crm_importbatch"),
+    ("crm_contactsource", "source_id", "crm_source"),
     ("crm_interaction", "contact_id", "crm_contact"),
     ("crm_invoice", "contact_id", "crm_contact"),
     ("privacy_breachsubject", "contact_id", "crm_contact"),
@@ -41,7 +43,7 @@ def drop_guards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0022_message_and_visit_contact_without_database_constraint"),
-        ("crm", "0021_list_and_tag_links_without_database_constraint"),
+        ("crm", "0024_provenance_without_database_keys_to_source_and_batch"),
         ("privacy", "0027_ledger_and_request_links_without_database_constraint"),
     ]
 

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from core import normalisation
 from core.normalisation import (
     normalise_country,
     normalise_domain,
@@ -57,6 +58,56 @@ def test_unknown_country_is_refused():
 
 def test_domain_is_taken_from_a_website_address():
     assert normalise_domain("https://www.Brightlane.example.org/about") == "brightlane.example.org"
+
+
+DOMAINS = [
+    "example.org",
+    "company12345.example.org",
+    "a.b.c.d.example.net",
+    "123.example.org",
+    "localhost",
+    "x",
+    "1-2.example.org",
+    "ab--cd.example.org",
+    "xn--bcher-kva.example",
+    "xn--zz.example",
+    "-start.example.org",
+    "end-.example.org",
+    "a..b.example",
+    ".example.org",
+    "example.org.",
+    "under_score.example.org",
+    "bücher.example",
+    "straße.example",
+    "exa mple.org",
+    "a" * 63 + ".example.org",
+    "a" * 64 + ".example.org",
+    ".".join(["a" * 62] * 4)[:253],
+    ".".join(["a" * 62] * 4)[:252] + "a.b",
+    "münchen.example.org",
+    "例え.テスト",
+]
+
+
+def _verdict(call, *args):
+    try:
+        return call(*args)
+    except ValidationError as exc:
+        return ("refused", exc.code, exc.messages)
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_a_plain_ascii_domain_is_kept_as_idna_would_encode_it(domain):
+    # The same verdict as asking idna for every domain (the path before the plain-domain check).
+    def through_idna(raw: str) -> str:
+        try:
+            return normalisation._ascii_domain(raw)
+        except normalisation.idna.IDNAError as exc:
+            raise ValidationError(
+                "Enter a valid domain name, like example.org.", "invalid"
+            ) from exc
+
+    assert _verdict(normalise_domain, domain) == _verdict(through_idna, domain)
 
 
 # Addresses as they really come ------------------------------------------------------------------

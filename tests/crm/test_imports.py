@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from crm.imports.batches import (
 )
 from crm.imports.report import write_report
 from crm.models import Company, Contact, ContactSource, ImportBatch, ImportRejection, Source
+from crm.provenance import get_source, record_provenance
 from crm.suppression import suppress
 from privacy.accountability.indirect_notices import contacts_awaiting_notice
 from privacy.deletion.erasure import erase_subject
@@ -338,6 +340,40 @@ def test_every_imported_contact_has_provenance_and_awaits_its_art_14_notice(clie
     assert list(contacts_awaiting_notice()) == [provenance.contact]
 
 
+def test_each_list_of_a_source_gives_its_own_provenance_and_the_source_cannot_be_deleted(
+    client_org,
+):
+    first = import_rows([["anna@example.org", "Anna", "", "", "", "", ""]], client_org)
+    # Another file from the same client and list name: the same source, another batch.
+    second = import_rows([["anna@example.org", "Anna", "Jansen", "", "", "", ""]], client_org)
+    assert (first.source_id, second.created, second.merged) == (second.source_id, 0, 1)
+    anna = Contact.objects.get()
+    assert sorted(anna.provenance.values_list("import_batch", flat=True)) == [first.pk, second.pk]
+    with pytest.raises(ProtectedError):
+        first.source.delete()
+    assert ContactSource.objects.count() == 2
+    # A batch deleted by the ORM leaves its provenance, no longer pointing at it.
+    first.delete()
+    assert sorted(anna.provenance.values_list("import_batch", flat=True), key=str) == [
+        second.pk,
+        None,
+    ]
+
+
+def test_provenance_recorded_twice_outside_an_import_stays_one_row():
+    anna = ContactFactory(email="anna@example.org")
+    source = get_source(kind=Source.Kind.EVENT, name="Spring fair")
+    for _ in range(2):
+        record_provenance(
+            contact=anna, source=source, actor=None, channel="test", reference="stand 4"
+        )
+    assert anna.provenance.count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ContactSource.objects.create(
+            contact=anna, source=source, reference="stand 4", collected_at=timezone.now()
+        )
+
+
 def test_a_public_source_records_its_address(client_org):
     batch = import_rows(
         [["anna@example.org", "Anna", "", "", "", "", ""]],
@@ -379,45 +415,110 @@ def test_running_the_same_file_again_changes_nothing(client_org):
     assert run_batch(batch_id=second.pk).merged == 2
 
 
-def test_an_interrupted_import_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(
-    client_org, settings
-):
-    settings.IMPORT_CHUNK_ROWS = 3
-    ContactFactory(email="person4@example.org", first_name="Known")
-    # A NUL before the stop and one after it: each is counted once, however the run went.
+def resumable_rows() -> list[list[str]]:
+    """Twenty people, a NUL on rows 3 and 17, a repeated address (row 22), a bad one (row 23)."""
     nul = {1: "\x00", 15: "\x00"}
     rows = [
         [f"person{n}@example.org", f"P{n}{nul.get(n, '')}", "", "", "", "", ""] for n in range(20)
     ]
-    rows += [["person5@example.org", "Again", "", "", "", "", ""], ["bad", "", "", "", "", "", ""]]
-    batch = upload(csv_bytes(rows), client=client_org)
+    return [
+        *rows,
+        ["person5@example.org", "Again", "", "", "", "", ""],
+        ["bad", "", "", "", "", "", ""],
+    ]
+
+
+RESUMED_COUNTS = {
+    "rows": 22,
+    "created": 19,
+    "merged": 1,
+    "rejected": 2,
+    "rejected_by_reason": {"duplicate": 1, "invalid_email": 1},
+    "nul_bytes_dropped": 2,
+}
+
+
+def assert_resumed_as_uninterrupted(batch: ImportBatch) -> None:
+    assert counts(batch) == RESUMED_COUNTS
+    assert Contact.objects.count() == 20
+    assert Contact.objects.get(email="person15@example.org").first_name == "P15"
+    assert Contact.objects.get(email="person4@example.org").first_name == "Known"
+    assert ContactSource.objects.filter(import_batch=batch).count() == 20
+    assert [row[:4] for row in report_rows(batch)[1:]] == [
+        ["22", "Duplicate of an earlier row in the file", RESUMED_DUPLICATE, "person5@example.org"],
+        ["23", "Invalid e-mail address", RESUMED_INVALID, "bad"],
+    ]
+
+
+RESUMED_DUPLICATE = "The same address is on an earlier row of the file."
+RESUMED_INVALID = "Enter a valid e-mail address, like name@example.org."
+
+
+def test_an_import_stopped_while_reading_the_file_resumes_and_ends_as_an_uninterrupted_one(
+    client_org, settings
+):
+    settings.IMPORT_CHUNK_ROWS = 3
+    ContactFactory(email="person4@example.org", first_name="Known")
+    batch = upload(csv_bytes(resumable_rows()), client=client_org)
 
     class Stopped(Exception):
         pass
 
-    def stop_once_merging(progress: ImportBatch) -> None:
-        if progress.rows_done >= 6:
-            raise Stopped  # as a worker killed between two chunks
+    def stop_while_reading(progress: ImportBatch) -> None:
+        if progress.rows_read >= 6:
+            raise Stopped  # as a worker killed between two chunks of the file
 
     with pytest.raises(Stopped):
-        run_batch(batch_id=batch.pk, progress=stop_once_merging)
+        run_batch(batch_id=batch.pk, progress=stop_while_reading)
     batch.refresh_from_db()
-    assert batch.status == ImportBatch.Status.FAILED
-    assert 0 < batch.rows_done < 22
+    assert (batch.status, batch.step, batch.rows_read) == ("failed", "staging", 6)
+    assert Contact.objects.count() == 1
     resume_batch(batch=batch, actor=None, channel="test", queue=False)
-    batch = run_batch(batch_id=batch.pk)
-    assert counts(batch) == {
-        "rows": 22,
-        "created": 19,
-        "merged": 1,
-        "rejected": 2,
-        "rejected_by_reason": {"duplicate": 1, "invalid_email": 1},
-        "nul_bytes_dropped": 2,
-    }
-    assert Contact.objects.count() == 20
-    assert Contact.objects.get(email="person15@example.org").first_name == "P15"
-    assert ContactSource.objects.filter(import_batch=batch).count() == 20
-    assert ImportRejection.objects.filter(batch=batch).count() == 2
+    # The repeated address's first row was read by the stopped run: the report still has its cells.
+    assert_resumed_as_uninterrupted(run_batch(batch_id=batch.pk))
+
+
+REFUSE_REJECTIONS = {
+    "postgresql": (
+        "CREATE FUNCTION refuse_rejection() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the database went away'; END $$; "
+        "CREATE TRIGGER refuse_rejection BEFORE INSERT ON crm_importrejection "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_rejection()",
+        "DROP TRIGGER refuse_rejection ON crm_importrejection; DROP FUNCTION refuse_rejection()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER refuse_rejection BEFORE INSERT ON crm_importrejection "
+        "BEGIN SELECT RAISE(ABORT, 'the database went away'); END",
+        "DROP TRIGGER refuse_rejection",
+    ),
+}
+
+
+def test_an_import_that_fails_in_the_middle_of_its_merge_keeps_nothing_of_it_and_resumes(
+    client_org, settings
+):
+    settings.IMPORT_CHUNK_ROWS = 3
+    ContactFactory(email="person4@example.org", first_name="Known")
+    batch = upload(csv_bytes(resumable_rows()), client=client_org)
+    refuse, allow = REFUSE_REJECTIONS[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(refuse)
+    # The contacts and their provenance are written first, then the rejected rows fail.
+    with pytest.raises(Exception, match="the database went away"):
+        run_batch(batch_id=batch.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(allow)
+    batch.refresh_from_db()
+    assert (batch.status, batch.step, batch.rows_done, batch.created) == (
+        "failed",
+        "prepared",
+        0,
+        0,
+    )
+    assert Contact.objects.count() == 1
+    assert not ContactSource.objects.exists()
+    resume_batch(batch=batch, actor=None, channel="test", queue=False)
+    assert_resumed_as_uninterrupted(run_batch(batch_id=batch.pk))
 
 
 def test_the_report_expires_by_its_retention_rule_and_goes_with_an_erased_person(client_org):
@@ -517,3 +618,50 @@ def test_a_mapping_naming_its_column_in_a_strange_way_is_refused_with_a_message(
         upload(content, client=client_org, mapping={"email": column})
     assert "mapping" in refused.value.message_dict
     assert not ImportBatch.objects.exists()
+
+
+REPORTED_ROWS = [
+    ["anna@example.org", "Anna", "Jansen", "", "", "", ""],  # 2: created
+    ["bram@example.org", "Bram", "", "12", "", "", ""],  # 3: invalid phone
+    ["gone@example.org", "Gone", "", "", "", "", ""],  # 4: opted out
+    ["carla@example.org", "=1+2", 'Dúbois, "la"', "", "Zoë & Co", "", ""],  # 5: created
+    ["bram@example.org", "Bram", "Again"],  # 6: created (row 3 was refused), a short row
+    ["Anna@Example.org", "Anna", "Twice", "", "", "", "", "extra", "cells"],  # 7: duplicate
+    ["Gone@example.org", "Gone", "Again", "", "", "", ""],  # 8: opted out
+    ["not an address", "@SUM(A1)", "", "", "", "", ""],  # 9: invalid address
+    ["CARLA@example.org", "Carla", "\u00a0", "", "", "", ""],  # 10: duplicate
+    ["dirk@example.org", "Dirk", "", "", "", "", ""],  # 11: created
+    ["dirk@example.org", "Dirk", "", "", "", "", ""],  # 12: duplicate
+]
+# The report as the import wrote it when every staged row carried its cells (byte for byte).
+EXPECTED_REPORT = (
+    b"row,reason,message,E-mail,First name,Last name,Phone,Company,Website,Birth date\r\n"
+    b"3,Invalid phone number,\"This phone number does not exist in its country's numbering plan. "
+    b'No country is given for it, so it was read as NL.",bram@example.org,Bram,,12,,,\r\n'
+    b"4,Opted out of all contact,This address opted out of all contact.\r\n"
+    b"7,Duplicate of an earlier row in the file,The same address is on an earlier row of the "
+    b"file.,Anna@Example.org,Anna,Twice,,,,,extra,cells\r\n"
+    b"8,Opted out of all contact,This address opted out of all contact.\r\n"
+    b'9,Invalid e-mail address,"Enter a valid e-mail address, like name@example.org.",'
+    b"not an address,'@SUM(A1),,,,,\r\n"
+    b"10,Duplicate of an earlier row in the file,The same address is on an earlier row of the "
+    b"file.,CARLA@example.org,Carla,\xc2\xa0,,,,\r\n"
+    b"12,Duplicate of an earlier row in the file,The same address is on an earlier row of the "
+    b"file.,dirk@example.org,Dirk,,,,,\r\n"
+)
+
+
+@pytest.mark.parametrize("slot_bits", [26, 3])
+def test_the_report_of_rejected_rows_is_the_same_byte_for_byte(
+    client_org, settings, monkeypatch, slot_bits
+):
+    # 3 bits: every address shares a slot of the table of addresses seen, so every row keeps its
+    # cells on the way; 26: almost none does. Either way the report is the same.
+    monkeypatch.setattr("crm.imports.rows.SEEN_SLOT_BITS", slot_bits)
+    settings.IMPORT_CHUNK_ROWS = 2
+    suppress(email="gone@example.org", reason="unsubscribe")
+    batch = import_rows(REPORTED_ROWS, client_org)
+    out = io.StringIO()
+    write_report(batch=batch, out=out, actor=None, channel="test")
+    assert out.getvalue().encode("utf-8") == EXPECTED_REPORT
+    assert (batch.created, batch.rejected) == (4, 7)

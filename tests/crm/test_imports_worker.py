@@ -1,4 +1,8 @@
-"""List imports on a real Celery worker: the admin's flow end to end, a worker killed half-way."""
+"""List imports on a real Celery worker: the admin's flow end to end, a worker killed half-way.
+
+The worker is killed while it reads the file, and in the middle of its merge; both resume to the
+result of an uninterrupted run.
+"""
 
 import csv
 import io
@@ -129,21 +133,11 @@ def test_marketing_imports_a_list_in_the_admin_and_watches_it_on_the_worker(
     assert re.search(r'<option value="1" selected>Email</option>', client.get(answer.url).text)
 
 
-@pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    not POSTGRESQL,
-    reason="the killed worker runs in another process, which cannot open SQLite's in-memory "
-    "test database; CI's PostgreSQL run covers it",
-)
-def test_an_import_whose_worker_is_killed_half_way_resumes_to_the_same_result(settings):
-    settings.IMPORT_STALE_SECONDS = 0
-    tulip = ClientFactory(name="Tulip Events")
-    rows = 3000
-    batch = create_batch(
+def big_batch(rows: int) -> ImportBatch:
+    return create_batch(
         upload=ContentFile(list_file(rows), name="big.csv"),
         file_name="big.csv",
-        client=tulip,
+        client=ClientFactory(name="Tulip Events"),
         source_kind="client_list",
         list_name="Spring fair",
         attestation=Attestation("consent", "Ticked the box.", date(2026, 3, 1)),
@@ -151,6 +145,10 @@ def test_an_import_whose_worker_is_killed_half_way_resumes_to_the_same_result(se
         actor=None,
         channel="test",
     )
+
+
+def start_killable_worker(settings) -> subprocess.Popen:
+    """Start a Celery worker in a process of its own, reading the file 20 rows at a time."""
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -159,7 +157,7 @@ def test_an_import_whose_worker_is_killed_half_way_resumes_to_the_same_result(se
         "PRIVATE_FILES_DIR": str(settings.PRIVATE_FILES_DIR),
         "IMPORT_CHUNK_ROWS": "20",
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
@@ -179,20 +177,15 @@ def test_an_import_whose_worker_is_killed_half_way_resumes_to_the_same_result(se
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            batch.refresh_from_db()
-            if batch.rows_done > 0:
-                break
-            time.sleep(0.02)
-        os.killpg(worker.pid, signal.SIGKILL)
-    finally:
-        worker.wait(timeout=30)
-    batch.refresh_from_db()
-    assert batch.status == "running"
-    assert 0 < batch.rows_done < rows, "the worker was to be killed half-way"
 
+
+def kill(worker: subprocess.Popen) -> None:
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+def resume_to_the_end(batch: ImportBatch, rows: int) -> None:
+    """Resume the batch on a worker and check it ends exactly as an uninterrupted run."""
     resume_batch(batch=batch, actor=None, channel="test")
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["imports"], shutdown_timeout=30
@@ -205,3 +198,82 @@ def test_an_import_whose_worker_is_killed_half_way_resumes_to_the_same_result(se
     assert Contact.objects.count() == rows - invalid - repeated
     assert ContactSource.objects.count() == rows - invalid - repeated
     assert ImportRejection.objects.count() == invalid + repeated
+    assert not ImportRejection.objects.filter(reason="duplicate", cells=[]).exists()
+
+
+KILLED_WORKER = pytest.mark.skipif(
+    not POSTGRESQL,
+    reason="the killed worker runs in another process, which cannot open SQLite's in-memory "
+    "test database; CI's PostgreSQL run covers it",
+)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+@KILLED_WORKER
+def test_an_import_whose_worker_is_killed_while_reading_resumes_to_the_same_result(settings):
+    settings.IMPORT_STALE_SECONDS = 0
+    rows = 3000
+    batch = big_batch(rows)
+    worker = start_killable_worker(settings)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            batch.refresh_from_db()
+            if batch.rows_read > 0:
+                break
+            time.sleep(0.02)
+    finally:
+        kill(worker)
+    batch.refresh_from_db()
+    assert (batch.status, batch.step, batch.rows_done) == ("running", "staging", 0)
+    assert 0 < batch.rows_read < rows, "the worker was to be killed half-way through the file"
+    resume_to_the_end(batch, rows)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+@KILLED_WORKER
+def test_an_import_whose_worker_is_killed_in_the_middle_of_its_merge_resumes_to_the_same_result(
+    settings,
+):
+    settings.IMPORT_STALE_SECONDS = 0
+    rows = 3000
+    batch = big_batch(rows)
+    blocker = connection.copy()
+    blocker.connect()
+    try:
+        with blocker.cursor() as cursor:
+            # Held by another session: the merge writes contacts and provenance, then waits here.
+            cursor.execute("BEGIN; LOCK TABLE crm_importrejection IN SHARE MODE")
+            worker = start_killable_worker(settings)
+            try:
+                waiting = None
+                deadline = time.monotonic() + 120
+                while waiting is None and time.monotonic() < deadline:
+                    # Asked outside the locking transaction, which sees one snapshot of activity.
+                    with connection.cursor() as watch:
+                        watch.execute(
+                            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE 'INSERT INTO crm_importrejection%%'"
+                        )
+                        waiting = (watch.fetchone() or [None])[0]
+                    time.sleep(0.05)
+                assert waiting is not None, "the merge never reached the rejected rows"
+            finally:
+                kill(worker)
+            # The worker's session dies with it: its transaction is rolled back.
+            cursor.execute("SELECT pg_terminate_backend(%s)", [waiting])
+            cursor.execute("ROLLBACK")
+    finally:
+        blocker.close()
+    batch.refresh_from_db()
+    assert (batch.status, batch.step, batch.rows_read, batch.rows_done) == (
+        "running",
+        "prepared",
+        rows,
+        0,
+    )
+    assert not Contact.objects.exists()
+    assert not ContactSource.objects.exists()
+    resume_to_the_end(batch, rows)
