@@ -471,10 +471,8 @@ def _interactions(rng: random.Random, count: int) -> Iterator[Row]:
 def _explain_one_batch() -> list[ExplainedStatement]:
     """Remove the first batch through remove_subjects with each DELETE under EXPLAIN ANALYZE.
 
-    Foreign keys are checked per statement (SET CONSTRAINTS ALL IMMEDIATE), so each plan shows
-    what its checks cost, except `privacy_consentstate.last_event`: remove_subjects deletes the
-    consent events before the states that point at them, which only a deferred check allows. That
-    check is forced at the end and timed as "deferred checks". The transaction is rolled back.
+    Foreign keys left are checked per statement (SET CONSTRAINTS ALL IMMEDIATE), so each plan
+    shows what its checks and the orphan triggers cost. The transaction is rolled back.
     """
     rule = RetentionRule.objects.get(kind=RULE_KIND)
     rows, _ = expired(rule, now=NOW)
@@ -505,21 +503,9 @@ def _explain_one_batch() -> list[ExplainedStatement]:
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT quote_ident(conname) FROM pg_constraint WHERE contype = 'f' "
-                    "AND conrelid = 'privacy_consentstate'::regclass "
-                    "AND confrelid = 'privacy_consentevent'::regclass"
-                )
-                last_event = cursor.fetchone()[0]
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"SET CONSTRAINTS {last_event} DEFERRED")
             with connection.execute_wrapper(explain_deletes):
                 remove_subjects(ids)
-            with connection.cursor() as cursor:
-                start = time.perf_counter()
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                ms = (time.perf_counter() - start) * 1000
-            explained.append(ExplainedStatement(f"deferred checks ({last_event})", ms, []))
             transaction.set_rollback(True)
     finally:
         # The aborted deletes leave dead row versions; vacuum them as autovacuum would.
