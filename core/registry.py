@@ -74,7 +74,8 @@ class Delete:
 
         No cascade and no rows loaded into memory: every dependent model holding personal data has
         its own declaration and is applied first, and a dependent that was missed makes the
-        foreign-key check fail the whole transaction instead of leaving orphans.
+        foreign-key check, or the trigger standing in for it (core/orphans.py), fail the whole
+        transaction instead of leaving orphans.
         """
         _forget_files(queryset, ())
         _unlink_many_to_many(queryset)
