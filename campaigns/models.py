@@ -227,7 +227,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="messages",
-        db_constraint=False,  # High volume: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     # Unique by a constraint of its own: a pattern index for LIKE is never used on a token.
     token = models.CharField(max_length=43)
@@ -322,7 +322,7 @@ class WebVisit(models.Model):
         Contact,
         on_delete=models.CASCADE,
         related_name="web_visits",
-        db_constraint=False,  # High volume: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     # The click that began the visit; kept without its person when the message is unlinked.
     campaign = models.ForeignKey(

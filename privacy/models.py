@@ -169,7 +169,7 @@ class ConsentState(models.Model):
         "crm.Contact",
         on_delete=models.CASCADE,
         related_name="consent_states",
-        db_constraint=False,  # Derived from the ledger: guarded by the orphan trigger.
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=ConsentEvent.Action.choices)
@@ -205,7 +205,7 @@ class NoticeDelivery(models.Model):
         "crm.Contact",
         on_delete=models.CASCADE,
         related_name="notice_deliveries",
-        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     failed = models.BooleanField(default=False)
@@ -331,7 +331,7 @@ class SubjectExport(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="exports",
-        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     file = models.FileField(upload_to="exports/", storage=private_storage)
     rows = models.PositiveIntegerField(default=0)

@@ -55,7 +55,7 @@ class RecipientSubject(models.Model):
         "crm.Contact",
         on_delete=models.CASCADE,
         related_name="recipient_records",
-        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     reference = models.CharField(
         max_length=200,

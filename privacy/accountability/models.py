@@ -85,7 +85,7 @@ class Disclosure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="disclosures",
-        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     data_given = models.TextField(help_text="Which data was handed over (categories, not copies).")
     handled_by = models.ForeignKey(
@@ -144,7 +144,7 @@ class BreachSubject(models.Model):
         "crm.Contact",
         on_delete=models.CASCADE,
         related_name="+",
-        db_constraint=False,  # Bookkeeping: guarded by the orphan trigger (core/orphans.py).
+        db_constraint=False,  # Guarded by the orphan triggers (core/orphans.py).
     )
     notified_at = models.DateTimeField(null=True, blank=True)
     failed = models.BooleanField(default=False)
