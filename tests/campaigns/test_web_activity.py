@@ -131,6 +131,30 @@ def test_a_reference_of_a_message_that_is_not_ours_is_refused(client):
     assert choose(client, reference=forged).status_code == 400
 
 
+def test_a_reference_signed_as_json_before_is_still_read_while_valid(client):
+    _plain, message = clicked(client)
+    earlier = signing.dumps(
+        {"m": message.pk, "n": "earlier-nonce"}, salt=REFERENCE_SALT, compress=True
+    )
+
+    answer = choose(client, reference=earlier)
+
+    assert answer.status_code == 200
+    assert "visitor" in answer.json()
+    assert ConsentEvent.objects.filter(
+        purpose__code="web_activity", contact=message.contact, action=ConsentEvent.Action.GRANT
+    ).exists()
+
+
+def test_a_reference_with_another_message_id_under_its_signature_is_refused(client):
+    reference, message = clicked(client)
+    value, stamp, signature = reference.split(":")
+    tampered = f"{message.pk + 1}.{value.split('.')[1]}:{stamp}:{signature}"
+
+    assert choose(client, reference=tampered).status_code == 400
+    assert not ConsentEvent.objects.filter(purpose__code="web_activity").exists()
+
+
 def test_a_beacon_or_choice_from_an_unlisted_domain_is_refused(client):
     reference, _message = clicked(client)
     evil = "https://evil.example.net"
