@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -68,9 +68,11 @@ def with_visitor_reference(url: str, *, message_id: int) -> str:
     reference = signing.TimestampSigner(salt=REFERENCE_SALT).sign(
         f"{message_id}.{secrets.token_urlsafe(12)}"
     )
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query, keep_blank_values=True), (REFERENCE_PARAMETER, reference)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    # Appended to the link as it was written (before its fragment), its own query left as it is.
+    address, hash_mark, fragment = url.partition("#")
+    joiner = "&" if "?" in address else "?"
+    parameter = f"{REFERENCE_PARAMETER}={quote(reference, safe='')}"
+    return f"{address}{joiner}{parameter}{hash_mark}{fragment}"
 
 
 def read_reference(reference: str) -> tuple[int, str]:

@@ -1,15 +1,20 @@
 """Signed click links: what the sent mail carries, answered with no query, forged ones refused."""
 
 import re
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
 
 import pytest
 from django.core import signing
+from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from campaigns import links
 from campaigns.models import MessageEvent
 from campaigns.tracking.flush import flush_hits
 from campaigns.tracking.mail import decide_tracking, tracked_html
 from campaigns.tracking.tokens import click_token
+from campaigns.tracking.visitors import REFERENCE_SALT
 from config.log_filters import redact
 from privacy.consent.tracking import set_tracking_basis
 from privacy.models import TrackingBasis
@@ -41,6 +46,37 @@ def test_a_signed_click_redirects_and_records_the_same_event_as_an_old_unsigned_
     assert flush_hits().events == 2
     events = MessageEvent.objects.filter(kind="clicked", link=link)
     assert {event.message_id for event in events} == {old.pk, new.pk}
+
+
+def test_a_link_keeps_its_own_query_and_fragment_when_the_reference_is_added(client):
+    message = MessageFactory()
+    link = TrackedLinkFactory(
+        campaign=message.campaign, url="https://www.example.org/offer?size=m&q=a+b%20c#prices"
+    )
+
+    location = client.get(sent_click_path(message, link))["Location"]
+
+    address, fragment = location.split("#")
+    assert fragment == "prices"
+    assert address.startswith("https://www.example.org/offer?size=m&q=a+b%20c&crm_v=")
+    reference = address.split("&crm_v=")[1]
+    assert signing.TimestampSigner(salt=REFERENCE_SALT).unsign(unquote(reference))
+
+
+def test_tracking_answers_carry_the_headers_django_marks_never_cached_answers_with(client):
+    message = MessageFactory()
+    link = TrackedLinkFactory(campaign=message.campaign)
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+
+    for response in (
+        client.get(f"/t/o/{message.token}.gif"),
+        client.get(f"/t/c/{message.token}/{link.pk}/"),
+        client.get(sent_click_path(message, link)),
+    ):
+        assert response["Cache-Control"] == expected["Cache-Control"]
+        expires = parsedate_to_datetime(response["Expires"])
+        assert abs((expires - parsedate_to_datetime(expected["Expires"])).total_seconds()) <= 2
 
 
 def test_signed_click_and_pixel_run_no_query_once_the_process_knows_the_link(
