@@ -7,6 +7,11 @@ a row whose address may repeat an earlier one, which the merge may refuse as a d
 of bits, one per slot of the address's hash, remembers the addresses seen (a few rows share a slot
 and keep their cells needlessly; none is ever missed), in a size that does not grow with the file.
 The other rows carry none: each becomes a contact, or is refused as opted out, which keeps none.
+The table is kept by one process, in row order (`keep_repeated_cells`); the rest of a chunk's
+normalising (`normalise_chunk`) may run in any process, given the countries of the companies the
+chunk names, which `company_countries_of` looks up in the database beforehand. The common row
+takes short cuts that give the same values: its cells picked at once, company websites read
+once each, the lengths checked in one pass.
 
 Every value is checked here against the column it goes to, so the database never refuses a row
 (which would fail the whole merge) and SQLite, which does not enforce lengths, keeps what

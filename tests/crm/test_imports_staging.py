@@ -17,7 +17,7 @@ from django.db import connection
 
 from core.hashing import stored_email_hash
 from crm.imports.batches import Attestation, create_batch
-from crm.imports.rows import STAGE_COLUMNS
+from crm.imports.rows import STAGE_COLUMNS, RowPlan
 from crm.imports.staging import Stage, stage_file
 from crm.models import ImportBatch, Source
 from tests.crm.factories import ClientFactory, CompanyFactory
@@ -101,7 +101,9 @@ def staged_rows(batch: ImportBatch) -> list[list]:
     """Return the batch's staged rows as stored, the address hash checked against its address."""
     stage = Stage(batch)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(STAGE_COLUMNS)} FROM {stage.table} ORDER BY row_number")
+        columns = ", ".join(STAGE_COLUMNS)
+        # The batch's own table and the constant columns; no value goes in.
+        cursor.execute(f"SELECT {columns} FROM {stage.table} ORDER BY row_number")  # noqa: S608
         rows = cursor.fetchall()
     hashed = STAGE_COLUMNS.index("email_hash")
     born = STAGE_COLUMNS.index("birth_date")
@@ -116,10 +118,10 @@ def staged_rows(batch: ImportBatch) -> list[list]:
     return comparable
 
 
-def stage(content: bytes) -> ImportBatch:
+def new_batch(content: bytes) -> ImportBatch:
     CompanyFactory(name="Boulangerie Paul", domain="paul.example.net", country="FR")
     CompanyFactory(name="Atelier Rose", domain="", country="BE")
-    batch = create_batch(
+    return create_batch(
         upload=ContentFile(content, name="messy.csv"),
         file_name="messy.csv",
         client=ClientFactory(name="Tulip Events", country="NL"),
@@ -130,6 +132,10 @@ def stage(content: bytes) -> ImportBatch:
         channel="test",
         mapping=MAPPING,
     )
+
+
+def stage(content: bytes) -> ImportBatch:
+    batch = new_batch(content)
     stage = Stage(batch)
     stage.create()
     stage_file(batch=batch, stage=stage)
@@ -143,13 +149,42 @@ def _private_files(settings, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_a_messy_file_stages_the_rows_it_staged_on_one_process_on_any_number(
-    settings, processes
-):
+def test_a_messy_file_stages_the_rows_it_staged_on_one_process_on_any_number(settings, processes):
     settings.IMPORT_CHUNK_ROWS = 4
     settings.IMPORT_STAGING_PROCESSES = processes
 
     batch = stage(messy_file())
+
+    assert (batch.step, batch.rows_read) == ("staged", len(MESSY_ROWS))
+    assert staged_rows(batch) == json.loads(EXPECTED.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_chunk_failing_in_its_process_stops_the_staging_after_the_chunks_written_and_resumes(
+    settings, monkeypatch, processes
+):
+    settings.IMPORT_CHUNK_ROWS = 4
+    settings.IMPORT_STAGING_PROCESSES = processes
+    batch = new_batch(messy_file())
+    stage = Stage(batch)
+    stage.create()
+    normalise = RowPlan.stage
+
+    def fail_on_row_16(plan: RowPlan, number: int, cells: list[str]) -> tuple:
+        if number == 16:
+            raise RuntimeError("the normalising process went away")
+        return normalise(plan, number, cells)
+
+    # Patched before the pool forks, so the forked processes fail on the row as well.
+    monkeypatch.setattr(RowPlan, "stage", fail_on_row_16)
+    with pytest.raises(RuntimeError, match="went away"):
+        stage_file(batch=batch, stage=stage)
+    batch.refresh_from_db()
+    # Rows 2 to 13 are three chunks of four; the fourth, rows 14 to 17, failed.
+    assert (batch.step, batch.rows_read, stage.last_row()) == ("staging", 12, 13)
+
+    monkeypatch.setattr(RowPlan, "stage", normalise)
+    stage_file(batch=batch, stage=stage)
 
     assert (batch.step, batch.rows_read) == ("staged", len(MESSY_ROWS))
     assert staged_rows(batch) == json.loads(EXPECTED.read_text(encoding="utf-8"))
