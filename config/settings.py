@@ -490,6 +490,8 @@ SUBSCRIBE_LINK_MAX_AGE = env_int("SUBSCRIBE_LINK_MAX_AGE", 3 * 24 * 60 * 60)
 IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 200 * 1024 * 1024)
 # Rows read, and rows merged, per transaction: the step by which progress moves and resumes.
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000)
+# Processes forked to normalise a list's rows while it is staged (1: in the worker itself).
+IMPORT_STAGING_PROCESSES = env_int("IMPORT_STAGING_PROCESSES", 2)
 # A running import without a heartbeat for this long was stopped (worker killed): it may resume.
 IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 300)
 # Drafts never mapped and failed imports never resumed are discarded (file deleted) after this.

@@ -154,6 +154,9 @@ def _all_rows(handle: BinaryIO, layout: FileLayout) -> Iterator[Row]:
     else:
         rows = _text_rows(handle, layout)
     for number, cells in enumerate(rows, start=1):
+        if not _needs_cleaning("".join(cells)):
+            yield Row(number, cells, 0)
+            continue
         cleaned, nul_bytes = [], 0
         for cell in cells:
             if "\x00" in cell:
@@ -172,8 +175,13 @@ def _header_and_rows(rows: Iterator[Row]) -> tuple[Row | None, Iterator[Row]]:
     return None, rows
 
 
+def _needs_cleaning(text: str) -> bool:
+    """Say whether a row's text holds a NUL, vertical tab or form feed (rarely: look once a row)."""
+    return "\x00" in text or "\v" in text or "\f" in text
+
+
 def _is_blank(cells: list[str]) -> bool:
-    return not any(cell.strip() for cell in cells)
+    return not any(map(str.strip, cells))
 
 
 def _first_rows(rows: Iterator[Row]) -> tuple[list[str], list[list[str]]]:

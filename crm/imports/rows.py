@@ -7,6 +7,11 @@ a row whose address may repeat an earlier one, which the merge may refuse as a d
 of bits, one per slot of the address's hash, remembers the addresses seen (a few rows share a slot
 and keep their cells needlessly; none is ever missed), in a size that does not grow with the file.
 The other rows carry none: each becomes a contact, or is refused as opted out, which keeps none.
+The table is kept by one process, in row order (`keep_repeated_cells`); the rest of a chunk's
+normalising (`normalise_chunk`) may run in any process, given the countries of the companies the
+chunk names, which `company_countries_of` looks up in the database beforehand. The common row
+takes short cuts that give the same values: its cells picked at once, company websites read
+once each, the lengths checked in one pass.
 
 Every value is checked here against the column it goes to, so the database never refuses a row
 (which would fail the whole merge) and SQLite, which does not enforce lengths, keeps what
@@ -20,6 +25,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
+from operator import itemgetter, le
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +39,8 @@ from crm.models import Company, Contact, ImportRejection
 Reason = ImportRejection.Reason
 
 COUNTRY_MEMO_SIZE = 10_000
+# Company websites looked up once each: a list names a few companies many times.
+DOMAIN_MEMO_SIZE = 65_536
 # Companies looked up at once for their country (well under SQLite's limit of parameters).
 COMPANY_LOOKUP_SIZE = 5_000
 # What the single-line fields are called in a refusal's message, with their column's length.
@@ -67,6 +75,9 @@ STAGE_COLUMNS = (
     "message",
     "cells",
 )
+REASON, EMAIL_HASH, CELLS = (
+    STAGE_COLUMNS.index(name) for name in ("reason", "email_hash", "cells")
+)
 
 
 class RowPlan:
@@ -74,6 +85,9 @@ class RowPlan:
 
     def __init__(self, mapping: dict[str, int], *, client_country: str = "") -> None:
         self.columns = [mapping.get(field) for field in FIELDS]
+        # A row as wide as the mapping reads its cells at once, an unmapped field the "" after them.
+        self.width = max((index + 1 for index in self.columns if index is not None), default=0)
+        self.pick = itemgetter(*(-1 if index is None else index for index in self.columns))
         self.hash = stored_email_hasher()
         self.languages = {code for code, _ in settings.LANGUAGES}
         self.client_country = client_country
@@ -87,7 +101,9 @@ class RowPlan:
             for name in ("first_name", "last_name", "job_title")
         }
         self.lengths["company_name"] = Company._meta.get_field("name").max_length
+        self.limits = [self.lengths[name] for name in LINE_FIELDS]
         self.domain_length = Company._meta.get_field("domain").max_length
+        self.domains: dict[str, str] = {}
         self.seen = bytearray(1 << (SEEN_SLOT_BITS - 3))
 
     def remember(self, email_hashes: Iterable[str]) -> None:
@@ -105,14 +121,42 @@ class RowPlan:
 
     def stage_chunk(self, rows: list[tuple[int, list[str]]]) -> list[tuple]:
         """Return the staging rows of a chunk, looking up the countries of the companies named."""
-        self._learn_company_countries(rows)
+        staged = self.normalise_chunk(rows, self.company_countries_of(rows))
+        return self.keep_repeated_cells(staged, rows)
+
+    def normalise_chunk(
+        self, rows: list[tuple[int, list[str]]], company_countries: dict[tuple[str, str], str]
+    ) -> list[tuple]:
+        """Return a chunk's staging rows but the repeated addresses' cells; any process can.
+
+        `company_countries` is what `company_countries_of` found for the chunk; the valid rows
+        carry no cells until `keep_repeated_cells` gives them theirs.
+        """
+        self.company_countries = company_countries
         return [self.stage(number, cells) for number, cells in rows]
 
-    def _learn_company_countries(self, rows: list[tuple[int, list[str]]]) -> None:
-        """Find the existing companies the chunk's rows name, as the merge will match them."""
+    def keep_repeated_cells(
+        self, staged: list[tuple], rows: list[tuple[int, list[str]]]
+    ) -> list[tuple]:
+        """Give the valid rows whose address may repeat an earlier one their cells, for the report.
+
+        The table of addresses seen is this process's: call it on every chunk, in row order.
+        """
+        kept = []
+        for row, (_, cells) in zip(staged, rows, strict=True):
+            if not row[REASON] and self._seen_before(row[EMAIL_HASH]):
+                row = (*row[:CELLS], json.dumps(cells, ensure_ascii=False))
+            kept.append(row)
+        return kept
+
+    def company_countries_of(self, rows: list[tuple[int, list[str]]]) -> dict[tuple[str, str], str]:
+        """Return the countries of the existing companies the rows name, as the merge matches them.
+
+        Only rows with a number to read and no country of their own look theirs up.
+        """
         column = dict(zip(FIELDS, self.columns, strict=True))
         if column["company"] is None and column["company_domain"] is None:
-            return
+            return {}
         domains, names = set(), set()
         for _, cells in rows:
             if not _cell(cells, column["phone"]) or _cell(cells, column["country"]):
@@ -134,11 +178,21 @@ class RowPlan:
                 )
                 # The lowest id last: the merge attaches a row to the first company matched.
                 found.update(((key, value), country) for value, country in companies)
-        self.company_countries = found
+        return found
 
     def stage(self, number: int, cells: list[str]) -> tuple:
-        """Return the staging row: normalised fields, and a reason if the row is refused."""
+        """Return the staging row: normalised fields, and a reason if the row is refused.
+
+        A valid row's cells are left to `keep_repeated_cells`.
+        """
         width = len(cells)
+        if width >= self.width:
+            values = map(str.strip, self.pick([*cells, ""]))
+        else:
+            values = (
+                cells[index].strip() if index is not None and index < width else ""
+                for index in self.columns
+            )
         (
             raw_email,
             first_name,
@@ -150,10 +204,7 @@ class RowPlan:
             raw_country,
             language,
             raw_birth_date,
-        ) = (
-            cells[index].strip() if index is not None and index < width else ""
-            for index in self.columns
-        )
+        ) = values
         reason, message = "", ""
         email = email_hash = ""
         birth_date = None
@@ -204,15 +255,21 @@ class RowPlan:
             domain,
             reason,
             message[:300],
-            json.dumps(cells, ensure_ascii=False)
-            if reason or self._seen_before(email_hash)
-            else NO_CELLS,
+            json.dumps(cells, ensure_ascii=False) if reason else NO_CELLS,
         )
 
     def domain(self, raw: str) -> str:
         """Return the company's domain, or "" (matched by name then) for a bad or too long one."""
         if not raw:
             return ""
+        found = self.domains.get(raw)
+        if found is None:
+            found = self._read_domain(raw)
+            if len(self.domains) < DOMAIN_MEMO_SIZE:
+                self.domains[raw] = found
+        return found
+
+    def _read_domain(self, raw: str) -> str:
         try:
             domain = normalise_domain(raw)
         except ValidationError:
@@ -233,6 +290,8 @@ class RowPlan:
 
     def check_lengths(self, *values: str) -> None:
         """Refuse the row if a single-line value is longer than its column."""
+        if all(map(le, map(len, values), self.limits)):
+            return
         for (name, label), value in zip(LINE_FIELDS.items(), values, strict=True):
             limit = self.lengths[name]
             if len(value) > limit:

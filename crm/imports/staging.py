@@ -4,22 +4,34 @@ The table is the batch's own: unlogged on PostgreSQL (filled by COPY), a plain t
 (filled by executemany). Each chunk is written in one transaction with the count of rows read, so
 a worker killed half-way carries on after the last row staged. `save_progress` is the batch's sign
 of life: every step that commits saves it, and a batch running without one can be resumed.
+
+The rows are normalised on IMPORT_STAGING_PROCESSES processes forked from this one (on both
+databases; one, or a system without fork, normalises here), while this one reads the file, looks
+up the companies' countries, writes the chunks and keeps the table of addresses seen: a chunk is
+normalised in any process, but written, and its repeated addresses given their cells, here and
+in row order, so the rows and their commits are those of a single process. The forked processes
+never touch the database; they end with the pool, or when this process dies.
 """
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from itertools import islice
 from typing import Any
 
+# Not the standard library's multiprocessing, which refuses children to a daemonic process, as
+# Celery's prefork pool makes every worker.
+import billiard
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.imports.files import FileLayout, read_rows
+from crm.imports.files import FileLayout, Row, read_rows
 from crm.imports.rows import STAGE_COLUMNS, RowPlan
 from crm.models import ImportBatch
 
 Progress = Callable[[ImportBatch], None]
+Numbered = list[tuple[int, list[str]]]
 
 
 class Stage:
@@ -133,11 +145,13 @@ def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = 
     layout = FileLayout(
         batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0, batch.sheet
     )
-    with batch.file.open("rb") as handle, closing(read_rows(handle, layout)) as read:
-        # Closed before the file, also when a chunk fails: the reader lets go of it first.
-        rows = (row for row in read if row.number > done)
-        while chunk := list(islice(rows, size)):
-            staged = plan.stage_chunk([(row.number, row.cells) for row in chunk])
+    with (
+        batch.file.open("rb") as handle,
+        closing(read_rows(handle, layout)) as read,
+        closing(_staged_chunks(plan, _chunks(read, after=done, size=size))) as staged_chunks,
+    ):
+        # Closed before the file, also when a chunk fails: the pool stops, the reader lets go.
+        for chunk, staged in staged_chunks:
             with transaction.atomic():
                 stage.write(staged)
                 # Counted in the transaction that writes the rows, so it always matches them.
@@ -150,3 +164,61 @@ def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = 
     batch.total_rows = batch.rows_read
     batch.step = ImportBatch.Step.STAGED
     save_progress(batch, "total_rows", "step")
+
+
+def _chunks(rows: Iterator[Row], *, after: int, size: int) -> Iterator[list[Row]]:
+    """Yield the rows after row number `after`, `size` at a time."""
+    left = (row for row in rows if row.number > after)
+    while chunk := list(islice(left, size)):
+        yield chunk
+
+
+def _staged_chunks(
+    plan: RowPlan, chunks: Iterator[list[Row]]
+) -> Iterator[tuple[list[Row], list[tuple]]]:
+    """Yield each chunk with its staging rows, in order, normalised on IMPORT_STAGING_PROCESSES.
+
+    A few chunks are normalised ahead of the one written, never the whole file.
+    """
+    processes = int(settings.IMPORT_STAGING_PROCESSES)
+    if processes < 2 or "fork" not in billiard.get_all_start_methods():
+        for chunk in chunks:
+            yield chunk, plan.stage_chunk(_numbered(chunk))
+        return
+    pool = billiard.get_context("fork").Pool(processes, initializer=_adopt_plan, initargs=(plan,))
+    with pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            numbered = _numbered(chunk)
+            countries = plan.company_countries_of(numbered)
+            normalised = pool.apply_async(_normalise_chunk, (numbered, countries))
+            pending.append((chunk, numbered, normalised))
+            if len(pending) > processes:
+                yield _kept(plan, *pending.popleft())
+        while pending:
+            yield _kept(plan, *pending.popleft())
+
+
+def _numbered(chunk: list[Row]) -> Numbered:
+    return [(row.number, row.cells) for row in chunk]
+
+
+def _kept(
+    plan: RowPlan, chunk: list[Row], numbered: Numbered, normalised: Any
+) -> tuple[list[Row], list[tuple]]:
+    """Wait for a chunk normalised by the pool; return it with its staging rows."""
+    return chunk, plan.keep_repeated_cells(normalised.get(), numbered)
+
+
+# The plan a normalising process was forked with: inherited, never pickled (it holds the key).
+_forked_plan: list[RowPlan] = []
+
+
+def _adopt_plan(plan: RowPlan) -> None:
+    """Keep the plan in the forked process that is to normalise with it."""
+    _forked_plan[:] = [plan]
+
+
+def _normalise_chunk(rows: Numbered, company_countries: dict[tuple[str, str], str]) -> list[tuple]:
+    """Normalise a chunk in a forked process, with the countries the parent looked up."""
+    return _forked_plan[0].normalise_chunk(rows, company_countries)

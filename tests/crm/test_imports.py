@@ -454,10 +454,12 @@ RESUMED_DUPLICATE = "The same address is on an earlier row of the file."
 RESUMED_INVALID = "Enter a valid e-mail address, like name@example.org."
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_an_import_stopped_while_reading_the_file_resumes_and_ends_as_an_uninterrupted_one(
-    client_org, settings
+    client_org, settings, processes
 ):
     settings.IMPORT_CHUNK_ROWS = 3
+    settings.IMPORT_STAGING_PROCESSES = processes
     ContactFactory(email="person4@example.org", first_name="Known")
     batch = upload(csv_bytes(resumable_rows()), client=client_org)
 
