@@ -5,8 +5,10 @@ statement-level trigger on each table pointed at refuses deleting rows still poi
 on each pointing table (messages' contact aside) refuses rows naming one that does not exist.
 """
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from core.orphans import (
     UNCHECKED_INSERTS,
@@ -17,7 +19,7 @@ from core.orphans import (
 from crm.models import Contact, ContactSource
 from privacy.models import ConsentEvent
 from tests.campaigns.factories import MessageFactory
-from tests.crm.factories import ContactSourceFactory
+from tests.crm.factories import ContactSourceFactory, SourceFactory
 from tests.orphans import orphaned_rows
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 
@@ -81,6 +83,36 @@ def test_provenance_naming_a_contact_that_does_not_exist_is_refused_and_nothing_
         ContactSource.objects.bulk_create(rows)
 
     assert list(ContactSource.objects.all()) == [real]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_named_by_provenance_being_written_cannot_be_deleted_until_it_commits():
+    existing, source = ContactFactory(), SourceFactory()
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
+    try:
+        with transaction.atomic():
+            created = Contact.objects.create(email="new@example.org")
+            ContactSource.objects.bulk_create(
+                ContactSource(contact_id=pk, source=source, collected_at=timezone.now())
+                for pk in (existing.pk, created.pk)
+            )
+            other.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                # Another transaction erasing the person while the provenance is being written.
+                other.execute("DELETE FROM crm_contact WHERE id = %s", [existing.pk])
+    finally:
+        other.close()
+
+    assert ContactSource.objects.filter(contact_id=created.pk).exists()
+    assert Contact.objects.filter(pk=existing.pk).exists()
+    assert orphaned_rows() == {}
 
 
 def test_every_unconstrained_link_is_in_the_triggers():
