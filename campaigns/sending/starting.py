@@ -80,8 +80,10 @@ def create_messages(campaign: Campaign) -> int:
     """Insert one queued message per audience member with a fresh token, in one statement.
 
     Each message keeps the language version its reader gets (`campaigns.content.message_language`).
-    A person already holding a message of the campaign is left out. The token is made by the
-    database (`message_token_sql`).
+    The token is made by the database (`message_token_sql`). No `ON CONFLICT` check (a sixth of
+    the statement's time): a campaign starts once, its status changed in the same transaction,
+    so nobody holds one of its messages yet; if someone did, the `once` constraint would refuse
+    the whole start.
     """
     recipients = campaign_audience(campaign).annotate(
         recipient_id=F("pk"), version=message_language(campaign)
@@ -98,9 +100,7 @@ def create_messages(campaign: Campaign) -> int:
             f"SELECT audience.id, %s, audience.recipient_id, {token}, audience.version, '', %s, "
             "0, '', %s "
             f"FROM (SELECT {message_id} AS id, recipients.* FROM ({audience_sql}) AS recipients) "
-            "AS audience "
-            # WHERE true: SQLite needs it to read ON CONFLICT as part of the INSERT.
-            "WHERE true ON CONFLICT (campaign_id, contact_id) DO NOTHING",
+            "AS audience",
             [campaign.pk, Message.Status.QUEUED, timezone.now(), *params],
         )
         return cursor.rowcount

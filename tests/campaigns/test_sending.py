@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -99,6 +99,21 @@ def test_on_postgresql_each_token_begins_with_its_message_id_and_then_random(new
     assert len({m.token[16:] for m in messages}) == 8
     assert all(len(m.token) == 38 for m in messages)
     assert all(TOKEN.match(m.token) for m in messages)
+
+
+def test_a_start_that_would_give_someone_a_second_message_is_refused_whole(newsletter):
+    people = _audience(newsletter, 3)
+    campaign = CampaignFactory(purpose=newsletter)
+    # No path of the product does this: a draft never has messages. The constraint still guards.
+    Message.objects.create(campaign=campaign, contact=people[0], token="x" * 43)
+
+    with pytest.raises(IntegrityError):
+        starting.start_sending(campaign=campaign)
+
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert Message.objects.filter(campaign=campaign).count() == 1
+    assert not TrackedLink.objects.filter(campaign=campaign).exists()
 
 
 def test_a_campaign_cannot_start_twice_or_after_it_was_sent(newsletter):
