@@ -57,7 +57,7 @@ def start_sending(*, campaign: Campaign, actor: Actor = None, on_workers: bool =
 def request_start(*, campaign: Campaign, actor: Actor = None) -> None:
     """Check that the campaign may start now, and have a sending worker start it.
 
-    Creating the messages of a large audience takes longer than a web request may (about 7 s
+    Creating the messages of a large audience takes longer than a web request may (about 5 s
     for 600,000 people), so the admin asks for it and the worker does it. The checks are
     repeated by `start_sending`, which changes nothing when they no longer hold.
     """
