@@ -83,6 +83,25 @@ def _private_embedded_broker(tmp_path_factory):
     app.conf.broker_transport_options, app.conf.result_backend = previous
 
 
+def drop_queued_tasks() -> None:
+    """Empty every queue of the broker, so a worker about to start runs only what its test queues.
+
+    Tests without a worker leave their tasks queued; a worker started later would run them
+    against emptied tables, failing them and holding the database while the test waits.
+    """
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        app.control.purge(connection=connection)
+
+
+@pytest.fixture(autouse=True)
+def _no_task_left_from_earlier_tests(request) -> None:
+    """Before a test that runs a Celery worker, drop the tasks earlier tests queued."""
+    if request.node.get_closest_marker("celery_worker") is not None:
+        drop_queued_tasks()
+
+
 @pytest.fixture
 def role_client(db, client):
     """Return a factory of the test client logged in as a new staff member of a role."""

@@ -18,6 +18,7 @@ from crm.models import Contact
 from privacy.links import status_url, verification_url
 from privacy.models import SubjectRequest
 from privacy.requests.subject_requests import submit_request, verify_request
+from tests.conftest import drop_queued_tasks
 from tests.e2e.conftest import assert_accessible, link_in_mail, log_in_as_staff, screenshot
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant
 from tests.privacy.test_requests_worker import wait_for
@@ -35,6 +36,7 @@ def worker() -> Iterator[None]:
 
     One for the module: stopping a worker takes seconds, and it holds no state between tests.
     """
+    drop_queued_tasks()
     with start_worker(
         celery_app,
         pool="solo",

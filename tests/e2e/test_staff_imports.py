@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from config.celery import app as celery_app
 from crm.models import Client, Contact, ImportBatch
 from crm.suppression import suppress
+from tests.conftest import drop_queued_tasks
 from tests.e2e.conftest import log_in_as_staff, screenshot
 from tests.privacy.factories import ContactFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
 LIST = (
     "Email;First name;Last name;Company\n"
@@ -28,6 +29,7 @@ LIST = (
 @pytest.fixture(scope="module")
 def import_worker() -> Iterator[None]:
     """A real worker on the imports queue, as production runs one."""
+    drop_queued_tasks()
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["imports"], shutdown_timeout=30
     ):
