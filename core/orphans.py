@@ -82,8 +82,10 @@ def _insert_guard(table: str, column: str, target: str) -> list[str]:
     return [
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
-        f"  PERFORM 1 FROM {target} WHERE id IN (SELECT {column} FROM added) "
-        "AND xmin <> pg_current_xact_id()::xid FOR KEY SHARE;\n"
+        # A join, not `id IN (SELECT ...)`: the planner then knows how many rows were added
+        # and hashes the table once, rather than probing it for each of 800,000 ids.
+        f"  PERFORM 1 FROM {target} JOIN added ON added.{column} = {target}.id "
+        f"WHERE {target}.xmin <> pg_current_xact_id()::xid FOR KEY SHARE OF {target};\n"
         f"  IF EXISTS (SELECT 1 FROM added WHERE {column} IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {target} WHERE {target}.id = added.{column})) THEN\n"
         + _refuse(f"{table}.{column} names a {target} row that does not exist")

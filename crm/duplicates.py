@@ -1,9 +1,9 @@
 """Find records that may be the same person: the candidates staff may merge (privacy/merging.py).
 
 Three signals, each answered by an index: the e-mail address without its "+tag" (the unique
-e-mail index, by prefix), the phone number in E.164 form (`crm_contact_phone`), and the same first
-and last name at the same company (the company's foreign-key index). Records already merged away
-or anonymised by an erasure are never candidates.
+e-mail index, by prefix), the phone number in E.164 form (`crm_contact_phone_given`, of the
+numbers given), and the same first and last name at the same company (`crm_contact_company`).
+Records already merged away or anonymised by an erasure are never candidates.
 """
 
 from dataclasses import dataclass

@@ -13,9 +13,10 @@ in row order, so the rows and their commits are those of a single process. The f
 never touch the database; they end with the pool, or when this process dies.
 """
 
+import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from itertools import islice
 from typing import Any
 
@@ -146,6 +147,7 @@ def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = 
         batch.file_format, batch.encoding, batch.delimiter, batch.headers, [], 0, batch.sheet
     )
     with (
+        _fewer_collections(),
         batch.file.open("rb") as handle,
         closing(read_rows(handle, layout)) as read,
         closing(_staged_chunks(plan, _chunks(read, after=done, size=size))) as staged_chunks,
@@ -164,6 +166,28 @@ def stage_file(*, batch: ImportBatch, stage: Stage, progress: Progress | None = 
     batch.total_rows = batch.rows_read
     batch.step = ImportBatch.Step.STAGED
     save_progress(batch, "total_rows", "step")
+
+
+# Allocations between two collections of the youngest generation (Python's default is 700).
+STAGING_GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage less often while the file streams through, in this and forked processes.
+
+    Every row makes a few lists and tuples, and the default threshold ran the collector over the
+    chunks in flight so often that it took half the time of reading the file. What lived before
+    is frozen out of the collections (and not copied into the forked processes by them).
+    """
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*STAGING_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def _chunks(rows: Iterator[Row], *, after: int, size: int) -> Iterator[list[Row]]:

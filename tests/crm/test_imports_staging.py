@@ -6,6 +6,7 @@ and on two, and each staged row, read back from the table, must be that one exac
 """
 
 import csv
+import gc
 import io
 import json
 from datetime import date
@@ -153,9 +154,12 @@ def test_a_messy_file_stages_the_rows_it_staged_on_one_process_on_any_number(set
     settings.IMPORT_CHUNK_ROWS = 4
     settings.IMPORT_STAGING_PROCESSES = processes
 
+    collector = gc.get_threshold()
+
     batch = stage(messy_file())
 
     assert (batch.step, batch.rows_read) == ("staged", len(MESSY_ROWS))
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (collector, 0)
     assert staged_rows(batch) == json.loads(EXPECTED.read_text(encoding="utf-8"))
 
 
@@ -177,8 +181,11 @@ def test_a_chunk_failing_in_its_process_stops_the_staging_after_the_chunks_writt
 
     # Patched before the pool forks, so the forked processes fail on the row as well.
     monkeypatch.setattr(RowPlan, "stage", fail_on_row_16)
+    collector = gc.get_threshold()
     with pytest.raises(RuntimeError, match="went away"):
         stage_file(batch=batch, stage=stage)
+    # The worker's garbage collector is as it was for the tasks after this one.
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (collector, 0)
     batch.refresh_from_db()
     # Rows 2 to 13 are three chunks of four; the fourth, rows 14 to 17, failed.
     assert (batch.step, batch.rows_read, stage.last_row()) == ("staging", 12, 13)
