@@ -178,16 +178,20 @@ def _fewer_collections() -> Iterator[None]:
 
     Every row makes a few lists and tuples, and the default threshold ran the collector over the
     chunks in flight so often that it took half the time of reading the file. What lived before
-    is frozen out of the collections (and not copied into the forked processes by them).
+    is frozen out of the collections (and not copied into the forked processes by them), unless
+    something else in the process froze objects already: their freezing is left as it is.
     """
     previous = gc.get_threshold()
-    gc.freeze()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     gc.set_threshold(*STAGING_GC_THRESHOLD)
     try:
         yield
     finally:
         gc.set_threshold(*previous)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 def _chunks(rows: Iterator[Row], *, after: int, size: int) -> Iterator[list[Row]]:
