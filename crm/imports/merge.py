@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.imports.rows import NO_CELLS
 from crm.imports.staging import Stage, save_progress
 from crm.models import Company, Contact, ImportBatch, ImportRejection
 from crm.suppression import active_suppressions
@@ -54,14 +55,14 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
                     *params,
                 ],
             )
+        # Only a row that kept its cells can repeat an earlier one (crm.imports.rows): the few
+        # of them are looked up among the others, rather than the whole table sorted by address.
         stage.execute(
-            f"UPDATE {{stage}} SET reason = %s, message = %s WHERE {pending} AND row_number IN ("
-            "SELECT row_number FROM (SELECT row_number, ROW_NUMBER() OVER "
-            "(PARTITION BY email ORDER BY row_number) AS position FROM {stage} "
-            "WHERE reason = '') AS ranked WHERE position > 1)",
-            [Reason.DUPLICATE, "The same address is on an earlier row of the file."],
+            f"UPDATE {{stage}} SET reason = %s, message = %s WHERE {pending} AND cells <> %s "
+            "AND EXISTS (SELECT 1 FROM {stage} AS earlier WHERE earlier.email = {stage}.email "
+            "AND earlier.row_number < {stage}.row_number AND earlier.reason = '')",
+            [Reason.DUPLICATE, "The same address is on an earlier row of the file.", NO_CELLS],
         )
-        _match_companies(stage)
         _create_companies(stage)
         _match_companies(stage)
         _merge_existing(stage, after_row=merged)
@@ -76,7 +77,8 @@ def _suppressed_hashes(*, client: int | None) -> tuple[str, tuple[Any, ...]]:
 
 
 def _create_companies(stage: Stage) -> None:
-    """Create the companies rows name that none matched: one per domain, else per exact name."""
+    """Create the companies rows name that none matches: one per domain, else per exact name."""
+    company = connection.ops.quote_name(Company._meta.db_table)
     # A company known only by its domain is named after it, cut to the name's column.
     name_length = int(Company._meta.get_field("name").max_length)
     insert, params = _company_insert(
@@ -85,13 +87,15 @@ def _create_companies(stage: Stage) -> None:
     )
     stage.execute(
         f"{insert} FROM {{stage}} WHERE reason = '' AND company_id IS NULL "
-        "AND company_domain <> '' GROUP BY company_domain",
+        f"AND company_domain <> '' AND NOT EXISTS (SELECT 1 FROM {company} AS known "
+        "WHERE known.domain = {stage}.company_domain) GROUP BY company_domain",
         params,
     )
     insert, params = _company_insert(name="company_name", domain="''")
     stage.execute(
         f"{insert} FROM {{stage}} WHERE reason = '' AND company_id IS NULL "
-        "AND company_domain = '' AND company_name <> '' GROUP BY company_name",
+        "AND company_domain = '' AND company_name <> '' AND NOT EXISTS (SELECT 1 FROM "
+        f"{company} AS known WHERE known.name = {{stage}}.company_name) GROUP BY company_name",
         params,
     )
 
