@@ -224,7 +224,7 @@ def _staged_chunks(
         for chunk in chunks:
             numbered = _numbered(chunk)
             countries = plan.company_countries_of(numbered)
-            normalised = pool.apply_async(_normalise_chunk, (numbered, countries))
+            normalised = pool.apply_async(_normalise_chunk, (_packed(numbered), countries))
             pending.append((chunk, numbered, normalised))
             if len(pending) > processes:
                 yield _kept(plan, *pending.popleft())
@@ -234,6 +234,24 @@ def _staged_chunks(
 
 def _numbered(chunk: list[Row]) -> Numbered:
     return [(row.number, row.cells) for row in chunk]
+
+
+# Between a row's cells on the way to a normalising process: no cell holds one (crm.imports.files
+# drops them), and a row then travels as one string, not one object a cell to pickle and unpickle.
+CELL_SEPARATOR = "\x00"
+
+
+def _packed(rows: Numbered) -> tuple[list[int], list[str]]:
+    """Return a chunk's row numbers and each row's cells joined in one string."""
+    return [number for number, _ in rows], [CELL_SEPARATOR.join(cells) for _, cells in rows]
+
+
+def _unpacked(numbers: list[int], texts: list[str]) -> Numbered:
+    """Return the rows `_packed` made (a row is never blank, so never an empty string)."""
+    return [
+        (number, text.split(CELL_SEPARATOR) if text else [])
+        for number, text in zip(numbers, texts, strict=True)
+    ]
 
 
 def _kept(
@@ -252,6 +270,8 @@ def _adopt_plan(plan: RowPlan) -> None:
     _forked_plan[:] = [plan]
 
 
-def _normalise_chunk(rows: Numbered, company_countries: dict[tuple[str, str], str]) -> list[tuple]:
-    """Normalise a chunk in a forked process, with the countries the parent looked up."""
-    return _forked_plan[0].normalise_chunk(rows, company_countries)
+def _normalise_chunk(
+    packed: tuple[list[int], list[str]], company_countries: dict[tuple[str, str], str]
+) -> list[tuple]:
+    """Normalise a packed chunk in a forked process, with the countries the parent looked up."""
+    return _forked_plan[0].normalise_chunk(_unpacked(*packed), company_countries)
