@@ -37,24 +37,7 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
     blank = "email = '', email_hash = '', cells = '[]'"
     stage.analyze()
     with transaction.atomic():
-        suppressed, params = _suppressed_hashes(client=None)
-        stage.execute(
-            f"UPDATE {{stage}} SET reason = %s, message = %s, {blank} WHERE {pending} AND "
-            f"email_hash IN ({suppressed})",
-            [Reason.SUPPRESSED, "This address opted out of all contact.", *params],
-        )
-        if batch.client_id is not None:
-            # The client's suppressions include the global ones, whose rows are refused already.
-            suppressed, params = _suppressed_hashes(client=batch.client_id)
-            stage.execute(
-                f"UPDATE {{stage}} SET reason = %s, message = %s, {blank} WHERE {pending} AND "
-                f"email_hash IN ({suppressed})",
-                [
-                    Reason.SUPPRESSED_CLIENT,
-                    "This address opted out of this client's messages.",
-                    *params,
-                ],
-            )
+        _refuse_suppressed(batch, stage, pending=pending, blank=blank)
         # Only a row that kept its cells can repeat an earlier one (crm.imports.rows): the few
         # of them are looked up among the others, rather than the whole table sorted by address.
         stage.execute(
@@ -68,6 +51,39 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
         _merge_existing(stage, after_row=merged)
         batch.step = ImportBatch.Step.PREPARED
         save_progress(batch, "step")
+
+
+def _refuse_suppressed(batch: ImportBatch, stage: Stage, *, pending: str, blank: str) -> None:
+    """Refuse the pending rows whose address opted out, globally or for the batch's client.
+
+    One pass over the table: the client's suppressions include the global ones, which are the
+    reason given when an address is in both.
+    """
+    everyone, everyone_params = _suppressed_hashes(client=None)
+    globally = [Reason.SUPPRESSED, "This address opted out of all contact."]
+    if batch.client_id is None:
+        stage.execute(
+            f"UPDATE {{stage}} SET reason = %s, message = %s, {blank} "
+            f"WHERE {pending} AND email_hash IN ({everyone})",
+            [*globally, *everyone_params],
+        )
+        return
+    client, client_params = _suppressed_hashes(client=batch.client_id)
+    for_client = [Reason.SUPPRESSED_CLIENT, "This address opted out of this client's messages."]
+    which = f"CASE WHEN email_hash IN ({everyone}) THEN %s ELSE %s END"
+    stage.execute(
+        f"UPDATE {{stage}} SET reason = {which}, message = {which}, {blank} "
+        f"WHERE {pending} AND email_hash IN ({client})",
+        [
+            *everyone_params,
+            globally[0],
+            for_client[0],
+            *everyone_params,
+            globally[1],
+            for_client[1],
+            *client_params,
+        ],
+    )
 
 
 def _suppressed_hashes(*, client: int | None) -> tuple[str, tuple[Any, ...]]:

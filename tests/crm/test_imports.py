@@ -243,6 +243,29 @@ def test_each_rejected_row_is_reported_with_its_reason(client_org):
     }
 
 
+def test_an_address_opted_out_everywhere_and_for_the_client_is_refused_as_opted_out_of_all(
+    client_org,
+):
+    suppress(email="twice@example.org", reason="objection", client=client_org)
+    suppress(email="twice@example.org", reason="unsubscribe")
+    suppress(email="tulip.only@example.org", reason="objection", client=client_org)
+    batch = import_rows(
+        [
+            ["twice@example.org", "Tom", "", "", "", "", ""],
+            ["tulip.only@example.org", "Tina", "", "", "", "", ""],
+            ["kept@example.org", "Kees", "", "", "", "", ""],
+        ],
+        client_org,
+    )
+    assert batch.rejected_by_reason == {"suppressed": 1, "suppressed_client": 1}
+    messages = dict(ImportRejection.objects.values_list("row_number", "message"))
+    assert messages == {
+        2: "This address opted out of all contact.",
+        3: "This address opted out of this client's messages.",
+    }
+    assert list(Contact.objects.values_list("email", flat=True)) == ["kept@example.org"]
+
+
 def test_a_suppressed_address_never_comes_back_through_a_list(client_org):
     person = ContactFactory(email="leaving@example.org")
     erase_subject(contact=person, requested_by=None, channel="test")
