@@ -390,7 +390,7 @@ def _floor(path: Path) -> float:
                 copy.write(data)
         cursor.execute(
             "CREATE TEMP TABLE floor_people AS SELECT DISTINCT ON (lower(email)) "
-            "lower(email) AS email, coalesce(first_name, '') AS first_name, "
+            "lower(email) COLLATE \"C\" AS email, coalesce(first_name, '') AS first_name, "
             "coalesce(last_name, '') AS last_name, coalesce(phone, '') AS phone, "
             "coalesce(left(country, 2), '') AS country "
             "FROM floor_rows WHERE position('@' IN email) > 1 ORDER BY lower(email)"

@@ -138,7 +138,8 @@ class Contact(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     # Normalised (core.normalisation.normalise_email); NULL when unknown, so uniqueness holds only
-    # between known addresses.
+    # between known addresses. Compared byte for byte on PostgreSQL (migration 0026), so the
+    # unique index serves prefix searches too.
     email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
     # Keyed hash of `email`, kept by save(): audiences and imports match suppressions (which hold
     # only hashes) in the database without hashing every address again.
