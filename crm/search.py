@@ -1,7 +1,8 @@
 """Find contacts by the beginning of their e-mail, name or company name.
 
-Search is by prefix, so every term can use an index: the unique e-mail index (with its
-`varchar_pattern_ops` twin on PostgreSQL) and the upper-case name indexes of migration 0002. A
+Search is by prefix, so every term can use an index: the unique e-mail index (which compares
+bytes on PostgreSQL, migration 0026, so it serves prefixes) and the upper-case name indexes of
+migration 0002. A
 term with an `@` matches e-mail addresses only. Every word must match one of the fields, or the
 whole phrase must start a last name or a company name ("de vries", "tulip data").
 

@@ -38,12 +38,14 @@ def prepare(*, batch: ImportBatch, stage: Stage) -> None:
     stage.analyze()
     with transaction.atomic():
         _refuse_suppressed(batch, stage, pending=pending, blank=blank)
-        # Only a row that kept its cells can repeat an earlier one (crm.imports.rows): the few
-        # of them are looked up among the others, rather than the whole table sorted by address.
+        # Only a row that kept its cells can repeat an earlier one (crm.imports.rows): only the
+        # addresses of those few are ranked, rather than the whole table sorted by address.
         stage.execute(
-            f"UPDATE {{stage}} SET reason = %s, message = %s WHERE {pending} AND cells <> %s "
-            "AND EXISTS (SELECT 1 FROM {stage} AS earlier WHERE earlier.email = {stage}.email "
-            "AND earlier.row_number < {stage}.row_number AND earlier.reason = '')",
+            f"UPDATE {{stage}} SET reason = %s, message = %s WHERE {pending} AND row_number IN ("
+            "SELECT row_number FROM (SELECT row_number, ROW_NUMBER() OVER "
+            "(PARTITION BY email ORDER BY row_number) AS position FROM {stage} "
+            "WHERE reason = '' AND email IN (SELECT email FROM {stage} AS kept "
+            "WHERE kept.reason = '' AND kept.cells <> %s)) AS ranked WHERE position > 1)",
             [Reason.DUPLICATE, "The same address is on an earlier row of the file.", NO_CELLS],
         )
         _create_companies(stage)

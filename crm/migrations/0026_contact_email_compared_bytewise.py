@@ -8,7 +8,8 @@ the unique index serves the prefix searches itself, and sorts and compares addre
 
 Django's model state does not carry the collation (SQLite has no "C" collation; its default,
 BINARY, already compares bytes), so an AlterField of the address would set the default collation
-again: repeat this migration's forward step after one.
+again: repeat this migration's forward step after one. The staging tables of imports not
+finished yet get the same collation, so that a resumed import can compare their addresses.
 """
 
 from django.db import migrations
@@ -20,6 +21,21 @@ def _pattern_index(schema_editor) -> str:
     return schema_editor._create_index_name(TABLE, [COLUMN], suffix="_like")
 
 
+def _set_staging_collation(schema_editor, collation: str) -> None:
+    """Give the staging tables of unfinished imports the addresses' collation, to compare them."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename LIKE %s",
+            [r"crm\_import\_stage\_%"],
+        )
+        tables = [table for (table,) in cursor.fetchall()]
+    for table in tables:
+        schema_editor.execute(
+            f'ALTER TABLE "{table}" ALTER COLUMN "{COLUMN}" TYPE varchar(254) COLLATE {collation}'
+        )
+
+
 def compare_bytewise(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -27,6 +43,7 @@ def compare_bytewise(apps, schema_editor):
     schema_editor.execute(
         f'ALTER TABLE "{TABLE}" ALTER COLUMN "{COLUMN}" TYPE varchar(254) COLLATE "C"'
     )
+    _set_staging_collation(schema_editor, '"C"')
 
 
 def compare_by_default_collation(apps, schema_editor):
@@ -35,6 +52,7 @@ def compare_by_default_collation(apps, schema_editor):
     schema_editor.execute(
         f'ALTER TABLE "{TABLE}" ALTER COLUMN "{COLUMN}" TYPE varchar(254) COLLATE "default"'
     )
+    _set_staging_collation(schema_editor, '"default"')
     schema_editor.execute(
         f'CREATE INDEX IF NOT EXISTS "{_pattern_index(schema_editor)}" '
         f'ON "{TABLE}" ("{COLUMN}" varchar_pattern_ops)'
