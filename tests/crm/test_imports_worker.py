@@ -29,6 +29,7 @@ from crm.imports.batches import Attestation, create_batch, resume_batch
 from crm.models import Contact, ContactSource, ImportBatch, ImportRejection
 from tests.crm.factories import ClientFactory, ContactFactory
 from tests.privacy.test_roles import run_roles_migration
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -55,14 +56,11 @@ def list_file(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-def wait_for(batch: ImportBatch, *, statuses: set[str], timeout: float = 120) -> ImportBatch:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        batch.refresh_from_db()
-        if batch.status in statuses:
-            return batch
-        time.sleep(0.2)
-    raise AssertionError(f"import #{batch.pk} stayed {batch.status}")
+def wait_for_batch(batch: ImportBatch, *, statuses: set[str]) -> ImportBatch:
+    """Wait until the worker has taken the batch to one of `statuses`."""
+    return wait_for(
+        lambda: ImportBatch.objects.filter(pk=batch.pk, status__in=statuses).first(), seconds=120
+    )
 
 
 @pytest.mark.celery_worker
@@ -105,7 +103,7 @@ def test_marketing_imports_a_list_in_the_admin_and_watches_it_on_the_worker(
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["imports"], shutdown_timeout=30
     ):
-        batch = wait_for(batch, statuses={"completed", "failed"})
+        batch = wait_for_batch(batch, statuses={"completed", "failed"})
     done = client.get(answer.url).content.decode()
     assert batch.status == "completed"
     assert 'http-equiv="refresh"' not in done
@@ -190,7 +188,7 @@ def resume_to_the_end(batch: ImportBatch, rows: int) -> None:
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["imports"], shutdown_timeout=30
     ):
-        batch = wait_for(batch, statuses={"completed", "failed"})
+        batch = wait_for_batch(batch, statuses={"completed", "failed"})
     invalid, repeated = rows // 25, rows // 10 - rows // 50
     assert (batch.status, batch.total_rows) == ("completed", rows)
     assert (batch.created, batch.merged) == (rows - invalid - repeated, 0)

@@ -21,7 +21,7 @@ from privacy.requests.subject_requests import submit_request, verify_request
 from tests.conftest import drop_queued_tasks
 from tests.e2e.conftest import assert_accessible, link_in_mail, log_in_as_staff, screenshot
 from tests.privacy.factories import ContactFactory, PurposeFactory, grant
-from tests.privacy.test_requests_worker import wait_for
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

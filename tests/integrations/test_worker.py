@@ -5,11 +5,8 @@ the beat task's dispatch is sent to it, and the delivery it queues through the o
 by the same worker and posted to the receiver.
 """
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError
 
 from config.celery import app as celery_app
 from crm.contacts import create_contact
@@ -19,23 +16,7 @@ from privacy.accountability.recipients import record_disclosure
 from privacy.requests.subject_requests import approve_erasure
 from tests.integrations.receiver import verify
 from tests.privacy.request_steps import SubjectRequestFactory
-
-
-def wait_for(found, *, seconds: float = 60):
-    """Poll until `found()` returns something, or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            result = found()
-        except OperationalError as exc:
-            # SQLite's shared in-memory test database may answer "table is locked": read again.
-            if "locked" not in str(exc):
-                raise
-            result = None
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"nothing arrived within {seconds} seconds")
+from tests.waiting import wait_for
 
 
 @pytest.mark.celery_worker

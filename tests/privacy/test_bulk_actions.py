@@ -1,7 +1,5 @@
 """Bulk actions: audited with count and ids, by role only, a changed selection skipped by reason."""
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -22,6 +20,7 @@ from privacy.models import ConsentEvent, ErasureCertificate
 from privacy.staff.roles import ADMINISTRATOR, ROLES
 from tests.privacy.factories import ContactFactory
 from tests.privacy.test_roles import run_roles_migration
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -255,16 +254,14 @@ def test_a_large_selection_is_done_by_a_real_worker(staff, monkeypatch):
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=30
     ):
-        action = start_bulk_action(
+        started = start_bulk_action(
             kind="set_relationship",
             contacts=Contact.objects.all(),
             params={"relationship": "partner_employee"},
             actor=marketer,
         )
-        deadline = time.monotonic() + 60
-        while action.finished_at is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-            action.refresh_from_db()
+        done = BulkAction.objects.filter(pk=started.pk, finished_at__isnull=False)
+        action = wait_for(done.first)
     assert action.acted == 4
     assert set(Contact.objects.values_list("relationship", flat=True)) == {"partner_employee"}
 

@@ -6,18 +6,16 @@ so the mails it sends land in the test outbox; the test polls for them with a de
 
 import io
 import json
-import time
 import zipfile
-from collections.abc import Callable
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError
 
 from config.celery import app as celery_app
 from privacy.models import SubjectExport, SubjectRequest
 from tests.crm.factories import ContactFactory, InteractionFactory
 from tests.privacy.request_steps import isolate, link_to, mails_to, submit
+from tests.waiting import wait_for
 
 DOWNLOAD = "/privacy/requests/download/"
 VERIFY = "/privacy/requests/verify/"
@@ -26,24 +24,6 @@ VERIFY = "/privacy/requests/verify/"
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     isolate(settings, tmp_path)
-
-
-def wait_for(found: Callable[[], list], *, seconds: float = 60) -> list:
-    """Poll until `found()` returns something, or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            result = found()
-        except OperationalError as exc:
-            # SQLite's shared in-memory test database answers "table is locked" to a reader
-            # while the worker thread writes, instead of waiting: read again.
-            if "locked" not in str(exc):
-                raise
-            result = None
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"nothing arrived within {seconds} seconds")
 
 
 @pytest.mark.celery_worker
