@@ -1,6 +1,5 @@
 """Breaches (art. 33-34): the 72-hour clock, the people affected, telling the authority and them."""
 
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -44,6 +43,7 @@ from tests.crm.factories import (
     ContactSourceFactory,
     SourceFactory,
 )
+from tests.waiting import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -459,15 +459,6 @@ def affected_people(breach: Breach) -> tuple[list[Contact], list[Contact]]:
         channel="admin",
     )
     return reachable, unreachable
-
-
-def wait_for(condition, *, timeout: float = 60) -> None:
-    """Return as soon as `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not done within {timeout} s")
-        time.sleep(0.05)
 
 
 @pytest.mark.celery_worker

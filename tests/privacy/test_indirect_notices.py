@@ -1,6 +1,5 @@
 """The art. 14 notice to people whose data we did not collect from them: once, in time, counted."""
 
-import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from privacy.models import Purpose
 from privacy.tasks import mail_indirect_notices
 from tests.crm.factories import ClientFactory, ContactFactory, ContactSourceFactory, SourceFactory
 from tests.privacy.factories import PurposeFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -258,15 +258,6 @@ def test_the_daily_task_is_on_the_beat_schedule():
     ]
     assert len(entries) == 1
     assert mail_indirect_notices.name == "privacy.tasks.mail_indirect_notices"
-
-
-def wait_for(condition, *, timeout: float = 60) -> None:
-    """Return as soon as `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not done within {timeout} s")
-        time.sleep(0.05)
 
 
 @pytest.mark.celery_worker

@@ -1,7 +1,5 @@
 """Publishing a privacy-statement version, and mailing a material change once, on a real worker."""
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -17,6 +15,7 @@ from privacy.models import NoticeDelivery
 from privacy.tasks import mail_material_change
 from tests.privacy.factories import ContactFactory, NoticeVersionFactory, PurposeFactory, grant
 from tests.privacy.factories import withdraw as withdraw_consent
+from tests.waiting import wait_for
 
 
 @pytest.mark.django_db
@@ -68,15 +67,6 @@ def people_to_tell_and_not() -> tuple[list[str], list[str]]:
     told = [customer, subscriber]
     not_told = [gone, bounced, complained, restricted, prospect]
     return [c.email for c in told], [c.email for c in not_told]
-
-
-def wait_for(condition, *, timeout: float = 60) -> None:
-    """Return as soon as `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not done within {timeout} s")
-        time.sleep(0.05)
 
 
 @pytest.mark.celery_worker
